@@ -1,0 +1,63 @@
+"""Developer and CI sessions: `nox` runs lint, tests and validate; see README."""
+
+import tempfile
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "tests", "validate"]
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+PYTHON = "3.11"
+
+
+def _install(session: nox.Session, *groups: str) -> None:
+    deps = [d for g in groups for d in nox.project.dependency_groups(PYPROJECT, g)]
+    session.install(".", *deps)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The tool's tests, including baking every seed combination and running each
+    rendered repo's own test suite."""
+    _install(session, "test")
+    session.run("pytest", *(session.posargs or ["-q"]))
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check, ruff format --check and mypy on the tool."""
+    _install(session, "lint")
+    session.run("ruff", "check", "src", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
+    session.run("mypy", *(session.posargs or []))
+
+
+@nox.session(python=PYTHON)
+def validate(session: nox.Session) -> None:
+    """`mlops-seeds validate` on the repository (cfn-lint, buildspecs, name lengths)."""
+    _install(session)
+    session.run("mlops-seeds", "validate", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def bake(session: nox.Session) -> None:
+    """Render every seed option combination and run each rendered repo's tests."""
+    _install(session, "test")
+    session.run("pytest", "-m", "bake", *(session.posargs or ["-q"]))
+
+
+@nox.session(python=PYTHON, default=False)
+def rehearse(session: nox.Session) -> None:
+    """The main job. For now: render the model-build seed and print its pipeline
+    definition, offline. (The full offline project life arrives with `mlops-seeds rehearse`.)"""
+    _install(session, "seeds")
+    with tempfile.TemporaryDirectory(prefix="mlops-seeds-rehearse-") as scratch:
+        session.run(
+            "mlops-seeds", "new", "model-build", "--no-input", "-o", scratch, *session.posargs
+        )
+        repo = next(Path(scratch).iterdir())
+        session.chdir(repo)
+        session.run("python", "-m", "pipelines.get_pipeline_definition")

@@ -1,0 +1,92 @@
+"""The `mlops-seeds` command line: parse, call, print."""
+
+import sys
+from pathlib import Path
+
+import click
+
+from mlops_seeds import __version__
+from mlops_seeds.errors import SeedsError
+from mlops_seeds.paths import repo_root
+from mlops_seeds.seeds import bake, get_seed, load_seeds, parse_settings
+from mlops_seeds.validate import summarize, validate_paths, validate_repo
+
+
+class _Group(click.Group):
+    """Maps SeedsError to one line on stderr and exit code 2 (traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SeedsError as err:
+            if ctx.params.get("debug"):
+                raise
+            click.echo(f"mlops-seeds: error: {err}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="mlops-seeds")
+@click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+def cli(debug: bool) -> None:
+    """SageMaker Pipelines project seeds: render, check and (later) publish them."""
+
+
+@cli.command("seeds")
+def list_seeds() -> None:
+    """List the seeds of the repository."""
+    for seed in load_seeds(repo_root()).values():
+        click.echo(f"{seed.name:14} {seed.description or seed.title}")
+
+
+@cli.command()
+@click.argument("seed")
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where to create the repo.",
+)
+@click.option("--no-input", is_flag=True, help="Take defaults instead of prompting.")
+@click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE", help="Set a seed option.")
+def new(seed: str, output_dir: Path, no_input: bool, pairs: tuple[str, ...]) -> None:
+    """Render SEED (e.g. model-build) into a new git repo folder, buildspecs included."""
+    root = repo_root()
+    settings = parse_settings(pairs)
+    chosen = get_seed(root, seed)
+    repo = bake(root, chosen, output_dir, settings, no_input=no_input)
+    click.echo(str(repo))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Lint CloudFormation templates (cfn-lint), check buildspecs and derived name lengths.
+
+    Without PATHS: the repository's templates/, buildspecs/ and the templates the seeds
+    render. One line per finding; exit 1 when there is any."""
+    root = repo_root()
+    progress = _progress if sys.stderr.isatty() else _quiet
+    findings = validate_paths(root, paths, progress) if paths else validate_repo(root, progress)
+    for finding in findings:
+        click.echo(str(finding))
+    if findings:
+        counts = ", ".join(f"{rule}: {n}" for rule, n in sorted(summarize(findings).items()))
+        click.echo(f"{len(findings)} finding(s) ({counts})", err=True)
+        sys.exit(1)
+    click.echo("no findings", err=True)
+
+
+def _progress(label: str) -> None:
+    click.echo(f"checking {label}", err=True)
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="mlops-seeds")

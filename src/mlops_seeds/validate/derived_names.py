@@ -1,0 +1,82 @@
+"""Check every name a template derives from the project name and id against AWS limits,
+using the longest legal project name and id."""
+
+import re
+from collections.abc import Iterator, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from mlops_seeds.validate.documents import Document, line_of
+from mlops_seeds.validate.findings import Finding
+from mlops_seeds.validate.intrinsics import Candidates, parameter_values, resolve
+
+Limit = Mapping[str, Any]
+
+
+@cache
+def limits() -> dict[str, Any]:
+    """The name limits of data/name_limits.yaml."""
+    text = resources.files("mlops_seeds").joinpath("data/name_limits.yaml").read_text()
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def _named_values(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any, Limit]]:
+    """(what, node, limit) for each name-bearing value of one resource."""
+    table = limits()
+    kind = resource.get("Type", "")
+    props = resource.get("Properties") or {}
+    for prop, limit in table["resources"].get(kind, {}).items():
+        if prop in props:
+            yield prop, props[prop], limit
+    if kind == "AWS::CodePipeline::Pipeline":
+        for stage in props.get("Stages") or []:
+            for action in stage.get("Actions") or []:
+                provider = (action.get("ActionTypeId") or {}).get("Provider")
+                config = action.get("Configuration") or {}
+                for key, limit in table["pipeline_actions"].get(provider, {}).items():
+                    if key in config:
+                        yield f"action {action.get('Name')} {key}", config[key], limit
+    if kind == "AWS::CodeBuild::Project":
+        env = (props.get("Environment") or {}).get("EnvironmentVariables") or []
+        for variable in env:
+            limit = table["codebuild_environment"].get(variable.get("Name"))
+            if limit and "Value" in variable:
+                yield f"variable {variable['Name']}", variable["Value"], limit
+
+
+def _check(value: str, limit: Limit) -> str | None:
+    if len(value) > limit["max"]:
+        return f"is {len(value)} characters, over the limit of {limit['max']}"
+    if not re.fullmatch(limit["pattern"], value):
+        return f"does not match {limit['pattern']}"
+    return None
+
+
+def check(doc: Document) -> list[Finding]:
+    """A finding for each derived name that breaks its limit for some parameter value."""
+    template = doc.body
+    values = parameter_values(template)
+    findings = []
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if not isinstance(resource, Mapping):
+            continue
+        for what, node, limit in _named_values(resource):
+            candidates: Candidates = resolve(node, values)
+            for value in candidates or []:
+                problem = _check(value, limit)
+                if problem:
+                    findings.append(
+                        Finding(
+                            doc.label,
+                            line_of(node, line_of(resource)),
+                            "MS201",
+                            f"{logical_id} {what} {value!r} {problem} "
+                            "(with the longest legal project name and id)",
+                        )
+                    )
+                    break
+    return findings

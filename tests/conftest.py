@@ -1,0 +1,83 @@
+"""Shared fixtures: the repository root, an isolated cookiecutter config, a CLI runner."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from mlops_seeds.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep cookiecutter's replay files and user config out of the developer's home, and
+    run from the repository root, as a user of a checkout does."""
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    config.write_text(
+        f"cookiecutters_dir: {home / 'cookiecutters'}\nreplay_dir: {home / 'replay'}\n"
+    )
+    monkeypatch.setenv("COOKIECUTTER_CONFIG", str(config))
+    monkeypatch.delenv("MLOPS_SEEDS_ROOT", raising=False)
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture
+def run() -> Callable[..., Result]:
+    """Invoke the CLI in-process: run("new", "model-build", ...)."""
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def toy_repo(tmp_path: Path) -> Path:
+    """A minimal seeds repository with one seed that has choices, an unsupported
+    combination, a buildspec and a pre-generation hook."""
+    repo = tmp_path / "toy"
+    seed = repo / "seed_code" / "toy"
+    (seed / "{{cookiecutter.__repo_name}}").mkdir(parents=True)
+    (seed / "{{cookiecutter.__repo_name}}" / "README.md").write_text(
+        "{{ cookiecutter.project_name }} uses {{ cookiecutter.flavour }}\n"
+    )
+    (seed / "hooks").mkdir()
+    (seed / "hooks" / "pre_gen_project.py").write_text(
+        "import sys\n"
+        "if '{{ cookiecutter.flavour }}' == 'refused-by-hook':\n"
+        "    sys.exit('flavour: refused by the hook')\n"
+    )
+    (seed / "cookiecutter.json").write_text(
+        json.dumps(
+            {
+                "project_name": "toy",
+                "project_id": "p-000000000000",
+                "flavour": ["plain", "spicy", "refused-by-hook"],
+                "size": ["small", "large"],
+                "__repo_name": "{{ cookiecutter.project_name }}-repo",
+                "_buildspecs": {"toy.yml": "ci/buildspec.yml"},
+                "_unsupported": [
+                    {"flavour": "spicy", "size": "large", "reason": "too hot to handle"}
+                ],
+            }
+        )
+    )
+    (repo / "seed_code" / "cookiecutter.json").write_text(
+        json.dumps({"templates": {"toy": {"path": "./toy", "description": "a toy"}}})
+    )
+    (repo / "buildspecs").mkdir()
+    (repo / "buildspecs" / "toy.yml").write_text(
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - echo $TOY\n"
+    )
+    return repo
