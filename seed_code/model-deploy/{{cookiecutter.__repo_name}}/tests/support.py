@@ -1,0 +1,48 @@
+"""Shared constants and helpers of the tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+REGION = "{{ cookiecutter.aws_region }}"
+PROJECT_NAME = "{{ cookiecutter.project_name }}"
+PROJECT_ID = "{{ cookiecutter.project_id }}"
+GROUP = f"{PROJECT_NAME}-{PROJECT_ID}"[:63]
+ROLE_ARN = "arn:aws:iam::123456789012:role/model-execution"
+BUCKET = f"sagemaker-{PROJECT_ID}-123456789012-{REGION}"[:63]
+CONTRACT_VARIABLES = (
+    "SAGEMAKER_PROJECT_NAME",
+    "SAGEMAKER_PROJECT_ID",
+    "SAGEMAKER_PROJECT_ARN",
+    "ARTIFACT_BUCKET",
+    "MODEL_EXECUTION_ROLE_ARN",
+    "MODEL_PACKAGE_GROUP_NAME",
+    "MODEL_PACKAGE_ARN",
+    "EXPORT_TEMPLATE_NAME",
+    "EXPORT_TEMPLATE_STAGING_CONFIG",
+    "EXPORT_TEMPLATE_PROD_CONFIG",
+    "BUILD_CONFIG",
+    "EXPORT_TEST_RESULTS",
+)
+
+
+def create_package(sagemaker: Any, group: str, status: str) -> str:
+    """Register a model package in the group with the given approval status."""
+    response = sagemaker.create_model_package(
+        ModelPackageGroupName=group,
+        ModelApprovalStatus=status,
+        InferenceSpecification={
+            "Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    )
+    return str(response["ModelPackageArn"])
+
+
+def read_json(path: Path) -> Any:
+    """Load a JSON file."""
+    return json.loads(path.read_text(encoding="utf-8"))

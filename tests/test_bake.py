@@ -1,0 +1,111 @@
+"""Bake every seed option combination; check the exact file set, that nothing is left
+unrendered, that buildspecs are copied in, that the repo lints clean, and that the rendered
+repo's own test suite passes (run in this environment, in a subprocess)."""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+Run = Callable[..., Result]
+ROOT = Path(__file__).resolve().parents[1]
+SEED_DIR = "{{cookiecutter.__repo_name}}"
+
+# Files a post-generation hook removes, by (seed, option, value).
+REMOVED = {
+    ("model-build", "problem_type", "regression"): ["pipelines/data/breast_cancer.csv"],
+    ("model-build", "problem_type", "classification"): ["pipelines/data/diabetes.csv"],
+    ("model-build", "framework", "xgboost"): ["pipelines/scripts/inference.py"],
+}
+# Options whose values interact are baked in every combination; the others are cycled
+# through alongside, so each of their values is baked at least once.
+INTERACTING = {"model-build": ["framework", "problem_type"], "model-deploy": []}
+# Files rendered verbatim (_copy_without_render) may hold braces of their own.
+VERBATIM = {"endpoint-config-template.yml"}
+
+
+def _choices(seed: str) -> dict[str, list[str]]:
+    context = json.loads((ROOT / "seed_code" / seed / "cookiecutter.json").read_text())
+    return {k: v for k, v in context.items() if isinstance(v, list) and not k.startswith("_")}
+
+
+def _combinations() -> Iterator[object]:
+    """Each seed's interacting options in every combination, the others cycled, with
+    readable ids."""
+    for seed, interacting in INTERACTING.items():
+        choices = _choices(seed)
+        product = list(itertools.product(*(choices[k] for k in interacting)))
+        independent = {k: v for k, v in choices.items() if k not in interacting}
+        rounds = max([len(product), *map(len, independent.values())])
+        for index in range(rounds):
+            options = dict(zip(interacting, product[index % len(product)], strict=True))
+            options |= {k: v[index % len(v)] for k, v in independent.items()}
+            yield pytest.param(seed, options, id="-".join([seed, *options.values()]))
+
+
+def _files(repo: Path) -> set[str]:
+    skip = {"__pycache__", ".pytest_cache", ".ruff_cache"}
+    return {
+        str(p.relative_to(repo))
+        for p in repo.rglob("*")
+        if p.is_file() and not skip & set(p.relative_to(repo).parts)
+    }
+
+
+def _expected_files(seed: str, options: dict[str, str]) -> set[str]:
+    template = ROOT / "seed_code" / seed / SEED_DIR
+    files = _files(template)
+    for (name, option, value), removed in REMOVED.items():
+        if name == seed and options.get(option) == value:
+            files -= set(removed)
+    context = json.loads((ROOT / "seed_code" / seed / "cookiecutter.json").read_text())
+    return files | set(context["_buildspecs"].values())
+
+
+def _subprocess_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST_"))}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+@pytest.mark.bake
+@pytest.mark.parametrize(("seed", "options"), list(_combinations()))
+def test_bake_renders_a_working_repo(
+    seed: str, options: dict[str, str], tmp_path: Path, run: Run
+) -> None:
+    sets = [arg for key, value in options.items() for arg in ("--set", f"{key}={value}")]
+    result = run("new", seed, "--no-input", "-o", str(tmp_path), *sets)
+    assert result.exit_code == 0, result.stderr
+    repo = Path(result.stdout.strip())
+
+    assert _files(repo) == _expected_files(seed, options)
+    for path in repo.rglob("*"):
+        if path.is_file() and path.name not in VERBATIM:
+            text = path.read_text(errors="ignore")
+            assert "{{" not in text and "{%" not in text, f"unrendered Jinja in {path}"
+    context = json.loads((ROOT / "seed_code" / seed / "cookiecutter.json").read_text())
+    for source, target in context["_buildspecs"].items():
+        assert (repo / target).read_bytes() == (ROOT / "buildspecs" / source).read_bytes()
+
+    env = _subprocess_env()
+    for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
+        lint = subprocess.run(
+            [sys.executable, "-m", *command], cwd=repo, env=env, capture_output=True, text=True
+        )
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+
+    own_tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert own_tests.returncode == 0, own_tests.stdout[-4000:] + own_tests.stderr[-2000:]
+    assert " passed" in own_tests.stdout
