@@ -7,11 +7,14 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 from click.testing import Result
+from packaging.requirements import Requirement
 
 Run = Callable[..., Result]
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,6 +71,32 @@ def _expected_files(seed: str, options: dict[str, str]) -> set[str]:
     return files | set(context["_buildspecs"].values())
 
 
+def _unmet(requirement: Requirement) -> list[str]:
+    """What of `requirement` (and the extras it names) this environment lacks."""
+    try:
+        installed = metadata.version(requirement.name)
+    except metadata.PackageNotFoundError:
+        return [f"{requirement} (not installed)"]
+    if not requirement.specifier.contains(installed, prereleases=True):
+        return [f"{requirement} (found {installed})"]
+    unmet = []
+    for extra in requirement.extras:
+        for line in metadata.requires(requirement.name) or []:
+            needed = Requirement(line)
+            if needed.marker and needed.marker.evaluate({"extra": extra}):
+                unmet += _unmet(needed)
+    return unmet
+
+
+def _check_requirements(repo: Path) -> None:
+    """The rendered repo's runtime and test requirements are met here, or the test names
+    what to add to the `seeds` dependency group."""
+    project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
+    lines = project.get("dependencies", []) + project["optional-dependencies"]["test"]
+    unmet = [item for line in lines for item in _unmet(Requirement(line))]
+    assert not unmet, f"add to the 'seeds' dependency group of pyproject.toml: {unmet}"
+
+
 def _subprocess_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST_"))}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -93,6 +122,7 @@ def test_bake_renders_a_working_repo(
     for source, target in context["_buildspecs"].items():
         assert (repo / target).read_bytes() == (ROOT / "buildspecs" / source).read_bytes()
 
+    _check_requirements(repo)
     env = _subprocess_env()
     for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
         lint = subprocess.run(

@@ -26,8 +26,8 @@ def check() -> None:
     """Check every answer; stop at the first bad one."""
     if not (re.match(NAME_RULE, PROJECT_NAME) and 1 <= len(PROJECT_NAME) <= 32):
         fail(f"project_name {PROJECT_NAME!r} must match {NAME_RULE} and be 1-32 characters")
-    if not re.match(ID_RULE, PROJECT_ID):
-        fail(f"project_id {PROJECT_ID!r} must match {ID_RULE}")
+    if not (re.match(ID_RULE, PROJECT_ID) and 1 <= len(PROJECT_ID) <= 20):
+        fail(f"project_id {PROJECT_ID!r} must match {ID_RULE} and be 1-20 characters")
     if not re.match(REGION_RULE, AWS_REGION):
         fail(f"aws_region {AWS_REGION!r} must look like us-east-1 ({REGION_RULE})")
     for key, value in (
