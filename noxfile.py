@@ -53,11 +53,11 @@ def bake(session: nox.Session) -> None:
 def rehearse(session: nox.Session) -> None:
     """The main job. For now: render the model-build seed and print its pipeline
     definition, offline. (The full offline project life arrives with `mlops-seeds rehearse`.)"""
-    _install(session, "seeds")
+    _install(session)
     with tempfile.TemporaryDirectory(prefix="mlops-seeds-rehearse-") as scratch:
         session.run(
             "mlops-seeds", "new", "model-build", "--no-input", "-o", scratch, *session.posargs
         )
         repo = next(Path(scratch).iterdir())
-        session.chdir(repo)
-        session.run("python", "-m", "pipelines.get_pipeline_definition")
+        session.install(str(repo))
+        session.run("get-pipeline-definition")
