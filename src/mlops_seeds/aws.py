@@ -1,0 +1,84 @@
+"""The only place the tool makes AWS clients.
+
+Real AWS and the sandbox differ only by endpoint URL and credentials: boto3 reads
+`AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_<SERVICE>`) itself, so no code path here knows
+which one it talks to. Other accounts are reached by STS AssumeRole, as in AWS.
+"""
+
+import os
+from ipaddress import ip_address
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+from botocore.config import Config
+
+from mlops_seeds.errors import SeedsError
+
+DEFAULT_REGION = "us-east-1"
+SESSION_NAME = "mlops-seeds"
+
+
+def region_of(session: boto3.Session | None = None) -> str:
+    """The session's region, else $AWS_REGION / $AWS_DEFAULT_REGION, else us-east-1."""
+    if session is not None and session.region_name:
+        return str(session.region_name)
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
+def make_session(profile: str | None = None, region: str | None = None) -> boto3.Session:
+    """A boto3 session for `profile` (default chain when None) in `region`."""
+    session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+    if region or not session.region_name:
+        session = boto3.Session(profile_name=profile, region_name=region or region_of(session))
+    return session
+
+
+def targets_loopback() -> bool:
+    """True when the global endpoint override points at this machine (the sandbox)."""
+    url = os.environ.get("AWS_ENDPOINT_URL", "")
+    host = urlparse(url).hostname
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def client_config() -> Config:
+    """Standard retries against AWS; a single attempt against the sandbox, where an
+    unimplemented call fails at once instead of being retried."""
+    attempts = 1 if targets_loopback() else 5
+    return Config(retries={"mode": "standard", "total_max_attempts": attempts})
+
+
+def client(service: str, session: boto3.Session | None = None, region: str | None = None) -> Any:
+    """A boto3 client for `service` from `session` (default: a new default session)."""
+    session = session or make_session(region=region)
+    return session.client(service, region_name=region or region_of(session), config=client_config())
+
+
+def account_id(session: boto3.Session) -> str:
+    """The account the session's credentials belong to."""
+    return str(client("sts", session).get_caller_identity()["Account"])
+
+
+def assume_role(
+    session: boto3.Session, role_arn: str, session_name: str = SESSION_NAME
+) -> boto3.Session:
+    """A session in another account: the credentials of `role_arn`, same region."""
+    try:
+        credentials = client("sts", session).assume_role(
+            RoleArn=role_arn, RoleSessionName=session_name
+        )["Credentials"]
+    except Exception as err:  # botocore's ClientError, EndpointConnectionError, ...
+        raise SeedsError(f"cannot assume role {role_arn}: {err}") from err
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region_of(session),
+    )
