@@ -30,8 +30,8 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff check, ruff format --check and mypy on the tool."""
     _install(session, "lint")
-    session.run("ruff", "check", "src", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py")
     session.run("mypy", *(session.posargs or []))
 
 
@@ -47,6 +47,23 @@ def bake(session: nox.Session) -> None:
     """Render every seed option combination and run each rendered repo's tests."""
     _install(session, "test")
     session.run("pytest", "-m", "bake", *(session.posargs or ["-q"]))
+
+
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks that print figures: the local runner against the bare scripts, and
+    publishing 10 products to 5 spokes on the sandbox server."""
+    _install(session, "seeds")
+    session.run("python", "benchmarks/local_runner.py", "--framework", "xgboost")
+    session.run(
+        "python",
+        "benchmarks/local_runner.py",
+        "--framework",
+        "sklearn",
+        "--problem-type",
+        "classification",
+    )
+    session.run("python", "benchmarks/publish.py")
 
 
 @nox.session(python=PYTHON, default=False)

@@ -1,5 +1,6 @@
 """The `mlops-seeds` command line: parse, call, print."""
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -11,9 +12,29 @@ from mlops_seeds.paths import repo_root
 from mlops_seeds.seeds import bake, get_seed, load_seeds, parse_settings
 from mlops_seeds.validate import summarize, validate_paths, validate_repo
 
+# Commands of heavier packages, imported only when used: command name -> module whose
+# COMMANDS list holds it.
+LAZY_COMMANDS = {
+    "plan": "mlops_seeds.catalog.cli",
+    "publish": "mlops_seeds.catalog.cli",
+    "pipeline": "mlops_seeds.local.cli",
+    "sandbox": "mlops_seeds.sandbox.cli",
+}
+
 
 class _Group(click.Group):
-    """Maps SeedsError to one line on stderr and exit code 2 (traceback with --debug)."""
+    """Loads the lazy commands on demand; maps SeedsError to one line on stderr and exit
+    code 2 (traceback with --debug)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS:
+            module = importlib.import_module(LAZY_COMMANDS[name])
+            command: click.Command = next(c for c in module.COMMANDS if c.name == name)
+            return command
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -29,7 +50,7 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="mlops-seeds")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 def cli(debug: bool) -> None:
-    """SageMaker Pipelines project seeds: render, check and (later) publish them."""
+    """SageMaker Pipelines project seeds: render, check, run locally and publish them."""
 
 
 @cli.command("seeds")

@@ -3,9 +3,12 @@
     run-pipeline                 # settings from the environment contract (see README)
     run-pipeline --wait          # then follow the execution; exit 1 unless it succeeds
     run-pipeline --parameter RmseThreshold=40 --parameter TrainingInstanceType=ml.m5.large
+    run-pipeline --local         # run the steps on this machine (needs mlops-seeds)
 
 Every AWS call goes through boto3, so AWS_ENDPOINT_URL and the usual credential chain
 apply. Without --input-data-uri the shipped dataset is uploaded to the InputDataUrl default.
+With --local nothing is upserted: the same definition runs here with mlops-seeds' local
+runner, its jobs as local processes reading and writing the same S3 locations.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -22,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pipelines.cli import add_common_options, ensure_region, quiet_sdk, resolve_settings
 from pipelines.code import default_code_uri_prefix, upload_bytes, upload_code
-from pipelines.settings import DATASET, Settings
+from pipelines.settings import DATASET, PLACEHOLDER_ROLE_ARN, Settings
 
 TERMINAL = {"Succeeded", "Failed", "Stopped"}
 
@@ -58,6 +62,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="override a pipeline parameter for this execution (repeatable)",
     )
     parser.add_argument("--wait", action="store_true", help="follow the execution to its end")
+    parser.add_argument(
+        "--local",
+        action="store_true",
+        help="run the steps on this machine with mlops-seeds (no SageMaker jobs); "
+        "exit 1 unless the execution succeeds",
+    )
+    parser.add_argument(
+        "--record", type=Path, help="with --local: write the execution record JSON here"
+    )
     parser.add_argument("--poll-seconds", type=float, default=30.0, help="with --wait")
     return parser.parse_args(argv)
 
@@ -110,14 +123,12 @@ def description(settings: Settings) -> str:
     return f"Model build pipeline of SageMaker project {owner}"
 
 
-def upsert_and_start(
-    settings: Settings, role_arn: str, target: Target, parameters: dict[str, str]
-) -> str:
-    """Create or update the pipeline with the project tags, start it, return the ARN."""
-    from pipelines.pipeline import get_pipeline, no_role_validation, no_telemetry, pipeline_session
+def build_pipeline(settings: Settings, role_arn: str, target: Target) -> Any:
+    """The project's pipeline for this target (no AWS call)."""
+    from pipelines.pipeline import get_pipeline, pipeline_session
 
     sm_session = pipeline_session(settings.region, target.bucket)
-    pipeline = get_pipeline(
+    return get_pipeline(
         region=settings.region,
         role=role_arn,
         default_bucket=target.bucket,
@@ -128,7 +139,16 @@ def upsert_and_start(
         input_data_uri=target.input_data_uri,
         sagemaker_session=sm_session,
     )
-    with no_role_validation(), no_telemetry(sm_session):
+
+
+def upsert_and_start(
+    settings: Settings, role_arn: str, target: Target, parameters: dict[str, str]
+) -> str:
+    """Create or update the pipeline with the project tags, start it, return the ARN."""
+    from pipelines.pipeline import no_role_validation, no_telemetry
+
+    pipeline = build_pipeline(settings, role_arn, target)
+    with no_role_validation(), no_telemetry(pipeline.sagemaker_session):
         response = pipeline.upsert(
             role_arn=role_arn, description=description(settings), tags=settings.tags
         )
@@ -174,9 +194,45 @@ def failure_reason(client: Any, execution_arn: str) -> str:
     return described.get("FailureReason", "no reason given")
 
 
+def run_local(args: argparse.Namespace, settings: Settings, parameters: dict[str, str]) -> int:
+    """Upload as for a real run, then run the definition here with mlops-seeds' runner."""
+    try:
+        from mlops_seeds.errors import SeedsError
+        from mlops_seeds.local import plan, run_definition
+    except ImportError:
+        print("error: --local needs mlops-seeds (pip install mlops-seeds)", file=sys.stderr)
+        return 2
+    ensure_region(settings.region)
+    quiet_sdk()
+    session = boto3.Session(region_name=settings.region)
+    target = resolve_target(args, settings, session)
+    pipeline = build_pipeline(settings, settings.role_arn or PLACEHOLDER_ROLE_ARN, target)
+    definition = pipeline.definition()
+    try:
+        plan(definition, parameters)  # refuse bad parameters before anything is uploaded
+        upload(session, target)
+        record = run_definition(
+            definition,
+            parameters,
+            pipeline_name=settings.pipeline_name,
+            session=session,
+            record_path=args.record,
+        )
+    except SeedsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"execution {record.status}")
+    if record.status != "Succeeded":
+        print(f"error: {record.failure_reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Upload, upsert, start and, with --wait, follow the execution."""
     settings = resolve_settings(args)
+    if args.local:
+        return run_local(args, settings, parse_parameters(args.parameter))
     role_arn = settings.role_arn
     if not role_arn:
         raise RunError("no pipeline role: set SAGEMAKER_PIPELINE_ROLE_ARN or pass --role-arn")

@@ -1,0 +1,82 @@
+"""`mlops-seeds pipeline run --local DEFINITION.json`: the command line of the runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mlops_seeds.errors import SeedsError
+from mlops_seeds.local.definition import load_definition
+from mlops_seeds.local.images import parse_image_map
+from mlops_seeds.local.parameters import parse_pairs
+from mlops_seeds.local.record import SUCCEEDED
+from mlops_seeds.local.runner import run_definition
+
+ONLY_LOCAL = "only local runs exist yet: pass --local"
+
+
+@click.group("pipeline")
+def pipeline() -> None:
+    """Run SageMaker pipeline definitions."""
+
+
+@pipeline.command("run")
+@click.argument("definition", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--local", is_flag=True, help="Run on this machine (required for now).")
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a parameter."
+)
+@click.option(
+    "--record",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the execution record JSON here.",
+)
+@click.option(
+    "--image-map",
+    "image_map",
+    multiple=True,
+    metavar="URI=local|PYTHON",
+    help="Run steps of image URI on this Python (local) or on the given interpreter.",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the steps' folders and logs here (default: a temporary folder, removed).",
+)
+@click.option(
+    "--pipeline-name", default="local-pipeline", show_default=True, help="Execution.PipelineName."
+)
+def run(
+    definition: Path,
+    local: bool,
+    params: tuple[str, ...],
+    record: Path | None,
+    image_map: tuple[str, ...],
+    workdir: Path | None,
+    pipeline_name: str,
+) -> None:
+    """Run DEFINITION.json (as the SageMaker SDK writes it) step by step on this machine.
+
+    Progress goes to stderr; exit 0 when the execution succeeds, 1 when a step fails,
+    2 for bad input (nothing runs then)."""
+    try:
+        if not local:
+            raise SeedsError(ONLY_LOCAL)
+        result = run_definition(
+            load_definition(definition),
+            parse_pairs(params),
+            image_map=parse_image_map(image_map),
+            workdir=workdir,
+            pipeline_name=pipeline_name,
+            record_path=record,
+        )
+    except SeedsError as err:
+        click.echo(f"mlops-seeds: error: {err}", err=True)
+        raise SystemExit(2) from None
+    if result.status != SUCCEEDED:
+        click.echo(f"mlops-seeds: execution failed: {result.failure_reason}", err=True)
+        raise SystemExit(1)
+
+
+COMMANDS: list[click.Command] = [pipeline]

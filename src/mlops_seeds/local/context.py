@@ -1,0 +1,82 @@
+"""What a step executor gets (the step, its folder, storage, AWS) and what it gives back."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlops_seeds.local.clients import Clients
+from mlops_seeds.local.definition import StepDef
+from mlops_seeds.local.expressions import Scope, evaluate
+from mlops_seeds.local.storage import Storage
+
+CONTAINER_ROOT = "/opt/ml"
+# "/opt/ml" where a path starts: at the beginning, or after a quote, `=`, `:` or space.
+_CONTAINER_PATH = re.compile(r"(?<![\w/.\-])/opt/ml(?=/|$|[\"'\s:;,])")
+
+
+class StepFailed(Exception):
+    """The step ran and failed; `reason` goes into the execution record."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class StepResult:
+    """A finished step: its properties (as `Steps.<name>.<path>` sees them), the S3 URIs
+    it wrote, and for a condition step the branch taken."""
+
+    properties: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    outcome: bool | None = None
+
+
+@dataclass(frozen=True)
+class ContainerTree:
+    """A folder standing for the container's file system under /opt/ml."""
+
+    root: Path
+
+    def host(self, container_path: str) -> Path:
+        """Where a container path lives in the tree (`/opt/ml/x` -> `<root>/opt/ml/x`)."""
+        return self.root / container_path.lstrip("/")
+
+    def rewrite(self, text: str) -> str:
+        """`text` with every container path starting with /opt/ml moved into the tree."""
+        return _CONTAINER_PATH.sub(lambda _: (self.root / "opt/ml").as_posix(), text)
+
+    def rewrite_sources(self, folder: Path) -> None:
+        """Rewrite container paths in the Python sources under `folder`, so that scripts
+        whose defaults are container paths read and write inside the tree."""
+        for source in folder.rglob("*.py"):
+            text = source.read_text(errors="surrogateescape")
+            changed = self.rewrite(text)
+            if changed != text:
+                source.write_text(changed, errors="surrogateescape")
+
+
+@dataclass
+class StepContext:
+    """Everything an executor needs besides the definition."""
+
+    step: StepDef
+    job_name: str
+    tree: ContainerTree
+    storage: Storage
+    scope: Scope
+    interpreter: Callable[[str], str]
+    clients: Clients
+
+    def evaluate(self, value: Any) -> Any:
+        """`value` with its expressions evaluated in the step's scope."""
+        return evaluate(value, self.scope)
+
+    @property
+    def logs(self) -> Path:
+        """The folder for the step's stdout.log and stderr.log."""
+        return self.tree.root / "logs"

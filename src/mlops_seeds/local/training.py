@@ -1,0 +1,229 @@
+"""Training steps in script mode, as the SageMaker framework containers run them: the source
+archive unpacked, channels downloaded, the SM_* environment set, hyperparameters passed as
+`--name value`, the model directory packed into model.tar.gz and uploaded."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tarfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mlops_seeds.local.context import ContainerTree, StepContext, StepFailed, StepResult
+from mlops_seeds.local.images import localize_command
+from mlops_seeds.local.process import read_logs, run_command
+from mlops_seeds.local.storage import join_uri
+
+PROGRAM = "sagemaker_program"
+SUBMIT_DIRECTORY = "sagemaker_submit_directory"
+HOST = "algo-1"
+MODEL_DIR = "/opt/ml/model"
+OUTPUT_DIR = "/opt/ml/output"
+OUTPUT_DATA_DIR = "/opt/ml/output/data"
+INPUT_DIR = "/opt/ml/input"
+CONFIG_DIR = "/opt/ml/input/config"
+CODE_DIR = "/opt/ml/code"
+# Python 3.11.4+ refuses archive members that would land outside the target folder.
+SAFE_EXTRACT: dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+
+
+def check(arguments: dict[str, Any]) -> list[str]:
+    """What in a training step's arguments the runner cannot do (empty when all is fine)."""
+    problems = []
+    if PROGRAM not in (arguments.get("HyperParameters") or {}):
+        problems.append(f"only script mode is supported (hyperparameter {PROGRAM} is missing)")
+    if not (arguments.get("AlgorithmSpecification") or {}).get("TrainingImage"):
+        problems.append("AlgorithmSpecification.TrainingImage is required (not AlgorithmName)")
+    for channel in arguments.get("InputDataConfig") or []:
+        if "S3DataSource" not in (channel.get("DataSource") or {}):
+            name = channel.get("ChannelName", "?")
+            problems.append(f"channel {name}: only S3DataSource is supported")
+    return problems
+
+
+def decode_hyperparameters(raw: dict[str, Any]) -> dict[str, Any]:
+    """Hyperparameter strings JSON-decoded, as the framework containers read them."""
+    decoded = {}
+    for name, value in raw.items():
+        try:
+            decoded[name] = json.loads(value) if isinstance(value, str) else value
+        except ValueError:
+            decoded[name] = value
+    return decoded
+
+
+def user_arguments(hyperparameters: dict[str, Any]) -> list[str]:
+    """`--name value` for every hyperparameter but the sagemaker_* ones, sorted by name."""
+    args: list[str] = []
+    for name in sorted(hyperparameters):
+        if name.startswith("sagemaker_"):
+            continue
+        value = hyperparameters[name]
+        if isinstance(value, dict):
+            value = ",".join(f"{k}={v}" for k, v in sorted(value.items()))
+        args += [f"--{name}", str(value)]
+    return args
+
+
+def training_environment(
+    tree: ContainerTree,
+    hyperparameters: dict[str, Any],
+    channels: list[str],
+    instance_type: str,
+    program: str,
+) -> dict[str, str]:
+    """The SM_* variables of the SageMaker training toolkit, paths inside the tree."""
+    user = {k: v for k, v in hyperparameters.items() if not k.startswith("sagemaker_")}
+    host = tree.rewrite
+    env = {
+        "SM_MODEL_DIR": host(MODEL_DIR),
+        "SM_OUTPUT_DIR": host(OUTPUT_DIR),
+        "SM_OUTPUT_DATA_DIR": host(OUTPUT_DATA_DIR),
+        "SM_INPUT_DIR": host(INPUT_DIR),
+        "SM_INPUT_CONFIG_DIR": host(CONFIG_DIR),
+        "SM_MODULE_DIR": str(hyperparameters.get(SUBMIT_DIRECTORY, "")),
+        "SM_MODULE_NAME": Path(program).stem,
+        "SM_USER_ENTRY_POINT": program,
+        "SM_CHANNELS": json.dumps(sorted(channels)),
+        "SM_HPS": json.dumps(user),
+        "SM_USER_ARGS": json.dumps(user_arguments(hyperparameters)),
+        "SM_HOSTS": json.dumps([HOST]),
+        "SM_CURRENT_HOST": HOST,
+        "SM_CURRENT_INSTANCE_TYPE": instance_type,
+        "SM_NUM_GPUS": "0",
+        "SM_NUM_CPUS": str(os.cpu_count() or 1),
+        "SM_NETWORK_INTERFACE_NAME": "eth0",
+        "SM_LOG_LEVEL": "20",
+    }
+    for channel in channels:
+        env[f"SM_CHANNEL_{channel.upper()}"] = host(f"{INPUT_DIR}/data/{channel}")
+    for name, value in user.items():
+        env[f"SM_HP_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    return env
+
+
+def execute(ctx: StepContext) -> StepResult:
+    """Run one training job locally."""
+    args = ctx.evaluate(ctx.step.arguments)
+    tree = ctx.tree
+    interpreter = ctx.interpreter(args["AlgorithmSpecification"]["TrainingImage"])
+    raw_hps = args.get("HyperParameters") or {}
+    hps = decode_hyperparameters(raw_hps)
+    program = str(hps[PROGRAM])
+    code = tree.host(CODE_DIR)
+    _unpack_sources(ctx, str(hps.get(SUBMIT_DIRECTORY, "")), code)
+    if not (code / program).is_file():
+        raise StepFailed(f"{PROGRAM} {program!r} is not in the source directory")
+    tree.rewrite_sources(code)
+    channels = []
+    for channel in args.get("InputDataConfig") or []:
+        name = channel["ChannelName"]
+        source = channel["DataSource"]["S3DataSource"]["S3Uri"]
+        ctx.storage.download(str(source), tree.host(f"{INPUT_DIR}/data/{name}"))
+        channels.append(name)
+    for folder in (MODEL_DIR, OUTPUT_DATA_DIR):
+        tree.host(folder).mkdir(parents=True, exist_ok=True)
+    instance_type = str((args.get("ResourceConfig") or {}).get("InstanceType", ""))
+    _write_config(tree, raw_hps, args, instance_type)
+    env = training_environment(tree, hps, channels, instance_type, program)
+    env.update({k: tree.rewrite(str(v)) for k, v in (args.get("Environment") or {}).items()})
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(code), os.environ.get("PYTHONPATH")) if p)
+    command = localize_command(["python3", program, *user_arguments(hps)], interpreter)
+    run_command(command, env, code, ctx.logs)
+    output = args["OutputDataConfig"]
+    job_output = join_uri(str(output["S3OutputPath"]), f"{ctx.job_name}/output")
+    model_uri = _upload_model(ctx, job_output, str(output.get("CompressionType", "GZIP")))
+    written = {"model": model_uri}
+    if any(tree.host(OUTPUT_DATA_DIR).iterdir()):
+        archive = _pack(tree.host(OUTPUT_DATA_DIR), tree.root / "output.tar.gz")
+        written["output"] = ctx.storage.upload_file(archive, join_uri(job_output, archive.name))
+    properties = {
+        **args,
+        "TrainingJobName": ctx.job_name,
+        "TrainingJobStatus": "Completed",
+        "SecondaryStatus": "Completed",
+        "ModelArtifacts": {"S3ModelArtifacts": model_uri},
+        "FinalMetricDataList": _metrics(ctx, args),
+    }
+    return StepResult(properties=properties, outputs=written)
+
+
+def _unpack_sources(ctx: StepContext, submit_directory: str, code: Path) -> None:
+    """The submit directory (a tar.gz or a folder, in S3 or local) into /opt/ml/code."""
+    code.mkdir(parents=True, exist_ok=True)
+    if not submit_directory:
+        raise StepFailed(f"hyperparameter {SUBMIT_DIRECTORY} is missing")
+    if not submit_directory.endswith((".tar.gz", ".tgz")):
+        ctx.storage.download(submit_directory, code)
+        return
+    staging = ctx.tree.root / "sourcedir"
+    ctx.storage.download(submit_directory, staging)
+    for archive in staging.iterdir():
+        try:
+            with tarfile.open(archive) as tar:
+                tar.extractall(code, **SAFE_EXTRACT)
+        except tarfile.TarError as err:
+            raise StepFailed(f"{submit_directory}: not a tar.gz archive ({err})") from None
+
+
+def _pack(folder: Path, archive: Path) -> Path:
+    """A tar.gz of the folder's contents (paths relative to the folder)."""
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in sorted(folder.iterdir()):
+            tar.add(path, arcname=path.name)
+    return archive
+
+
+def _upload_model(ctx: StepContext, job_output: str, compression: str) -> str:
+    """model.tar.gz (or the bare folder with CompressionType NONE); returns its URI."""
+    model_dir = ctx.tree.host(MODEL_DIR)
+    if compression.upper() == "NONE":
+        uri = join_uri(job_output, "model/")
+        ctx.storage.upload_folder(model_dir, uri)
+        return uri
+    archive = _pack(model_dir, ctx.tree.root / "model.tar.gz")
+    return ctx.storage.upload_file(archive, join_uri(job_output, archive.name))
+
+
+def _write_config(
+    tree: ContainerTree, raw_hps: dict[str, Any], args: dict[str, Any], instance_type: str
+) -> None:
+    """/opt/ml/input/config/*.json, as the training platform writes them."""
+    config = tree.host(CONFIG_DIR)
+    config.mkdir(parents=True, exist_ok=True)
+    channels = {
+        c["ChannelName"]: {k: v for k, v in c.items() if k != "DataSource"}
+        for c in args.get("InputDataConfig") or []
+    }
+    resources = {"current_host": HOST, "hosts": [HOST], "current_instance_type": instance_type}
+    for name, body in (
+        ("hyperparameters.json", {k: str(v) for k, v in raw_hps.items()}),
+        ("inputdataconfig.json", channels),
+        ("resourceconfig.json", resources),
+    ):
+        (config / name).write_text(json.dumps(body, indent=2))
+
+
+def _metrics(ctx: StepContext, args: dict[str, Any]) -> list[dict[str, Any]]:
+    """The last value of each MetricDefinitions regex in the job's output."""
+    definitions = (args.get("AlgorithmSpecification") or {}).get("MetricDefinitions") or []
+    if not definitions:
+        return []
+    text = read_logs(ctx.logs)
+    now = datetime.now(UTC).isoformat()
+    metrics = []
+    for definition in definitions:
+        matches = re.findall(definition["Regex"], text)
+        if matches:
+            last = matches[-1]
+            value = last[0] if isinstance(last, tuple) else last
+            try:
+                metrics.append(
+                    {"MetricName": definition["Name"], "Value": float(value), "Timestamp": now}
+                )
+            except ValueError:
+                continue
+    return metrics

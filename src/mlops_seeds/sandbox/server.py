@@ -1,0 +1,187 @@
+"""The sandbox: moto's server on 127.0.0.1 in this process, with our extensions installed.
+
+moto keeps its state in module globals: every sandbox of a process serves the same accounts,
+and the state is reset when the last running sandbox stops. Everything reaches it through
+`env()` (AWS_ENDPOINT_URL and friends) and the clients of `mlops_seeds.aws`, as it would
+reach AWS.
+"""
+
+import os
+import socket
+import threading
+from types import TracebackType
+from typing import Any
+
+from moto.moto_api._internal.models import moto_api_backend
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+from mlops_seeds.aws import DEFAULT_REGION
+from mlops_seeds.errors import SeedsError
+from mlops_seeds.sandbox.catalog import install
+
+HOST = "127.0.0.1"
+ACCESS_KEY_ID = "AKIAMLOPSSEEDSSANDBX"  # 20 characters, as moto expects of an access key
+SECRET_ACCESS_KEY = "sandbox-secret-access-key"
+# Variables that would take a developer's own AWS setup into the sandbox's place.
+UNSET = (
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+)
+
+_active_lock = threading.Lock()
+_active: list["Sandbox"] = []
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    """moto's request handler without the access log line per request."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        """Log nothing."""
+
+
+class _Server(ThreadedMotoServer):
+    """moto's threaded server, serving a socket bound and listening before the thread starts,
+    so a busy port is an error in the caller, not an exit inside the server thread."""
+
+    def __init__(self, listening: socket.socket, log_requests: bool) -> None:
+        host, port = listening.getsockname()[:2]
+        super().__init__(ip_address=host, port=port, verbose=False)
+        self._listening = listening
+        self._handler = MotoRequestHandler if log_requests else _QuietRequestHandler
+
+    def _server_entry(self) -> None:
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(
+            self._ip_address,
+            self._port,
+            app,
+            True,
+            request_handler=self._handler,
+            fd=self._listening.fileno(),
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+def _listen(port: int) -> socket.socket:
+    """A socket listening on HOST:port (0 = a free port), else SeedsError."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((HOST, port))
+        sock.listen(128)
+    except OSError as err:
+        sock.close()
+        raise SeedsError(f"--port {port}: cannot listen on {HOST}:{port}: {err.strerror}") from err
+    return sock
+
+
+class Sandbox:
+    """moto's server with the mlops-seeds extensions, on 127.0.0.1.
+
+    Use as a context manager, or call start() and stop(). `port=0` picks a free port;
+    `log_requests` writes one access-log line per request to stderr.
+    """
+
+    def __init__(
+        self, port: int = 0, region: str = DEFAULT_REGION, log_requests: bool = False
+    ) -> None:
+        if not 0 <= port <= 65535:
+            raise SeedsError(f"--port {port}: must be between 0 and 65535")
+        self.region = region
+        self._requested_port = port
+        self._log_requests = log_requests
+        self._server: _Server | None = None
+        self._socket: socket.socket | None = None
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (only while running)."""
+        if self._socket is None:
+            raise RuntimeError("the sandbox is not running")
+        return int(self._socket.getsockname()[1])
+
+    @property
+    def endpoint_url(self) -> str:
+        """The URL every AWS client is pointed at."""
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is serving."""
+        return self._server is not None
+
+    def start(self) -> "Sandbox":
+        """Install the extensions and serve; SeedsError if the port is busy."""
+        with _active_lock:
+            if self.running:
+                return self
+            install()
+            self._socket = _listen(self._requested_port)
+            self._server = _Server(self._socket, self._log_requests)
+            self._server.start()
+            _active.append(self)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; the last sandbox of the process to stop resets every moto backend."""
+        with _active_lock:
+            if self._server is None:
+                return
+            self._server.stop()
+            assert self._socket is not None
+            self._socket.close()
+            self._server = None
+            self._socket = None
+            _active.remove(self)
+            if not _active:
+                self.reset()
+
+    @staticmethod
+    def reset() -> None:
+        """Forget every resource in every account (moto's reset), keeping the server up."""
+        moto_api_backend.reset()
+
+    def env(self) -> dict[str, str | None]:
+        """The environment that points boto3, the AWS CLI and mlops-seeds at the sandbox.
+
+        A value of None means: unset the variable (a session token, a profile or a
+        per-service endpoint override from the developer's own setup).
+        """
+        env: dict[str, str | None] = {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+        overrides = sorted(k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_"))
+        for name in (*UNSET, *overrides):
+            env[name] = None
+        return env
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where: Any = self.endpoint_url if self.running else "stopped"
+        return f"Sandbox({where}, region={self.region})"

@@ -1,0 +1,43 @@
+"""Fixtures of the local runner's tests (helpers in local_kit.py)."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from local_kit import REGION, Kit, ModelBuildRepo, render_model_build, set_fake_aws
+from moto import mock_aws
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Fake AWS settings for one test."""
+    set_fake_aws(monkeypatch, tmp_path_factory.mktemp("aws-home"))
+
+
+@pytest.fixture
+def moto_session(aws_env: None) -> Iterator[boto3.Session]:
+    """moto's S3 and SageMaker in this process, and a session that reaches them."""
+    with mock_aws():
+        yield boto3.Session(region_name=REGION)
+
+
+@pytest.fixture
+def kit(tmp_path: Path) -> Kit:
+    """A definition builder working in this test's folder."""
+    return Kit(tmp_path)
+
+
+@pytest.fixture
+def lines() -> list[str]:
+    """Collects the runner's progress lines (pass `echo=lines.append`)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def model_build(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> ModelBuildRepo:
+    """A rendered model-build repo for the (framework, problem_type) of `request.param`."""
+    framework, problem_type = request.param
+    return render_model_build(tmp_path_factory, framework, problem_type)

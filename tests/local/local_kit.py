@@ -1,0 +1,214 @@
+"""Helpers of the local runner's tests: constants, fake AWS settings, a definition builder
+and rendered model-build repos (imported by conftest.py and the tests)."""
+
+import io
+import json
+import subprocess
+import sys
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from mlops_seeds.paths import repo_root
+from mlops_seeds.seeds import bake, get_seed
+
+REGION = "us-east-1"
+ROLE = "arn:aws:iam::123456789012:role/PipelineRole"
+SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
+XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.2-0"
+CUSTOM_IMAGE = "111122223333.dkr.ecr.us-east-1.amazonaws.com/team/custom-image:1"
+CODE_DIR = "/opt/ml/processing/input/code"
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+def set_fake_aws(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """Fake credentials and region, no config files, no endpoint override."""
+    for name, value in FAKE_AWS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws-credentials"))
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@dataclass
+class Kit:
+    """Builds small definitions whose processing steps run scripts from a local folder and
+    exchange files through local paths (no AWS needed)."""
+
+    root: Path
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    def script(self, name: str, body: str) -> Path:
+        """Write a step script; its folder is the step's code input."""
+        folder = self.root / "code" / Path(name).stem
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        path.write_text(body)
+        return path
+
+    def folder(self, name: str) -> Path:
+        """A local folder standing for an S3 prefix."""
+        path = self.root / "data" / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def processing(
+        self,
+        name: str,
+        script: Path,
+        inputs: dict[str, tuple[Any, str]] | None = None,
+        outputs: dict[str, tuple[Any, str]] | None = None,
+        arguments: list[Any] | None = None,
+        image: Any = SKLEARN_IMAGE,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """A Processing step: `inputs`/`outputs` map a name to (source or target, local path)."""
+        processing_inputs = [
+            {
+                "InputName": input_name,
+                "S3Input": {
+                    "S3Uri": source,
+                    "LocalPath": local,
+                    "S3DataType": "S3Prefix",
+                    "S3InputMode": "File",
+                },
+            }
+            for input_name, (source, local) in (inputs or {}).items()
+        ]
+        processing_inputs.append(
+            {
+                "InputName": "code",
+                "S3Input": {"S3Uri": str(script.parent), "LocalPath": CODE_DIR},
+            }
+        )
+        app: dict[str, Any] = {
+            "ImageUri": image,
+            "ContainerEntrypoint": ["python3", f"{CODE_DIR}/{script.name}"],
+        }
+        if arguments:
+            app["ContainerArguments"] = arguments
+        step = {
+            "Name": name,
+            "Type": "Processing",
+            "Arguments": {
+                "ProcessingResources": {
+                    "ClusterConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1}
+                },
+                "AppSpecification": app,
+                "RoleArn": ROLE,
+                "ProcessingInputs": processing_inputs,
+                "ProcessingOutputConfig": {
+                    "Outputs": [
+                        {
+                            "OutputName": output_name,
+                            "S3Output": {
+                                "S3Uri": target,
+                                "LocalPath": local,
+                                "S3UploadMode": "EndOfJob",
+                            },
+                        }
+                        for output_name, (target, local) in (outputs or {}).items()
+                    ]
+                },
+            },
+            **extra,
+        }
+        return step
+
+    def definition(
+        self, steps: list[dict[str, Any]], parameters: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """A definition as the SDK writes it."""
+        return {
+            "Version": "2020-12-01",
+            "Metadata": {},
+            "Parameters": parameters or [],
+            "Steps": steps,
+        }
+
+
+@dataclass(frozen=True)
+class ModelBuildRepo:
+    """A rendered model-build repo and its pipeline definition for bucket `bucket`."""
+
+    path: Path
+    framework: str
+    problem_type: str
+    definition: dict[str, Any]
+    bucket: str = "artifacts"
+    group: str = "models"
+    code_prefix: str = "s3://artifacts/code"
+    input_uri: str = "s3://artifacts/input/data.csv"
+
+    @property
+    def scripts(self) -> Path:
+        return self.path / "pipelines" / "scripts"
+
+    def upload(self, session: boto3.Session) -> None:
+        """Create the bucket and put the code, the training archive and the dataset, as
+        run-pipeline does before a run."""
+        s3 = session.client("s3")
+        s3.create_bucket(Bucket=self.bucket)
+        for name in ("preprocess.py", "evaluate.py"):
+            s3.put_object(
+                Bucket=self.bucket, Key=f"code/{name}", Body=(self.scripts / name).read_bytes()
+            )
+        s3.put_object(Bucket=self.bucket, Key="code/sourcedir.tar.gz", Body=self.sourcedir())
+        (dataset,) = (self.path / "pipelines" / "data").glob("*.csv")
+        s3.put_object(Bucket=self.bucket, Key="input/data.csv", Body=dataset.read_bytes())
+
+    def sourcedir(self) -> bytes:
+        """train.py and the other training sources, as a tar.gz."""
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            for path in sorted(self.scripts.glob("*.py")):
+                if path.name not in ("preprocess.py", "evaluate.py"):
+                    archive.add(path, arcname=path.name)
+        return buffer.getvalue()
+
+
+def render_model_build(
+    tmp_path_factory: pytest.TempPathFactory, framework: str, problem_type: str
+) -> ModelBuildRepo:
+    """Render the seed and print its definition with the repo's own command."""
+    root = repo_root()
+    out = tmp_path_factory.mktemp(f"{framework}-{problem_type}")
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    config.write_text(f"cookiecutters_dir: {home / 'c'}\nreplay_dir: {home / 'replay'}\n")
+    settings = {"framework": framework, "problem_type": problem_type}
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("COOKIECUTTER_CONFIG", str(config))
+        repo = bake(root, get_seed(root, "model-build"), out, settings, no_input=True)
+    repo_fields = ModelBuildRepo(repo, framework, problem_type, {})
+    command = [
+        sys.executable,
+        "-m",
+        "pipelines.get_pipeline_definition",
+        "--default-bucket",
+        repo_fields.bucket,
+        "--model-package-group-name",
+        repo_fields.group,
+        "--code-uri-prefix",
+        repo_fields.code_prefix,
+        "--input-data-uri",
+        repo_fields.input_uri,
+        "--pipeline-name",
+        "model-build",
+    ]
+    env = {**FAKE_AWS, "PATH": "/usr/bin:/bin", "SAGEMAKER_VALIDATE_ROLE": "false"}
+    printed = subprocess.run(
+        command, cwd=repo, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    return ModelBuildRepo(repo, framework, problem_type, json.loads(printed))

@@ -1,0 +1,107 @@
+"""The sandbox server: environment, ports, reset, accounts, the installed extension."""
+
+import socket
+from typing import Any
+
+import botocore.session
+import pytest
+from moto.core.utils import camelcase_to_underscores
+from moto.servicecatalog.responses import ServiceCatalogResponse
+
+from mlops_seeds import aws
+from mlops_seeds.errors import SeedsError
+from mlops_seeds.sandbox import Sandbox
+from mlops_seeds.sandbox.catalog import install, installed, operations
+
+
+def test_env_points_everything_at_the_sandbox(sandbox: Sandbox) -> None:
+    env = sandbox.env()
+    assert env["AWS_ENDPOINT_URL"] == sandbox.endpoint_url
+    assert sandbox.endpoint_url.startswith("http://127.0.0.1:")
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert env["AWS_ACCESS_KEY_ID"] and env["AWS_SECRET_ACCESS_KEY"]
+    assert env["AWS_SESSION_TOKEN"] is None and env["AWS_PROFILE"] is None
+    assert env["AWS_CONFIG_FILE"] == env["AWS_SHARED_CREDENTIALS_FILE"]
+    assert aws.targets_loopback()
+
+
+def test_per_service_endpoint_overrides_are_unset(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "https://example.invalid")
+    assert sandbox.env()["AWS_ENDPOINT_URL_S3"] is None
+
+
+def test_a_developer_profile_does_not_leak_in(
+    sandbox: Sandbox, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[default]\naws_access_key_id = AKIAREALREALREALREAL\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    for name, value in sandbox.env().items():
+        if value is not None:
+            monkeypatch.setenv(name, value)
+    key = aws.make_session().get_credentials().access_key
+    assert key == sandbox.env()["AWS_ACCESS_KEY_ID"]
+
+
+def test_reset_forgets_everything(sandbox: Sandbox) -> None:
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="before-reset")
+    sandbox.reset()
+    assert s3.list_buckets()["Buckets"] == []
+
+
+def test_sts_assume_role_lands_in_the_other_account(sandbox: Sandbox) -> None:
+    hub = aws.make_session()
+    spoke = aws.assume_role(hub, "arn:aws:iam::111111111111:role/Admin")
+    assert aws.account_id(spoke) == "111111111111"
+    assert aws.account_id(hub) != "111111111111"
+    aws.client("s3", spoke).create_bucket(Bucket="spoke-bucket")
+    hub_portfolios = aws.client("servicecatalog", hub)
+    hub_portfolios.create_portfolio(DisplayName="hub", ProviderName="p")
+    assert aws.client("servicecatalog", spoke).list_portfolios()["PortfolioDetails"] == []
+    identity = aws.client("sts", spoke).get_caller_identity()
+    assert identity["Arn"].startswith("arn:aws:sts::111111111111:assumed-role/Admin/")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_given_port_and_a_second_sandbox_share_the_state(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = _free_port()
+    with Sandbox(port=port) as second:
+        assert second.endpoint_url == f"http://127.0.0.1:{port}"
+        monkeypatch.setenv("AWS_ENDPOINT_URL", second.endpoint_url)
+        aws.client("s3").create_bucket(Bucket="seen-by-both")
+        monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.endpoint_url)
+    assert [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]] == ["seen-by-both"]
+
+
+def test_a_busy_port_is_one_clear_error() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        with pytest.raises(SeedsError, match=f"--port {port}: cannot listen on 127.0.0.1:{port}"):
+            Sandbox(port=port).start()
+
+
+def test_an_impossible_port_is_refused() -> None:
+    with pytest.raises(SeedsError, match="--port 70000"):
+        Sandbox(port=70000)
+
+
+def test_the_extension_installs_once_and_names_real_operations(sandbox: Sandbox) -> None:
+    install()
+    install()
+    assert installed()
+    model = botocore.session.get_session().get_service_model("servicecatalog")
+    for name in operations():
+        assert name in model.operation_names
+        assert callable(getattr(ServiceCatalogResponse, camelcase_to_underscores(name)))
