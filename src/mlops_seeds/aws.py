@@ -6,11 +6,14 @@ which one it talks to. Other accounts are reached by STS AssumeRole, as in AWS.
 """
 
 import os
+from functools import cache
 from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urlparse
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 from mlops_seeds.errors import SeedsError
@@ -26,11 +29,24 @@ def region_of(session: boto3.Session | None = None) -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
 
+@cache
+def _data_loader() -> botocore.loaders.Loader:
+    """One loader of botocore's service models for every session: a new session would
+    otherwise read them from disk again for each client."""
+    return botocore.loaders.create_loader()
+
+
+def _new_session(**kwargs: Any) -> boto3.Session:
+    core = botocore.session.Session()
+    core.register_component("data_loader", _data_loader())
+    return boto3.Session(botocore_session=core, **kwargs)
+
+
 def make_session(profile: str | None = None, region: str | None = None) -> boto3.Session:
     """A boto3 session for `profile` (default chain when None) in `region`."""
-    session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+    session = _new_session(profile_name=profile)
     if region or not session.region_name:
-        session = boto3.Session(profile_name=profile, region_name=region or region_of(session))
+        session = _new_session(profile_name=profile, region_name=region or region_of(session))
     return session
 
 
@@ -76,7 +92,7 @@ def assume_role(
         )["Credentials"]
     except Exception as err:  # botocore's ClientError, EndpointConnectionError, ...
         raise SeedsError(f"cannot assume role {role_arn}: {err}") from err
-    return boto3.Session(
+    return _new_session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
