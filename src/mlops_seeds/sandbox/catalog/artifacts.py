@@ -6,6 +6,7 @@ from mlops_seeds.sandbox.catalog.context import (
     Caller,
     backends_in,
     find_product,
+    local_product,
     product_by_id_or_name,
     visible_portfolio,
 )
@@ -46,13 +47,6 @@ def _new_artifact(parameters: dict[str, Any], field: str) -> Artifact:
 def _check_unique_name(artifacts: dict[str, Artifact], name: str, own_id: str = "") -> None:
     if name and any(a.name == name and a.id != own_id for a in artifacts.values()):
         raise InvalidParameters(f"Provisioning artifact name {name} already exists in the product")
-
-
-def _local_product(caller: Caller, product_id: str) -> Any:
-    product = caller.backend.products.get(product_id)
-    if product is None:
-        raise ResourceNotFound(f"Product {product_id} not found.")
-    return product
 
 
 def _exists(caller: Caller, product_id: str) -> bool:
@@ -132,7 +126,7 @@ def create_product(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
 
 def delete_product(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     """DeleteProduct: refused while the product is in a portfolio."""
-    product = _local_product(caller, params["Id"])
+    product = local_product(caller, params["Id"])
     state = caller.state
     if any(product.id in ids for ids in state.portfolio_products.values()):
         raise ResourceInUse(f"Product {product.id} is associated with a portfolio.")
@@ -173,7 +167,7 @@ def search_products_as_admin(caller: Caller, params: dict[str, Any]) -> dict[str
 
 def create_provisioning_artifact(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     """CreateProvisioningArtifact: a new version of one of the account's products."""
-    product = _local_product(caller, params["ProductId"])
+    product = local_product(caller, params["ProductId"])
     artifacts = artifacts_of(caller.backend, product.id)
     token = params.get("IdempotencyToken")
     if token and caller.state.tokens.get(token) in artifacts:
@@ -210,7 +204,7 @@ def describe_provisioning_artifact(caller: Caller, params: dict[str, Any]) -> di
 
 def update_provisioning_artifact(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     """UpdateProvisioningArtifact: Name, Description, Active, Guidance."""
-    product = _local_product(caller, params["ProductId"])
+    product = local_product(caller, params["ProductId"])
     artifact = _artifact(caller.backend, product, params)
     guidance = params.get("Guidance")
     if guidance is not None and guidance not in GUIDANCE:
@@ -229,7 +223,7 @@ def update_provisioning_artifact(caller: Caller, params: dict[str, Any]) -> dict
 
 def delete_provisioning_artifact(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     """DeleteProvisioningArtifact: never the last one, nor one a provisioned product uses."""
-    product = _local_product(caller, params["ProductId"])
+    product = local_product(caller, params["ProductId"])
     artifacts = artifacts_of(caller.backend, product.id)
     artifact = _artifact(caller.backend, product, params)
     if len(artifacts) == 1:

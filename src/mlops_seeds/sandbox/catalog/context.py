@@ -79,6 +79,14 @@ def local_portfolio(caller: Caller, portfolio_id: str) -> Any:
     return portfolio
 
 
+def local_product(caller: Caller, product_id: str) -> Any:
+    """The caller's own product, else ResourceNotFoundException."""
+    product = caller.backend.products.get(product_id)
+    if product is None:
+        raise ResourceNotFound(f"Product {product_id} not found.")
+    return product
+
+
 def owner_of_portfolio(region: str, portfolio_id: str) -> Any | None:
     """The backend of the account that owns the portfolio, if any."""
     for backend in backends_in(region):

@@ -45,3 +45,9 @@ class InvalidState(CatalogError):
     """The operation is not allowed in the resource's current state."""
 
     code = "InvalidStateException"
+
+
+class LimitExceeded(CatalogError):
+    """The current limits of the service would have been exceeded by this operation."""
+
+    code = "LimitExceededException"

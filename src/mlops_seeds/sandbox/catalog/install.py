@@ -15,7 +15,14 @@ from moto.core.responses import ActionResult
 from moto.core.utils import camelcase_to_underscores
 from moto.servicecatalog.responses import ServiceCatalogResponse
 
-from mlops_seeds.sandbox.catalog import artifacts, enduser, portfolios, provisioning, sharing
+from mlops_seeds.sandbox.catalog import (
+    artifacts,
+    enduser,
+    portfolios,
+    provisioning,
+    sharing,
+    updates,
+)
 from mlops_seeds.sandbox.catalog.context import Caller
 from mlops_seeds.sandbox.catalog.errors import CatalogError
 
@@ -33,6 +40,7 @@ def operations() -> dict[str, Operation]:
         **sharing.OPERATIONS,
         **enduser.OPERATIONS,
         **provisioning.OPERATIONS,
+        **updates.OPERATIONS,
     }
 
 

@@ -116,7 +116,8 @@ def constraints_on(caller: Caller, portfolio_id: str, product_id: str | None) ->
     ]
 
 
-def _check_constraint_parameters(constraint_type: str, parameters: str) -> None:
+def check_constraint_parameters(constraint_type: str, parameters: str) -> None:
+    """InvalidParametersException unless `parameters` is a JSON object valid for the type."""
     try:
         document = json.loads(parameters)
     except ValueError as err:
@@ -140,7 +141,7 @@ def create_constraint(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     state = caller.state
     token = params.get("IdempotencyToken")
     if token and state.tokens.get(token) in state.constraints:
-        return _constraint_result(state.constraints[state.tokens[token]])
+        return constraint_result(state.constraints[state.tokens[token]])
     portfolio_id, product_id = params["PortfolioId"], params["ProductId"]
     owner, _ = visible_portfolio(caller, portfolio_id)
     if product_id not in state_of(owner).portfolio_products.get(portfolio_id, []):
@@ -148,7 +149,7 @@ def create_constraint(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     constraint_type = params["Type"]
     if constraint_type not in CONSTRAINT_TYPES:
         raise InvalidParameters(f"Type must be one of {CONSTRAINT_TYPES}")
-    _check_constraint_parameters(constraint_type, params["Parameters"])
+    check_constraint_parameters(constraint_type, params["Parameters"])
     existing = constraints_on(caller, portfolio_id, product_id)
     if constraint_type == "LAUNCH" and any(c.type == "LAUNCH" for c in existing):
         raise DuplicateResource(
@@ -166,10 +167,11 @@ def create_constraint(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     state.constraints[constraint.id] = constraint
     if token:
         state.tokens[token] = constraint.id
-    return _constraint_result(constraint)
+    return constraint_result(constraint)
 
 
-def _constraint_result(constraint: Constraint) -> dict[str, Any]:
+def constraint_result(constraint: Constraint) -> dict[str, Any]:
+    """The CreateConstraint/DescribeConstraint/UpdateConstraint response shape."""
     return {
         "ConstraintDetail": constraint.detail(),
         "ConstraintParameters": constraint.parameters,
@@ -189,7 +191,7 @@ def _find_constraint(caller: Caller, constraint_id: str) -> Constraint:
 
 def describe_constraint(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     """DescribeConstraint: an own constraint or one on an imported portfolio."""
-    return _constraint_result(_find_constraint(caller, params["Id"]))
+    return constraint_result(_find_constraint(caller, params["Id"]))
 
 
 def delete_constraint(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
