@@ -6,7 +6,9 @@ from pathlib import Path
 import boto3
 import pytest
 from local_kit import REGION, Kit, ModelBuildRepo, render_model_build, set_fake_aws
-from moto import mock_aws
+
+from mlops_seeds import aws
+from mlops_seeds.sandbox import Sandbox
 
 
 @pytest.fixture
@@ -15,11 +17,26 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFa
     set_fake_aws(monkeypatch, tmp_path_factory.mktemp("aws-home"))
 
 
+@pytest.fixture(scope="session")
+def _sandbox_server() -> Iterator[Sandbox]:
+    with Sandbox(region=REGION) as sandbox:
+        yield sandbox
+
+
 @pytest.fixture
-def moto_session(aws_env: None) -> Iterator[boto3.Session]:
-    """moto's S3 and SageMaker in this process, and a session that reaches them."""
-    with mock_aws():
-        yield boto3.Session(region_name=REGION)
+def sandbox_session(
+    aws_env: None, _sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[boto3.Session]:
+    """The sandbox server on loopback, emptied, the environment pointing at it, and a
+    session that reaches it (the runner's calls go over HTTP, as against AWS)."""
+    _sandbox_server.reset()
+    for name, value in _sandbox_server.env().items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    yield aws.make_session(region=REGION)
+    _sandbox_server.reset()
 
 
 @pytest.fixture

@@ -91,18 +91,20 @@ def text(session: boto3.Session, key: str) -> str:
     return str(body.decode())
 
 
-def test_s3_inputs_outputs_register_and_create_model(kit: Kit, moto_session: boto3.Session) -> None:
-    prepare(moto_session)
-    record = run_definition(aws_definition(kit), session=moto_session, pipeline_name="demo")
+def test_s3_inputs_outputs_register_and_create_model(
+    kit: Kit, sandbox_session: boto3.Session
+) -> None:
+    prepare(sandbox_session)
+    record = run_definition(aws_definition(kit), session=sandbox_session, pipeline_name="demo")
     assert record.status == SUCCEEDED, record.failure_reason
 
     run = record.execution_id
-    assert text(moto_session, f"runs/{run}/count.txt") == "3"
+    assert text(sandbox_session, f"runs/{run}/count.txt") == "3"
     arn = f"arn:aws:sagemaker:us-east-1:123456789012:pipeline/demo/execution/{run}"
-    assert text(moto_session, f"runs/{run}/deep/arn.txt") == arn
+    assert text(sandbox_session, f"runs/{run}/deep/arn.txt") == arn
     assert record.step("Count").outputs == {"out": f"s3://bucket/runs/{run}"}
 
-    sagemaker = moto_session.client("sagemaker")
+    sagemaker = sandbox_session.client("sagemaker")
     (package,) = sagemaker.list_model_packages(ModelPackageGroupName="existing-group")[
         "ModelPackageSummaryList"
     ]
@@ -121,21 +123,21 @@ def test_s3_inputs_outputs_register_and_create_model(kit: Kit, moto_session: bot
     assert model["PrimaryContainer"]["ModelDataUrl"] == f"s3://bucket/runs/{run}/count.txt"
 
 
-def test_register_creates_a_missing_group(kit: Kit, moto_session: boto3.Session) -> None:
-    prepare(moto_session)
+def test_register_creates_a_missing_group(kit: Kit, sandbox_session: boto3.Session) -> None:
+    prepare(sandbox_session)
     record = run_definition(
-        aws_definition(kit), {"Group": "new-group"}, session=moto_session, echo=lambda _: None
+        aws_definition(kit), {"Group": "new-group"}, session=sandbox_session, echo=lambda _: None
     )
     assert record.status == SUCCEEDED, record.failure_reason
-    sagemaker = moto_session.client("sagemaker")
+    sagemaker = sandbox_session.client("sagemaker")
     packages = sagemaker.list_model_packages(ModelPackageGroupName="new-group")
     assert len(packages["ModelPackageSummaryList"]) == 1
 
 
 def test_a_missing_bucket_fails_the_step_with_the_service_error(
-    kit: Kit, moto_session: boto3.Session, tmp_path: Path
+    kit: Kit, sandbox_session: boto3.Session, tmp_path: Path
 ) -> None:
-    record = run_definition(aws_definition(kit), session=moto_session, echo=lambda _: None)
+    record = run_definition(aws_definition(kit), session=sandbox_session, echo=lambda _: None)
     assert record.status == "Failed"
     assert "NoSuchBucket" in (record.step("Count").failure_reason or "")
     assert record.step("Register").status == "NotStarted"

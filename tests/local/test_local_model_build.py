@@ -39,18 +39,18 @@ def read(session: boto3.Session, uri: str) -> bytes:
 
 @pytest.mark.parametrize("model_build", COMBOS, indirect=True, ids=["-".join(c) for c in COMBOS])
 def test_the_pipeline_registers_a_model_that_meets_the_threshold(
-    model_build: ModelBuildRepo, moto_session: boto3.Session
+    model_build: ModelBuildRepo, sandbox_session: boto3.Session
 ) -> None:
-    model_build.upload(moto_session)
-    moto_session.client("sagemaker").create_model_package_group(
+    model_build.upload(sandbox_session)
+    sandbox_session.client("sagemaker").create_model_package_group(
         ModelPackageGroupName=model_build.group
     )
-    record = run_definition(model_build.definition, session=moto_session, echo=lambda _: None)
+    record = run_definition(model_build.definition, session=sandbox_session, echo=lambda _: None)
 
     assert record.status == SUCCEEDED, record.failure_reason
     assert [s.name for s in record.steps] == STEPS
     assert record.step("FailMetricThreshold").status == SKIPPED
-    sagemaker = moto_session.client("sagemaker")
+    sagemaker = sandbox_session.client("sagemaker")
     (summary,) = sagemaker.list_model_packages(ModelPackageGroupName=model_build.group)[
         "ModelPackageSummaryList"
     ]
@@ -62,12 +62,12 @@ def test_the_pipeline_registers_a_model_that_meets_the_threshold(
     }
     model_uri = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
     assert model_uri == record.step("TrainModel").properties["ModelArtifacts"]["S3ModelArtifacts"]
-    with tarfile.open(fileobj=io.BytesIO(read(moto_session, model_uri))) as archive:
+    with tarfile.open(fileobj=io.BytesIO(read(sandbox_session, model_uri))) as archive:
         assert sorted(archive.getnames()) == MODEL_FILES[model_build.framework]
 
     _, section, metric, _ = GATES[model_build.problem_type]
     statistics = package["ModelMetrics"]["ModelQuality"]["Statistics"]
-    report = json.loads(read(moto_session, statistics["S3Uri"]))
+    report = json.loads(read(sandbox_session, statistics["S3Uri"]))
     evaluation = record.step("EvaluateModel").properties["PropertyFiles"]["EvaluationReport"]
     assert report == evaluation
     assert report[section][metric]["value"] > 0
@@ -75,12 +75,15 @@ def test_the_pipeline_registers_a_model_that_meets_the_threshold(
 
 @pytest.mark.parametrize("model_build", COMBOS[:1], indirect=True, ids=["-".join(COMBOS[0])])
 def test_a_threshold_the_model_cannot_meet_stops_the_pipeline_at_the_fail_step(
-    model_build: ModelBuildRepo, moto_session: boto3.Session
+    model_build: ModelBuildRepo, sandbox_session: boto3.Session
 ) -> None:
-    model_build.upload(moto_session)
+    model_build.upload(sandbox_session)
     parameter, section, metric, impossible = GATES[model_build.problem_type]
     record = run_definition(
-        model_build.definition, {parameter: impossible}, session=moto_session, echo=lambda _: None
+        model_build.definition,
+        {parameter: impossible},
+        session=sandbox_session,
+        echo=lambda _: None,
     )
 
     assert record.status == FAILED
@@ -93,5 +96,5 @@ def test_a_threshold_the_model_cannot_meet_stops_the_pipeline_at_the_fail_step(
     assert fail.failure_reason == (
         f"Test RMSE {value} does not meet the threshold (<=) {float(impossible)}"
     )
-    groups = moto_session.client("sagemaker").list_model_package_groups()
+    groups = sandbox_session.client("sagemaker").list_model_package_groups()
     assert groups["ModelPackageGroupSummaryList"] == []
