@@ -1,4 +1,4 @@
-"""Steps that reach AWS, against moto: S3 inputs and outputs, RegisterModel (into an existing
+"""Steps that reach AWS, against the sandbox server: S3 inputs and outputs, RegisterModel (into an existing
 or a new group), CreateModel, and execution variables that need the account."""
 
 from pathlib import Path
