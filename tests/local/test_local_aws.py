@@ -1,5 +1,5 @@
-"""Steps that reach AWS, against the sandbox server: S3 inputs and outputs, RegisterModel (into an existing
-or a new group), CreateModel, and execution variables that need the account."""
+"""Steps that reach AWS, against the sandbox server: S3 inputs and outputs, RegisterModel
+(into an existing or a new group), CreateModel, and execution variables that need the account."""
 
 from pathlib import Path
 from typing import Any
