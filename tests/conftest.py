@@ -1,13 +1,15 @@
-"""Shared fixtures: the repository root, an isolated cookiecutter config, a CLI runner."""
+"""Shared fixtures: the repository root, an isolated cookiecutter config, a CLI runner, and
+the sandbox (one server for the session, emptied for each test that uses it)."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from mlops_seeds.cli import cli
+from mlops_seeds.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,3 +83,23 @@ def toy_repo(tmp_path: Path) -> Path:
         "version: 0.2\nphases:\n  build:\n    commands:\n      - echo $TOY\n"
     )
     return repo
+
+
+@pytest.fixture(scope="session")
+def _sandbox_server() -> Iterator[Sandbox]:
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sandbox(_sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """The sandbox, emptied, with the environment pointing at it (the hub's account is the
+    default one; spokes are reached by STS assume-role)."""
+    _sandbox_server.reset()
+    for name, value in _sandbox_server.env().items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    yield _sandbox_server
+    _sandbox_server.reset()

@@ -92,26 +92,6 @@ def call_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[CallLog]:
     yield log
 
 
-@pytest.fixture(scope="session")
-def _sandbox_server() -> Iterator[Sandbox]:
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sandbox(_sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    """The sandbox, emptied, with the environment pointing at it (the hub's account is the
-    default one; spokes are reached by STS assume-role)."""
-    _sandbox_server.reset()
-    for name, value in _sandbox_server.env().items():
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
-    yield _sandbox_server
-    _sandbox_server.reset()
-
-
 @pytest.fixture
 def repo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The seeds, templates and buildspecs of the repository, copied (to be changed, and

@@ -1,11 +1,10 @@
 """Fixtures of the local runner's tests (helpers in local_kit.py)."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-from local_kit import REGION, Kit, ModelBuildRepo, render_model_build, set_fake_aws
+from local_kit import Kit, ModelBuildRepo, render_model_build, set_fake_aws
 
 from mlops_seeds import aws
 from mlops_seeds.sandbox import Sandbox
@@ -17,26 +16,11 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFa
     set_fake_aws(monkeypatch, tmp_path_factory.mktemp("aws-home"))
 
 
-@pytest.fixture(scope="session")
-def _sandbox_server() -> Iterator[Sandbox]:
-    with Sandbox(region=REGION) as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
-def sandbox_session(
-    aws_env: None, _sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[boto3.Session]:
-    """The sandbox server on loopback, emptied, the environment pointing at it, and a
-    session that reaches it (the runner's calls go over HTTP, as against AWS)."""
-    _sandbox_server.reset()
-    for name, value in _sandbox_server.env().items():
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
-    yield aws.make_session(region=REGION)
-    _sandbox_server.reset()
+def sandbox_session(aws_env: None, sandbox: Sandbox) -> boto3.Session:
+    """A session reaching the sandbox server on loopback (the runner's calls go over HTTP,
+    as against AWS)."""
+    return aws.make_session(region=sandbox.region)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Sandbox fixtures: one server for the session, emptied before each test, the environment
 pointing at it; the hub is the default account, spokes are reached by STS assume-role."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -33,25 +33,6 @@ Outputs:
     Description: the bucket
     Value: !GetAtt Bucket.Arn
 """
-
-
-@pytest.fixture(scope="session")
-def _sandbox_server() -> Iterator[Sandbox]:
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sandbox(_sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    """The running sandbox, emptied, with the environment pointing at it."""
-    _sandbox_server.reset()
-    for name, value in _sandbox_server.env().items():
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
-    yield _sandbox_server
-    _sandbox_server.reset()
 
 
 @pytest.fixture
