@@ -36,10 +36,23 @@ def _data_loader() -> botocore.loaders.Loader:
     return botocore.loaders.create_loader()
 
 
-def _new_session(**kwargs: Any) -> boto3.Session:
+class _EndpointSession(boto3.Session):  # type: ignore[misc]
+    """A session bound to one endpoint URL, whatever the environment says."""
+
+    endpoint_url: str | None = None
+
+
+def _new_session(endpoint_url: str | None = None, **kwargs: Any) -> boto3.Session:
     core = botocore.session.Session()
     core.register_component("data_loader", _data_loader())
-    return boto3.Session(botocore_session=core, **kwargs)
+    session = _EndpointSession(botocore_session=core, **kwargs)
+    session.endpoint_url = endpoint_url
+    return session
+
+
+def _endpoint_of(session: boto3.Session) -> str | None:
+    """The endpoint a session was made for by endpoint_session() (None: the environment's)."""
+    return getattr(session, "endpoint_url", None)
 
 
 def make_session(profile: str | None = None, region: str | None = None) -> boto3.Session:
@@ -50,9 +63,24 @@ def make_session(profile: str | None = None, region: str | None = None) -> boto3
     return session
 
 
-def targets_loopback() -> bool:
-    """True when the global endpoint override points at this machine (the sandbox)."""
-    url = os.environ.get("AWS_ENDPOINT_URL", "")
+def endpoint_session(
+    endpoint_url: str, access_key_id: str, secret_access_key: str, region: str
+) -> boto3.Session:
+    """A session whose clients all reach `endpoint_url` with the given static credentials,
+    whatever the environment says (code running inside the sandbox calls it this way)."""
+    return _new_session(
+        endpoint_url=endpoint_url,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        region_name=region,
+    )
+
+
+def targets_loopback(session: boto3.Session | None = None) -> bool:
+    """True when the session's endpoint, else the global endpoint override, is this machine."""
+    url = (_endpoint_of(session) if session is not None else None) or os.environ.get(
+        "AWS_ENDPOINT_URL", ""
+    )
     host = urlparse(url).hostname
     if not host:
         return False
@@ -64,17 +92,22 @@ def targets_loopback() -> bool:
         return False
 
 
-def client_config() -> Config:
+def client_config(session: boto3.Session | None = None) -> Config:
     """Standard retries against AWS; a single attempt against the sandbox, where an
     unimplemented call fails at once instead of being retried."""
-    attempts = 1 if targets_loopback() else 5
+    attempts = 1 if targets_loopback(session) else 5
     return Config(retries={"mode": "standard", "total_max_attempts": attempts})
 
 
 def client(service: str, session: boto3.Session | None = None, region: str | None = None) -> Any:
     """A boto3 client for `service` from `session` (default: a new default session)."""
     session = session or make_session(region=region)
-    return session.client(service, region_name=region or region_of(session), config=client_config())
+    return session.client(
+        service,
+        region_name=region or region_of(session),
+        config=client_config(session),
+        endpoint_url=_endpoint_of(session),
+    )
 
 
 def account_id(session: boto3.Session) -> str:
@@ -93,6 +126,7 @@ def assume_role(
     except Exception as err:  # botocore's ClientError, EndpointConnectionError, ...
         raise SeedsError(f"cannot assume role {role_arn}: {err}") from err
     return _new_session(
+        endpoint_url=_endpoint_of(session),
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],

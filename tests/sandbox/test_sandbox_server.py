@@ -71,16 +71,14 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_a_given_port_and_a_second_sandbox_share_the_state(
-    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_second_sandbox_in_the_process_is_refused_and_frees_its_port(sandbox: Sandbox) -> None:
     port = _free_port()
-    with Sandbox(port=port) as second:
-        assert second.endpoint_url == f"http://127.0.0.1:{port}"
-        monkeypatch.setenv("AWS_ENDPOINT_URL", second.endpoint_url)
-        aws.client("s3").create_bucket(Bucket="seen-by-both")
-        monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.endpoint_url)
-    assert [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]] == ["seen-by-both"]
+    serving = f"already serves in this process at {sandbox.endpoint_url}"
+    with pytest.raises(SeedsError, match=serving):
+        Sandbox(port=port).start()
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", port))  # the refused sandbox closed its socket
+    assert sandbox.workdir.is_dir()
 
 
 def test_a_busy_port_is_one_clear_error() -> None:

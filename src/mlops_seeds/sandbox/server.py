@@ -1,14 +1,17 @@
 """The sandbox: moto's server on 127.0.0.1 in this process, with our extensions installed.
 
-moto keeps its state in module globals: every sandbox of a process serves the same accounts,
-and the state is reset when the last running sandbox stops. Everything reaches it through
+moto keeps its state in module globals, so one sandbox serves at a time in a process; its
+state is reset when it stops. Everything reaches it through
 `env()` (AWS_ENDPOINT_URL and friends) and the clients of `mlops_seeds.aws`, as it would
 reach AWS.
 """
 
 import os
+import shutil
 import socket
+import tempfile
 import threading
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -23,11 +26,10 @@ from werkzeug.serving import make_server
 
 from mlops_seeds.aws import DEFAULT_REGION
 from mlops_seeds.errors import SeedsError
-from mlops_seeds.sandbox.catalog import install
+from mlops_seeds.sandbox import extensions, runtime
+from mlops_seeds.sandbox.runtime import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
 HOST = "127.0.0.1"
-ACCESS_KEY_ID = "AKIAMLOPSSEEDSSANDBX"  # 20 characters, as moto expects of an access key
-SECRET_ACCESS_KEY = "sandbox-secret-access-key"
 # Variables that would take a developer's own AWS setup into the sandbox's place.
 UNSET = (
     "AWS_SESSION_TOKEN",
@@ -88,17 +90,25 @@ class Sandbox:
     """moto's server with the mlops-seeds extensions, on 127.0.0.1.
 
     Use as a context manager, or call start() and stop(). `port=0` picks a free port;
-    `log_requests` writes one access-log line per request to stderr.
+    `log_requests` writes one access-log line per request to stderr. `workdir` holds what
+    the extensions keep on disk (git repositories, pipeline runs, model servers); without
+    it a temporary directory is made at start and removed at stop.
     """
 
     def __init__(
-        self, port: int = 0, region: str = DEFAULT_REGION, log_requests: bool = False
+        self,
+        port: int = 0,
+        region: str = DEFAULT_REGION,
+        log_requests: bool = False,
+        workdir: Path | None = None,
     ) -> None:
         if not 0 <= port <= 65535:
             raise SeedsError(f"--port {port}: must be between 0 and 65535")
         self.region = region
         self._requested_port = port
         self._log_requests = log_requests
+        self._workdir = workdir
+        self._own_workdir: Path | None = None
         self._server: _Server | None = None
         self._socket: socket.socket | None = None
 
@@ -115,6 +125,11 @@ class Sandbox:
         return f"http://{HOST}:{self.port}"
 
     @property
+    def workdir(self) -> Path:
+        """The directory of the extensions' on-disk state (only while running)."""
+        return runtime.current().workdir
+
+    @property
     def running(self) -> bool:
         """Whether the server is serving."""
         return self._server is not None
@@ -124,10 +139,21 @@ class Sandbox:
         with _active_lock:
             if self.running:
                 return self
-            install()
-            self._socket = _listen(self._requested_port)
+            listening = _listen(self._requested_port)
+            if _active:
+                listening.close()
+                raise SeedsError(
+                    f"a sandbox already serves in this process at {_active[0].endpoint_url}"
+                )
+            extensions.install()
+            self._socket = listening
             self._server = _Server(self._socket, self._log_requests)
             self._server.start()
+            workdir = self._workdir
+            if workdir is None:
+                workdir = self._own_workdir = Path(tempfile.mkdtemp(prefix="mlops-seeds-sandbox-"))
+            workdir.mkdir(parents=True, exist_ok=True)
+            runtime.set_current(runtime.Runtime(self.endpoint_url, self.region, workdir))
             _active.append(self)
         return self
 
@@ -136,18 +162,23 @@ class Sandbox:
         with _active_lock:
             if self._server is None:
                 return
+            self.reset()
             self._server.stop()
             assert self._socket is not None
             self._socket.close()
             self._server = None
             self._socket = None
             _active.remove(self)
-            if not _active:
-                self.reset()
+            runtime.set_current(None)
+            if self._own_workdir is not None:
+                shutil.rmtree(self._own_workdir, ignore_errors=True)
+                self._own_workdir = None
 
     @staticmethod
     def reset() -> None:
-        """Forget every resource in every account (moto's reset), keeping the server up."""
+        """Forget every resource in every account (moto's reset and the extensions' own
+        state: pipeline runs, model servers), keeping the server up."""
+        extensions.reset()
         moto_api_backend.reset()
 
     def env(self) -> dict[str, str | None]:

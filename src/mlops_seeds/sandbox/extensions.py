@@ -1,0 +1,18 @@
+"""Every sandbox extension, installed into moto when a sandbox starts and reset with it."""
+
+from mlops_seeds.sandbox import catalog, cloudformation, hosting, sagemaker
+
+
+def install() -> None:
+    """Install every extension (idempotent)."""
+    catalog.install()
+    cloudformation.install()
+    sagemaker.install()
+    hosting.install()
+
+
+def reset() -> None:
+    """Reset every extension's own state: pipeline executions, model servers, git repos."""
+    sagemaker.reset()
+    hosting.reset()
+    cloudformation.reset()
