@@ -1,0 +1,130 @@
+"""`mlops-seeds rehearse`: the whole life of a project on the embedded sandbox."""
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from mlops_seeds.names import check_project_name
+from mlops_seeds.rehearse import flow
+from mlops_seeds.rehearse.approvals import ask_on_terminal
+from mlops_seeds.rehearse.scenarios import SCENARIOS
+from mlops_seeds.rehearse.summary import summary_lines
+from mlops_seeds.sandbox.cli import shell_lines
+from mlops_seeds.sandbox.server import Sandbox
+
+
+def _ask_decision(package: dict[str, Any]) -> str:
+    arn = package["ModelPackageArn"]
+    approved = click.confirm(f"    Approve model package {arn}?", default=True)
+    return "Approved" if approved else "Rejected"
+
+
+def _wait_for_interrupt() -> None:
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@click.command("rehearse")
+@click.option(
+    "--scenario",
+    type=click.Choice(sorted(SCENARIOS)),
+    default="happy",
+    show_default=True,
+    help="The story: happy, or a gate that must hold (see the README).",
+)
+@click.option(
+    "--product",
+    "product_key",
+    default="build-deploy",
+    show_default=True,
+    help="Key of the catalog product the scientist launches.",
+)
+@click.option(
+    "--project-name", default="rehearsal", show_default=True, help="Name of the SageMaker project."
+)
+@click.option(
+    "--interactive",
+    is_flag=True,
+    help="Ask for the model package decision and each manual approval.",
+)
+@click.option(
+    "--keep",
+    is_flag=True,
+    help="Leave the sandbox running afterwards (until Ctrl-C) and print its environment.",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where repositories, builds and artifacts go (kept); default a temporary "
+    "directory, removed unless --keep.",
+)
+@click.option(
+    "--port",
+    type=int,
+    default=0,
+    show_default="a free port",
+    help="Port of the sandbox on 127.0.0.1.",
+)
+def rehearse(
+    scenario: str,
+    product_key: str,
+    project_name: str,
+    interactive: bool,
+    keep: bool,
+    workdir: Path | None,
+    port: int,
+) -> None:
+    """Rehearse the life of a project offline: publish the catalog, launch a project,
+    push, build and register a model, review it, deploy it to staging and production.
+
+    Exits 0 when the project ends as the scenario says it must, 1 otherwise.
+    """
+    check_project_name(project_name, "--project-name")
+    options = flow.Options(
+        scenario=SCENARIOS[scenario],
+        product_key=product_key,
+        project_name=project_name,
+        workdir=workdir,
+        port=port,
+        approver=ask_on_terminal if interactive else None,
+        decide=_ask_decision if interactive else None,
+    )
+    directory = flow.workdir_for(options)
+    sandbox = Sandbox(port=port, workdir=directory / "sandbox").start()
+    click.echo(f"Rehearsing {scenario!r}: {options.scenario.summary}")
+    click.echo(f"sandbox {sandbox.endpoint_url}, working directory {directory}")
+    passed = False
+    try:
+        with flow.environment(sandbox.env()):
+            report = flow.run(options, click.echo, sandbox, directory)
+            for line in summary_lines(report):
+                click.echo(line)
+            passed = bool(report.outcome and report.outcome.passed)
+            if keep:
+                for line in shell_lines(sandbox.env()):
+                    click.echo(line)
+                click.echo(f"# sandbox kept at {sandbox.endpoint_url}; Ctrl-C stops it", err=True)
+                _wait_for_interrupt()
+    finally:
+        sandbox.stop()
+        if workdir is None and not keep:
+            flow.clean(directory)
+    if not passed:
+        raise SystemExit(1)
+
+
+COMMANDS: list[click.Command] = [rehearse]

@@ -1,0 +1,159 @@
+"""Route an event as EventBridge would: every enabled rule of the bus whose pattern matches
+it (EventBridge's own TestEventPattern decides), and the targets of those rules. Also the
+two events the project templates react to: a push to a CodeCommit branch and a decision
+on a model package."""
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from mlops_seeds import aws
+
+CODECOMMIT_CHANGE = "CodeCommit Repository State Change"
+MODEL_PACKAGE_CHANGE = "SageMaker Model Package State Change"
+
+
+class EventRoutingError(RuntimeError):
+    """The service cannot match events (its TestEventPattern gives no result)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target of a rule that matched: where EventBridge would deliver the event."""
+
+    rule: str
+    target_id: str
+    arn: str
+    role_arn: str = ""
+
+    @property
+    def service(self) -> str:
+        """The target's service (codepipeline, lambda, sqs, ...)."""
+        return self.arn.split(":")[2] if self.arn.count(":") >= 5 else ""
+
+    @property
+    def resource(self) -> str:
+        """The target's resource name: a pipeline's name for CodePipeline."""
+        return self.arn.split(":", 5)[5] if self.arn.count(":") >= 5 else ""
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _envelope(
+    source: str, detail_type: str, account: str, region: str, resources: list[str]
+) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": account,
+        "time": _now(),
+        "region": region,
+        "resources": resources,
+    }
+
+
+def codecommit_push_event(
+    repository_arn: str,
+    branch: str,
+    commit_id: str,
+    *,
+    old_commit_id: str | None = None,
+    repository_id: str = "",
+) -> dict[str, Any]:
+    """The event CodeCommit sends when `branch` of a repository moves to `commit_id`:
+    referenceCreated without `old_commit_id`, else referenceUpdated."""
+    _, _, _, region, account, name = repository_arn.split(":", 5)
+    detail: dict[str, Any] = {
+        "callerUserArn": f"arn:aws:iam::{account}:user/mlops-seeds",
+        "commitId": commit_id,
+        "event": "referenceUpdated" if old_commit_id else "referenceCreated",
+        "referenceFullName": f"refs/heads/{branch}",
+        "referenceName": branch,
+        "referenceType": "branch",
+        "repositoryId": repository_id,
+        "repositoryName": name,
+    }
+    if old_commit_id:
+        detail["oldCommitId"] = old_commit_id
+    event = _envelope("aws.codecommit", CODECOMMIT_CHANGE, account, region, [repository_arn])
+    return {**event, "detail": detail}
+
+
+def model_package_event(package: dict[str, Any]) -> dict[str, Any]:
+    """The event SageMaker sends when a model package changes, from the package as
+    DescribeModelPackage gives it (ModelPackageArn, ModelPackageGroupName,
+    ModelApprovalStatus, ...)."""
+    arn = str(package["ModelPackageArn"])
+    _, _, _, region, account, _ = arn.split(":", 5)
+    detail = {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in package.items()
+        if key != "ResponseMetadata"
+    }
+    event = _envelope("aws.sagemaker", MODEL_PACKAGE_CHANGE, account, region, [arn])
+    return {**event, "detail": detail}
+
+
+def _rules(events: Any, bus: str) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = events.list_rules(EventBusName=bus, **({"NextToken": token} if token else {}))
+        rules.extend(page.get("Rules") or [])
+        token = page.get("NextToken")
+        if not token:
+            return rules
+
+
+def _targets(events: Any, rule: str, bus: str) -> list[dict[str, Any]]:
+    targets: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = events.list_targets_by_rule(
+            Rule=rule, EventBusName=bus, **({"NextToken": token} if token else {})
+        )
+        targets.extend(page.get("Targets") or [])
+        token = page.get("NextToken")
+        if not token:
+            return targets
+
+
+def matches(session: boto3.Session, pattern: str, event: dict[str, Any]) -> bool:
+    """Whether `event` matches the event `pattern`, as EventBridge's TestEventPattern says."""
+    return _matches(aws.client("events", session), pattern, event)
+
+
+def _matches(events: Any, pattern: str, event: dict[str, Any]) -> bool:
+    answer = events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event, default=str))
+    if "Result" not in answer:
+        raise EventRoutingError("TestEventPattern answered without a Result")
+    return bool(answer["Result"])
+
+
+def route(session: boto3.Session, event: dict[str, Any], bus: str = "default") -> list[Target]:
+    """The targets of every enabled rule of `bus` whose pattern matches `event`."""
+    events = aws.client("events", session)
+    found: list[Target] = []
+    for rule in _rules(events, bus):
+        pattern = rule.get("EventPattern")
+        if rule.get("State") != "ENABLED" or not pattern or not _matches(events, pattern, event):
+            continue
+        for target in _targets(events, rule["Name"], bus):
+            found.append(
+                Target(rule["Name"], target["Id"], target["Arn"], target.get("RoleArn", ""))
+            )
+    return found
+
+
+def pipelines_to_start(targets: list[Target]) -> list[str]:
+    """The names of the CodePipeline pipelines among `targets`, in order, once each."""
+    names = [t.resource for t in targets if t.service == "codepipeline"]
+    return list(dict.fromkeys(names))

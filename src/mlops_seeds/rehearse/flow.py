@@ -1,0 +1,202 @@
+"""The rehearsal, stage by stage: the sandbox and its accounts, the platform team's publish,
+a scientist's project, a push, the build pipeline, the review, the deploy pipeline and the
+production endpoint's answer."""
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+
+from mlops_seeds import aws
+from mlops_seeds.catalog import publishing
+from mlops_seeds.catalog.manifest import DEFAULT_MANIFEST, validate_manifest
+from mlops_seeds.errors import SeedsError
+from mlops_seeds.paths import repo_root
+from mlops_seeds.rehearse import project as projects
+from mlops_seeds.rehearse import world as worlds
+from mlops_seeds.rehearse.approvals import Approver
+from mlops_seeds.rehearse.outcome import Outcome, check_outcome
+from mlops_seeds.rehearse.runs import PipelineRuns
+from mlops_seeds.rehearse.scenarios import Scenario
+from mlops_seeds.rehearse.stages import Echo, Timeline
+from mlops_seeds.sandbox import Sandbox
+from mlops_seeds.seeds import get_seed
+
+SPOKE_BOOTSTRAP = Path("service_catalog/spoke-bootstrap.yaml")
+DEPLOY_SEED = "model-deploy"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to rehearse, and where."""
+
+    scenario: Scenario
+    product_key: str = "build-deploy"
+    project_name: str = "rehearsal"
+    workdir: Path | None = None
+    port: int = 0
+    approver: Approver | None = None
+    decide: Callable[[dict[str, Any]], str] | None = None
+
+
+@dataclass
+class Report:
+    """What the rehearsal did: stages, the project, the runs and the outcome."""
+
+    timeline: Timeline
+    workdir: Path
+    project: projects.Project | None = None
+    runs: PipelineRuns | None = None
+    outcome: Outcome | None = None
+    predictions: list[str] = field(default_factory=list)
+    resources: dict[str, int] = field(default_factory=dict)
+
+
+@contextmanager
+def environment(values: dict[str, str | None]) -> Iterator[None]:
+    """os.environ with `values` applied (None unsets), restored afterwards."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            _set(name, value)
+        yield
+    finally:
+        for name, value in saved.items():
+            _set(name, value)
+
+
+def _set(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
+def workdir_for(options: Options) -> Path:
+    """The directory of this rehearsal (made): --workdir, else a new temporary one."""
+    if options.workdir is None:
+        return Path(tempfile.mkdtemp(prefix="mlops-seeds-rehearsal-"))
+    if options.workdir.exists() and any(options.workdir.iterdir()):
+        raise SeedsError(f"--workdir {options.workdir}: must be empty or not exist")
+    options.workdir.mkdir(parents=True, exist_ok=True)
+    return options.workdir
+
+
+def manifest_for(root: Path, spokes: tuple[str, ...]) -> Any:
+    """The repository's catalog manifest, shared to the rehearsal's spokes."""
+    data = yaml.safe_load((root / DEFAULT_MANIFEST).read_text())
+    data["spokes"] = {**data.get("spokes", {}), "accounts": list(spokes)}
+    return validate_manifest(data, root)
+
+
+def find_product(manifest: Any, key: str) -> Any:
+    """The manifest's product `key`; SeedsError naming the keys there are."""
+    for product in manifest.products:
+        if product.key == key:
+            return product
+    keys = ", ".join(p.key for p in manifest.products)
+    raise SeedsError(f"--product {key}: not in {DEFAULT_MANIFEST} (products: {keys})")
+
+
+def deploy_problem_type(root: Path, product: Any) -> str:
+    """The problem_type the product's model-deploy seed is rendered with; SeedsError when
+    the product has no model-deploy repository to rehearse a deployment with."""
+    for ref in product.seeds:
+        if ref.name == DEPLOY_SEED:
+            default = get_seed(root, DEPLOY_SEED).context["problem_type"]
+            return str(ref.options.get("problem_type", default[0]))
+    raise SeedsError(f"--product {product.key}: has no {DEPLOY_SEED} seed; rehearse needs one")
+
+
+def run(options: Options, echo: Echo, sandbox: Sandbox, directory: Path) -> Report:
+    """Rehearse against a started sandbox whose environment is applied; returns the report
+    (its outcome says whether the scenario ended as it must)."""
+    root = repo_root()
+    manifest = manifest_for(root, worlds.SPOKES)
+    product_entry = find_product(manifest, options.product_key)
+    name = str(product_entry.name)
+    problem_type = deploy_problem_type(root, product_entry)
+    timeline = Timeline(echo)
+    report = Report(timeline=timeline, workdir=directory)
+    scenario = options.scenario
+    spoke = worlds.SPOKES[0]
+
+    with timeline.stage("accounts", f"hub and spokes {', '.join(worlds.SPOKES)}") as stage:
+        world = worlds.connect()
+        for account in worlds.SPOKES:
+            worlds.bootstrap_spoke(
+                world, account, root / SPOKE_BOOTSTRAP, manifest.spokes.role_name
+            )
+            studio_role = worlds.enable_projects(world, account, manifest.launch_role)
+        stage.detail = f"hub {world.hub_account}, Studio role {studio_role.split('/')[-1]}"
+
+    with timeline.stage("admin", "publish the catalog to the hub, share it, spokes accept"):
+        summary = publishing.publish(root, manifest, "servicecatalog")
+        timeline.line(f"{summary.done} actions, {summary.calls.total} AWS calls")
+
+    with timeline.stage("scientist", f"launch {name!r} from Studio in spoke {spoke}") as stage:
+        scientist = aws.assume_role(
+            world.spokes[spoke],
+            world.role_arn(spoke, worlds.STUDIO_ROLE_NAME, worlds.STUDIO_ROLE_PATH),
+            "scientist",
+        )
+        product = projects.find_product(scientist, name)
+        project = projects.create_project(scientist, options.project_name, product, {})
+        report.project = project
+        stage.detail = f"project {project.name} ({project.id}), stack {project.stack_name}"
+
+    runs = PipelineRuns(
+        session=world.spokes[spoke],
+        workdir=directory,
+        sandbox_dir=sandbox.workdir,
+        echo=timeline.line,
+        approver=options.approver,
+    )
+    report.runs = runs
+    with timeline.stage("git", "clone the project's repositories, commit and push"):
+        build_repo = runs.clone(project.outputs["ModelBuildRepositoryCloneUrl"], "model-build")
+        deploy_repo = runs.clone(project.outputs["ModelDeployRepositoryCloneUrl"], "model-deploy")
+        if scenario.deploy_edit is not None:
+            runs.push(deploy_repo, scenario.deploy_edit)
+        runs.push(build_repo, scenario.build_edit)
+
+    with timeline.stage("build", "the pushes' pipelines: source, build, SageMaker pipeline"):
+        runs.run_pending()
+
+    group = project.outputs["ModelPackageGroupName"]
+    registered = runs.packages(group)
+    if registered:
+        with timeline.stage("review", f"a reviewer decides on the new package of {group}"):
+            package = registered[0]
+            decision = options.decide(package) if options.decide else scenario.decision
+            projects.approve_latest(scientist, group, decision)
+            runs.model_package_changed(group, package["ModelPackageArn"], decision)
+            timeline.line(f"{package['ModelPackageArn']}: {decision}")
+
+        with timeline.stage("deploy", "the deploy pipeline: build, staging, test, prod"):
+            runs.run_pending()
+
+    with timeline.stage("check", "what the project ended with") as stage:
+        report.outcome = check_outcome(runs, project, scenario, problem_type)
+        report.predictions = report.outcome.predictions
+        report.resources = runs.resources()
+        stage.status = "ok" if report.outcome.passed else "failed"
+        stage.detail = report.outcome.summary
+    return report
+
+
+def clean(workdir: Path) -> None:
+    """Remove the rehearsal's directory."""
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def hub_session() -> boto3.Session:
+    """The default session (the hub)."""
+    return aws.make_session()

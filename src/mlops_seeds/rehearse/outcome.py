@@ -1,0 +1,139 @@
+"""Whether the project ended as its scenario says it must, read back from the accounts."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from mlops_seeds import aws
+from mlops_seeds.rehearse.project import Project
+from mlops_seeds.rehearse.runs import PipelineRuns
+from mlops_seeds.rehearse.scenarios import Scenario
+
+PREDICTION_ROWS = 3
+
+
+@dataclass
+class Outcome:
+    """The end state and whether it is the scenario's."""
+
+    passed: bool
+    summary: str
+    predictions: list[str] = field(default_factory=list)
+    facts: dict[str, str] = field(default_factory=dict)
+
+
+def _stack_status(cloudformation: Any, name: str) -> str:
+    try:
+        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    except ClientError:
+        return "absent"
+    return str(stacks[0]["StackStatus"]) if stacks else "absent"
+
+
+def _endpoint_status(sagemaker: Any, name: str) -> str:
+    try:
+        return str(sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"])
+    except ClientError:
+        return "absent"
+
+
+def _last_execution(sagemaker: Any, pipeline: str) -> tuple[str, str]:
+    """(status, failure) of the SageMaker pipeline's newest execution."""
+    try:
+        executions = sagemaker.list_pipeline_executions(
+            PipelineName=pipeline, SortBy="CreationTime", SortOrder="Descending"
+        )["PipelineExecutionSummaries"]
+    except ClientError:
+        return "absent", ""
+    if not executions:
+        return "absent", ""
+    arn = executions[0]["PipelineExecutionArn"]
+    steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)[
+        "PipelineExecutionSteps"
+    ]
+    failed = [s for s in steps if s.get("StepStatus") == "Failed"]
+    reason = f"{failed[0]['StepName']}: {failed[0].get('FailureReason', '')}" if failed else ""
+    return str(executions[0]["PipelineExecutionStatus"]), reason
+
+
+def predict(runtime: Any, endpoint: str, payload: Path) -> list[str]:
+    """The endpoint's answer to the first rows of the deploy repo's sample payload."""
+    rows = [line for line in payload.read_text().splitlines() if line][:PREDICTION_ROWS]
+    answer = runtime.invoke_endpoint(
+        EndpointName=endpoint, ContentType="text/csv", Accept="text/csv", Body="\n".join(rows)
+    )
+    text = answer["Body"].read().decode()
+    return [p for p in text.replace(",", "\n").split() if p]
+
+
+def check_outcome(
+    runs: PipelineRuns, project: Project, scenario: Scenario, problem_type: str
+) -> Outcome:
+    """Read stacks, endpoints, packages and runs; compare with what `scenario` expects.
+    The prod endpoint is asked with the deploy repo's sample payload for `problem_type`."""
+    session = runs.session
+    cloudformation = aws.client("cloudformation", session)
+    sagemaker = aws.client("sagemaker", session)
+    outputs = project.outputs
+    group = outputs["ModelPackageGroupName"]
+    packages = runs.packages(group)
+    statuses = [str(p.get("ModelApprovalStatus")) for p in packages]
+    execution, failure = _last_execution(sagemaker, outputs["SageMakerPipelineName"])
+    facts = {
+        "sagemaker pipeline": execution + (f" ({failure})" if failure else ""),
+        "model packages": ", ".join(statuses) or "none",
+        "staging stack": _stack_status(cloudformation, outputs["StagingStackName"]),
+        "prod stack": _stack_status(cloudformation, outputs["ProdStackName"]),
+        "staging endpoint": _endpoint_status(sagemaker, f"{project.name}-staging"),
+        "prod endpoint": _endpoint_status(sagemaker, f"{project.name}-prod"),
+    }
+    deployed = {
+        k: facts[k] for k in ("staging stack", "prod stack", "staging endpoint", "prod endpoint")
+    }
+    outcome = Outcome(False, "", facts=facts)
+    expect = scenario.expect
+    if expect == "deployed":
+        ok = facts["prod endpoint"] == "InService" and "Approved" in statuses
+        if ok:
+            payload = runs.repos["model-deploy"] / "test" / f"sample-payload-{problem_type}.csv"
+            runtime = aws.client("sagemaker-runtime", session)
+            try:
+                outcome.predictions = predict(runtime, f"{project.name}-prod", payload)
+            except ClientError as err:
+                facts["prod endpoint"] += f" but did not answer: {err}"
+            ok = bool(outcome.predictions)
+        outcome.passed = ok
+        outcome.summary = (
+            f"prod endpoint {project.name}-prod answered {len(outcome.predictions)} predictions"
+            if ok
+            else f"production is not serving: {deployed}"
+        )
+    elif expect == "not-registered":
+        outcome.passed = execution == "Failed" and not packages and "absent" in deployed.values()
+        outcome.summary = (
+            f"the SageMaker pipeline stopped before registration: {failure}"
+            if outcome.passed
+            else f"expected a failed pipeline and no package; got {execution}, {statuses}"
+        )
+    elif expect == "prod-untouched":
+        outcome.passed = (
+            facts["staging endpoint"] == "InService"
+            and facts["prod stack"] == "absent"
+            and facts["prod endpoint"] == "absent"
+            and runs.failed_action() == "TestStagingEndpoint"
+        )
+        outcome.summary = (
+            "the staging test failed; production was left untouched"
+            if outcome.passed
+            else f"expected a failed staging test and no prod: {deployed}"
+        )
+    else:  # nothing-deployed
+        outcome.passed = statuses == ["Rejected"] and set(deployed.values()) == {"absent"}
+        outcome.summary = (
+            "the package was rejected; nothing was deployed"
+            if outcome.passed
+            else f"expected no deployment of a rejected package: {statuses}, {deployed}"
+        )
+    return outcome

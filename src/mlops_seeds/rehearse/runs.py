@@ -1,0 +1,155 @@
+"""The project's pipelines as its events start them: a push to a repository or a model
+package decision is routed through the account's EventBridge rules, and each CodePipeline
+target is walked on this machine. Keeps every run for the summary."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from mlops_seeds import aws
+from mlops_seeds.rehearse import events, git
+from mlops_seeds.rehearse.approvals import Approver, auto_approve
+from mlops_seeds.rehearse.codepipeline import ExecutionRecord, codecommit_clone_url, run_pipeline
+
+Edit = Callable[[Path], str]
+SCIENTIST = git.Identity("Rehearsal Scientist", "scientist@example.com")
+
+
+@dataclass
+class Run:
+    """One pipeline run and what started it."""
+
+    trigger: str
+    record: ExecutionRecord
+
+    def line(self) -> str:
+        """One line: pipeline, trigger, status, time, and the failed action's reason."""
+        record = self.record
+        text = f"{record.pipeline} ({self.trigger}): {record.status} in {record.seconds:.1f} s"
+        failed = record.failed_action
+        if failed is not None:
+            text += f" at {failed.name}: {failed.summary}"
+        return text
+
+
+@dataclass
+class PipelineRuns:
+    """Clones, pushes, events and the pipeline runs they start, in one spoke account."""
+
+    session: boto3.Session
+    workdir: Path
+    sandbox_dir: Path
+    echo: Callable[[str], None]
+    approver: Approver | None = None
+    repos: dict[str, Path] = field(default_factory=dict)
+    history: list[Run] = field(default_factory=list)
+    pending: list[tuple[str, str]] = field(default_factory=list)
+
+    def clone(self, clone_url_output: str, label: str) -> Path:
+        """Clone the CodeCommit repository a project output names (its last path part)."""
+        name = clone_url_output.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+        url = codecommit_clone_url(self.session, name)
+        clone = git.clone(url, self.workdir / "repos" / label)
+        self.repos[label] = clone
+        self.echo(f"cloned {name} into {clone}")
+        return clone
+
+    def push(self, clone: Path, edit: Edit) -> str:
+        """Apply `edit`, commit, push to the checked-out branch and route the push event."""
+        branch = git.git("rev-parse", "--abbrev-ref", "HEAD", cwd=clone)
+        before = git.head(clone)
+        message = edit(clone)
+        commit = git.commit_all(clone, message, SCIENTIST)
+        git.push(clone, branch)
+        name = _repository_name(clone)
+        metadata = aws.client("codecommit", self.session).get_repository(repositoryName=name)
+        metadata = metadata["repositoryMetadata"]
+        event = events.codecommit_push_event(
+            metadata["Arn"],
+            branch,
+            commit,
+            old_commit_id=before,
+            repository_id=metadata.get("repositoryId", ""),
+        )
+        self.echo(f"pushed {commit[:10]} to {name}/{branch}: {message}")
+        self._route(event, f"push to {name}")
+        return commit
+
+    def model_package_changed(self, group: str, arn: str, status: str) -> None:
+        """Route the state change event of a package whose approval status changed."""
+        package = aws.client("sagemaker", self.session).describe_model_package(ModelPackageName=arn)
+        if package.get("ModelPackageGroupName") != group:
+            raise ValueError(f"{arn} is not in {group}")
+        self._route(events.model_package_event(package), f"package {status}")
+
+    def _route(self, event: dict[str, Any], trigger: str) -> None:
+        targets = events.route(self.session, event)
+        names = events.pipelines_to_start(targets)
+        rules = ", ".join(sorted({t.rule for t in targets})) or "no rule"
+        self.echo(f"event {event['detail-type']!r} matched {rules}")
+        self.pending += [(name, trigger) for name in names]
+
+    def run_pending(self) -> None:
+        """Walk every pipeline started by the events so far, in order."""
+        while self.pending:
+            name, trigger = self.pending.pop(0)
+            record = run_pipeline(
+                self.session,
+                name,
+                self.workdir / "pipelines",
+                echo=self.echo,
+                approver=self.approver or auto_approve,
+            )
+            self.history.append(Run(trigger, record))
+
+    def packages(self, group: str) -> list[dict[str, Any]]:
+        """The group's model packages, newest first (empty when the group has none)."""
+        sagemaker = aws.client("sagemaker", self.session)
+        summaries = sagemaker.list_model_packages(
+            ModelPackageGroupName=group, SortBy="CreationTime", SortOrder="Descending"
+        )["ModelPackageSummaryList"]
+        return [dict(s) for s in summaries]
+
+    def failed_action(self) -> str:
+        """The failed action of the last run ('' when it succeeded or nothing ran)."""
+        if not self.history or self.history[-1].record.failed_action is None:
+            return ""
+        failed = self.history[-1].record.failed_action
+        return failed.name if failed else ""
+
+    def resources(self) -> dict[str, int]:
+        """How many of each kind of resource the spoke account holds now."""
+        session = self.session
+        counts = {
+            "stacks": len(aws.client("cloudformation", session).describe_stacks()["Stacks"]),
+            "repositories": len(
+                aws.client("codecommit", session).list_repositories()["repositories"]
+            ),
+            "build projects": len(aws.client("codebuild", session).list_projects()["projects"]),
+            "pipelines": len(aws.client("codepipeline", session).list_pipelines()["pipelines"]),
+            "event rules": len(aws.client("events", session).list_rules()["Rules"]),
+            "model packages": len(
+                aws.client("sagemaker", session).list_model_packages(ModelPackageType="BOTH")[
+                    "ModelPackageSummaryList"
+                ]
+            ),
+            "endpoints": len(aws.client("sagemaker", session).list_endpoints()["Endpoints"]),
+        }
+        return counts
+
+    def places(self) -> dict[str, str]:
+        """Where the clones, the pipeline runs and the sandbox's own files are."""
+        places = {f"{label} clone": str(path) for label, path in self.repos.items()}
+        places["pipeline runs (artifacts, build logs)"] = str(self.workdir / "pipelines")
+        places["sandbox state (bare repositories, pipeline executions, endpoints)"] = str(
+            self.sandbox_dir
+        )
+        return places
+
+
+def _repository_name(clone: Path) -> str:
+    url = git.git("remote", "get-url", "origin", cwd=clone)
+    return url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")

@@ -1,0 +1,106 @@
+"""The stories the rehearsal can tell: what the scientist commits, what the reviewer
+decides, and how the project must end for the rehearsal to pass.
+
+`happy` ends with a production endpoint answering; the others show that a gate holds:
+a model below the metric threshold is never registered, a failing staging test keeps
+production untouched, a rejected package deploys nothing.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlops_seeds.errors import SeedsError
+
+Edit = Callable[[Path], str]  # edits a clone, returns the commit message
+
+README_LINE = "\nRehearsed with `mlops-seeds rehearse`.\n"
+# MetricGate("RMSE", "regression_metrics.rmse.value", "RmseThreshold", 65.0, False): the
+# parameter's name, its default, and whether a greater metric is better.
+_GATE = re.compile(r'("(?P<name>\w+Threshold)",\s*)(?P<value>[0-9.eE+-]+)(,\s*(?P<up>True|False))')
+
+
+def touch_readme(clone: Path) -> str:
+    """An ordinary change: a line added to the README."""
+    readme = clone / "README.md"
+    readme.write_text(readme.read_text() + README_LINE)
+    return "Note the rehearsal in the README"
+
+
+def unreachable_threshold(clone: Path) -> str:
+    """Set the pipeline's metric threshold default where no model can meet it."""
+    pipeline = clone / "pipelines" / "pipeline.py"
+    source = pipeline.read_text()
+
+    def impossible(match: re.Match[str]) -> str:
+        value = "1000000.0" if match["up"] == "True" else "0.0"
+        return f"{match.group(1)}{value}{match.group(4)}"
+
+    edited, count = _GATE.subn(impossible, source)
+    if count == 0:
+        raise SeedsError(f"{pipeline}: no metric threshold default found to change")
+    pipeline.write_text(edited)
+    return "Raise the bar: a metric threshold no model meets"
+
+
+def malformed_payload(clone: Path) -> str:
+    """Break the staging test: its sample payload loses a feature column."""
+    payloads = sorted((clone / "test").glob("sample-payload-*.csv"))
+    if not payloads:
+        raise SeedsError(f"{clone / 'test'}: no sample payload to change")
+    for payload in payloads:
+        rows = [line.rsplit(",", 1)[0] for line in payload.read_text().splitlines() if line]
+        payload.write_text("\n".join(rows) + "\n")
+    return "Test with a payload that lacks a feature"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What happens in one rehearsal, and the end it must reach."""
+
+    name: str
+    summary: str
+    build_edit: Edit
+    deploy_edit: Edit | None
+    decision: str  # the reviewer's model package decision: Approved or Rejected
+    expect: str  # registered-and-deployed | not-registered | prod-untouched | nothing-deployed
+
+
+SCENARIOS = {
+    s.name: s
+    for s in (
+        Scenario(
+            "happy",
+            "a change is pushed, the model is trained, approved and deployed to production",
+            touch_readme,
+            None,
+            "Approved",
+            "deployed",
+        ),
+        Scenario(
+            "metric-fails",
+            "the pushed change sets a threshold no model meets: nothing is registered",
+            unreachable_threshold,
+            None,
+            "Approved",
+            "not-registered",
+        ),
+        Scenario(
+            "staging-test-fails",
+            "the deploy repo's test is broken: staging is deployed, production is not",
+            touch_readme,
+            malformed_payload,
+            "Approved",
+            "prod-untouched",
+        ),
+        Scenario(
+            "rejected",
+            "the reviewer rejects the model package: nothing is deployed",
+            touch_readme,
+            None,
+            "Rejected",
+            "nothing-deployed",
+        ),
+    )
+}

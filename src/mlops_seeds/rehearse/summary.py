@@ -1,0 +1,35 @@
+"""The rehearsal's closing summary: stages and times, runs, resources, outcome, places."""
+
+from mlops_seeds.rehearse.flow import Report
+
+
+def summary_lines(report: Report) -> list[str]:
+    """The summary printed after the last stage."""
+    lines = ["", "Summary"]
+    timeline = report.timeline
+    for stage in timeline.stages:
+        lines.append(f"  {stage.name:<10} {stage.status:<7} {stage.seconds:7.1f} s")
+    lines.append(f"  {'total':<10} {'':<7} {timeline.total:7.1f} s")
+    if report.project is not None:
+        project = report.project
+        lines += ["", f"Project {project.name} ({project.id}), stack {project.stack_name}"]
+    if report.runs is not None:
+        lines.append("Pipeline runs:")
+        for run in report.runs.history:
+            lines.append(f"  {run.line()}")
+    if report.resources:
+        listed = ", ".join(f"{count} {kind}" for kind, count in report.resources.items())
+        lines.append(f"Resources in the spoke: {listed}")
+    if report.outcome is not None:
+        outcome = report.outcome
+        lines.append("End state:")
+        lines += [f"  {name}: {value}" for name, value in outcome.facts.items()]
+        if outcome.predictions:
+            lines.append(f"  prod predictions: {', '.join(outcome.predictions)}")
+        verdict = "PASSED" if outcome.passed else "FAILED"
+        lines.append(f"Rehearsal {verdict}: {outcome.summary}")
+    if report.runs is not None:
+        lines.append("Where things are:")
+        for label, place in report.runs.places().items():
+            lines.append(f"  {label}: {place}")
+    return lines

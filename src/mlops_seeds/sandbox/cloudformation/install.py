@@ -1,0 +1,83 @@
+"""Install the CloudFormation extension into moto (idempotent): the resource types below
+take precedence over moto's own for the same type, custom resources fail fast, stacks roll
+back on failure, CodeCommit repositories are git repositories."""
+
+from collections.abc import Callable
+
+from moto.cloudformation import parsing
+from moto.core.common_models import CloudFormationModel
+
+from mlops_seeds.sandbox.cloudformation import codecommit, events, s3, stacks
+from mlops_seeds.sandbox.cloudformation.autoscaling import ScalableTarget, ScalingPolicy
+from mlops_seeds.sandbox.cloudformation.codebuild import CodeBuildProject
+from mlops_seeds.sandbox.cloudformation.codecommit import CodeCommitRepository
+from mlops_seeds.sandbox.cloudformation.codepipeline import CodePipelinePipeline
+from mlops_seeds.sandbox.cloudformation.custom import CustomResource
+from mlops_seeds.sandbox.cloudformation.resource import SandboxResource
+from mlops_seeds.sandbox.cloudformation.s3 import BucketPolicy
+from mlops_seeds.sandbox.cloudformation.sagemaker import (
+    Endpoint,
+    EndpointConfig,
+    Model,
+    ModelPackageGroup,
+)
+
+TYPES: dict[str, type[SandboxResource]] = {
+    kind.TYPE: kind
+    for kind in (
+        CodeBuildProject,
+        CodePipelinePipeline,
+        CodeCommitRepository,
+        ModelPackageGroup,
+        Model,
+        EndpointConfig,
+        Endpoint,
+        ScalableTarget,
+        ScalingPolicy,
+        BucketPolicy,
+        CustomResource,
+    )
+}
+
+_MARK = "_mlops_seeds_types"
+
+
+def sandbox_type(name: str) -> type[SandboxResource] | None:
+    """The extension's class of a CloudFormation type (None: moto's own, or none)."""
+    if name.startswith("Custom::"):
+        return CustomResource
+    return TYPES.get(name)
+
+
+def _class_from_type(
+    original: Callable[[str], type[CloudFormationModel]],
+) -> Callable[[str], type[CloudFormationModel]]:
+    def resource_class_from_type(resource_type: str) -> type[CloudFormationModel]:
+        return sandbox_type(resource_type) or original(resource_type)
+
+    return resource_class_from_type
+
+
+def _name_property(original: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    def resource_name_property_from_type(resource_type: str) -> str | None:
+        kind = sandbox_type(resource_type)
+        return (kind.NAME_PROPERTY or None) if kind else original(resource_type)
+
+    return resource_name_property_from_type
+
+
+def install() -> None:
+    """Patch moto (once)."""
+    if getattr(parsing, _MARK, False):
+        return
+    original_class, original_name = (
+        parsing.resource_class_from_type,
+        parsing.resource_name_property_from_type,
+    )
+    parsing.resource_class_from_type = _class_from_type(original_class)  # type: ignore[assignment]
+    parsing.resource_name_property_from_type = _name_property(original_name)  # type: ignore[assignment]
+    stacks.install(lambda name: sandbox_type(name) is not None)
+    codecommit.install()
+    events.install()
+    s3.install()
+    setattr(parsing, _MARK, True)

@@ -1,0 +1,223 @@
+"""Endpoints deployed as model server processes: an endpoint config's production variants
+resolved to their models' containers (or their model packages' first inference container),
+each container's model data fetched and a server started for it.
+
+One server stands for each variant, whatever its instance count. A model with several
+containers (a serial inference pipeline) is not supported. Images are recognised by
+their ECR repository: the SageMaker XGBoost and scikit-learn containers.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
+
+from mlops_seeds.local import images
+from mlops_seeds.sandbox import runtime
+from mlops_seeds.sandbox.hosting import artifacts, processes
+from mlops_seeds.sandbox.hosting.processes import ModelServer
+
+# ECR repository of a SageMaker framework image -> the model server framework serving it.
+FRAMEWORK_BY_REPOSITORY = {
+    "sagemaker-xgboost": "xgboost",
+    "sagemaker-scikit-learn": "sklearn",
+}
+CONTAINER_MODEL_DIR = "/opt/ml/model"
+SUBMIT_DIRECTORY = "SAGEMAKER_SUBMIT_DIRECTORY"
+DEFAULT_WEIGHT = 1.0
+
+Key = tuple[str, str, str]  # account, region, endpoint name
+
+
+class DeployError(Exception):
+    """An endpoint config that cannot be served; the message is the FailureReason."""
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """What a container of a model needs to be served."""
+
+    image: str
+    model_data_url: str | None
+    compressed: bool
+    environment: dict[str, str]
+
+
+@dataclass
+class Deployment:
+    """The model servers of an endpoint, by variant name, with the variants' weights."""
+
+    config_name: str
+    servers: dict[str, ModelServer]
+    weights: dict[str, float] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        """Stop every server of the endpoint."""
+        for server in self.servers.values():
+            server.stop()
+
+
+_lock = threading.Lock()
+_deployments: dict[Key, Deployment] = {}
+
+
+def deployment(account: str, region: str, endpoint_name: str) -> Deployment | None:
+    """The running deployment of an endpoint (None when it has none)."""
+    with _lock:
+        return _deployments.get((account, region, endpoint_name))
+
+
+def replace(key: Key, new: Deployment | None) -> None:
+    """Make `new` the endpoint's deployment (None: remove it) and stop the old one."""
+    with _lock:
+        old = _deployments.pop(key, None)
+        if new is not None:
+            _deployments[key] = new
+    if old is not None:
+        old.stop()
+
+
+def stop_all() -> None:
+    """Stop and forget every deployment."""
+    with _lock:
+        old = list(_deployments.values())
+        _deployments.clear()
+    for item in old:
+        item.stop()
+
+
+def framework_of(image: str) -> str:
+    """The server framework standing in for `image`; DeployError for other images."""
+    framework = FRAMEWORK_BY_REPOSITORY.get(images.repository(image) or "")
+    if framework is None:
+        known = ", ".join(sorted(FRAMEWORK_BY_REPOSITORY))
+        raise DeployError(
+            f"Image {image} cannot be served by the sandbox: it serves the SageMaker "
+            f"framework images of the ECR repositories {known}."
+        )
+    return framework
+
+
+def package_container(backend: SageMakerModelBackend, name: str) -> dict[str, Any]:
+    """The first inference container of a model package (name or ARN, any account)."""
+    owner = backend
+    if name.startswith("arn:"):
+        parts = name.split(":")
+        owner = sagemaker_backends[parts[4]][parts[3]]
+    try:
+        package = owner.describe_model_package(name)
+    except ValidationError as err:
+        raise DeployError(f"Could not find model package {name}.") from err
+    containers = (package.inference_specification or {}).get("Containers") or []
+    if not containers:
+        raise DeployError(f"Model package {name} has no InferenceSpecification.Containers.")
+    return dict(containers[0])
+
+
+def container_of(backend: SageMakerModelBackend, model_name: str) -> ContainerSpec:
+    """The single container of a model, its model package's container filled in."""
+    model = backend._models.get(model_name)
+    if model is None:
+        raise DeployError(f"Could not find model {model_name}.")
+    containers = [model.primary_container] if model.primary_container else model.containers
+    if len(containers) != 1:
+        raise DeployError(
+            f"Model {model_name} has {len(containers)} containers; the sandbox serves one."
+        )
+    container = dict(containers[0])
+    environment = dict(container.get("Environment") or {})
+    if container.get("ModelPackageName"):
+        packaged = package_container(backend, container["ModelPackageName"])
+        environment = {**(packaged.get("Environment") or {}), **environment}
+        container = {**packaged, **{k: v for k, v in container.items() if k != "Environment"}}
+    if not container.get("Image"):
+        raise DeployError(f"Model {model_name} has no container image.")
+    url, compressed = container.get("ModelDataUrl"), True
+    source = (container.get("ModelDataSource") or {}).get("S3DataSource")
+    if not url and source:
+        url = source.get("S3Uri")
+        compressed = source.get("CompressionType", "None") == "Gzip"
+    return ContainerSpec(str(container["Image"]), url, compressed, environment)
+
+
+def local_environment(
+    environment: Mapping[str, str], model_dir: Path, directory: Path
+) -> dict[str, str]:
+    """The container Environment with SAGEMAKER_SUBMIT_DIRECTORY made a local directory:
+    a path under /opt/ml/model moves under the extracted model, an s3:// source archive
+    is fetched and extracted next to it."""
+    env = {str(k): str(v) for k, v in environment.items()}
+    submit = env.get(SUBMIT_DIRECTORY)
+    if not submit:
+        return env
+    if submit == CONTAINER_MODEL_DIR or submit.startswith(CONTAINER_MODEL_DIR + "/"):
+        env[SUBMIT_DIRECTORY] = str(model_dir / submit[len(CONTAINER_MODEL_DIR) :].lstrip("/"))
+    elif submit.startswith("s3://"):
+        code_dir = directory / "code"
+        try:
+            artifacts.fetch_model_data(submit, code_dir)
+        except artifacts.ModelDataError as err:
+            raise DeployError(f"{SUBMIT_DIRECTORY}: {err}") from err
+        env[SUBMIT_DIRECTORY] = str(code_dir)
+    else:
+        raise DeployError(
+            f"{SUBMIT_DIRECTORY}={submit}: must be under {CONTAINER_MODEL_DIR} or an s3:// URL."
+        )
+    return env
+
+
+def start_variant(
+    backend: SageMakerModelBackend, endpoint_name: str, variant: Mapping[str, Any]
+) -> ModelServer:
+    """Fetch the variant's model data and start its server."""
+    name = str(variant["VariantName"])
+    spec = container_of(backend, str(variant["ModelName"]))
+    framework = framework_of(spec.image)
+    directory = runtime.current().directory(
+        "endpoints",
+        backend.account_id,
+        backend.region_name,
+        endpoint_name,
+        f"{name}-{uuid.uuid4().hex[:8]}",
+    )
+    model_dir = directory / "model"
+    model_dir.mkdir()
+    try:
+        if spec.model_data_url:
+            artifacts.fetch_model_data(spec.model_data_url, model_dir, spec.compressed)
+        env = local_environment(spec.environment, model_dir, directory)
+    except artifacts.ModelDataError as err:
+        raise DeployError(str(err)) from err
+    try:
+        return processes.start(framework, model_dir, directory, env)
+    except processes.StartFailed as err:
+        raise DeployError(
+            f"The primary container for production variant {name} did not pass the ping "
+            f"health check: {err}"
+        ) from err
+
+
+def deploy(backend: SageMakerModelBackend, endpoint_name: str, config_name: str) -> Deployment:
+    """Start a server per production variant of the config; DeployError (nothing left
+    running) when one cannot be served."""
+    config = backend.endpoint_configs.get(config_name)
+    if config is None:
+        raise DeployError(f"Could not find endpoint configuration {config_name}.")
+    started = Deployment(config_name, {})
+    try:
+        for variant in config.production_variants:
+            name = str(variant["VariantName"])
+            started.servers[name] = start_variant(backend, endpoint_name, variant)
+            weight = variant.get("InitialVariantWeight")
+            started.weights[name] = DEFAULT_WEIGHT if weight is None else float(weight)
+    except DeployError:
+        started.stop()
+        raise
+    return started

@@ -1,0 +1,140 @@
+"""The pieces under the CodeBuild runner: the buildspec reader, the build shell, the build
+virtual environment and artifact zips. No sandbox needed."""
+
+import os
+import re
+import subprocess
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+
+from mlops_seeds.rehearse.artifacts import unzip_tree, zip_tree
+from mlops_seeds.rehearse.buildspec import BuildspecError, parse_buildspec
+from mlops_seeds.rehearse.codebuild import collect_artifacts
+from mlops_seeds.rehearse.pyenv import create_build_venv
+from mlops_seeds.rehearse.shell import BuildShell, CommandTimeout
+
+
+def _shell(tmp_path: Path) -> tuple[BuildShell, Path]:
+    log = tmp_path / "log"
+    stream = log.open("ab")
+    return BuildShell(tmp_path, dict(os.environ), stream, tmp_path / "scratch"), log
+
+
+def test_shell_state_carries_from_command_to_command(tmp_path: Path) -> None:
+    shell, log = _shell(tmp_path)
+    with shell:
+        assert shell.run("A=1; export B=2; mkdir -p sub && cd sub") == 0
+        assert shell.run("greet() { echo hi $1; }; set -o pipefail; arr=(x y z)") == 0
+        assert shell.run('greet you; echo "$A $B ${arr[2]} $PWD"; set -o | grep pipefail') == 0
+        assert shell.run("unset A") == 0
+        assert shell.values(["A", "B", "arr"]) == {"B": "2", "arr": "x"}
+    text = log.read_text()
+    assert f"hi you\n1 2 z {tmp_path}/sub\n" in text
+    assert re.search(r"^pipefail\s+on$", text, re.MULTILINE)
+
+
+def test_exit_ends_only_the_command(tmp_path: Path) -> None:
+    shell, log = _shell(tmp_path)
+    with shell:
+        assert shell.run("X=kept; if true; then exit 7; fi; echo unreachable") == 7
+        assert shell.run("echo after $X") == 0
+    text = log.read_text()
+    assert "unreachable" not in text
+    assert "after kept" in text
+
+
+def test_a_command_past_its_time_is_killed(tmp_path: Path) -> None:
+    shell, _ = _shell(tmp_path)
+    with shell, pytest.raises(CommandTimeout):
+        shell.run("sleep 30", timeout=0.2)
+
+
+def test_buildspec_fields_are_checked_by_name() -> None:
+    cases = {
+        "version: 0.1\nphases: {build: {commands: [a]}}": "version: must be 0.2",
+        "version: 0.2\nphases: {compile: {commands: [a]}}": "phases: unknown phase 'compile'",
+        "version: 0.2\nphases: {build: {commands: [true]}}": "phases.build.commands",
+        "version: 0.2\nphases: {build: {on-failure: RETRY}}": "phases.build.on-failure",
+        "version: 0.2\nenv: {secrets-manager: {A: b}}": "env.secrets-manager",
+        "version: 0.2\nartifacts: {files: []}": "artifacts.files",
+    }
+    for text, message in cases.items():
+        with pytest.raises(BuildspecError, match=message):
+            parse_buildspec(text)
+
+
+def test_buildspec_keeps_what_runs_and_notes_what_is_ignored() -> None:
+    spec = parse_buildspec(
+        "version: 0.2\n"
+        "env: {variables: {N: 3, F: false}, exported-variables: [OUT], shell: sh}\n"
+        "phases:\n"
+        "  install: {runtime-versions: {python: 3.11}, commands: [a]}\n"
+        "  build: {commands: [b, c], finally: [d], on-failure: CONTINUE}\n"
+        "artifacts: {files: [x], discard-paths: yes, base-directory: out}\n"
+    )
+    assert spec.variables == {"N": "3", "F": "false"}
+    assert spec.exported_variables == ("OUT",)
+    build = spec.phase("build")
+    assert build is not None
+    assert (build.commands, build.finally_commands, build.on_failure) == (
+        ("b", "c"),
+        ("d",),
+        "CONTINUE",
+    )
+    assert spec.artifacts is not None and spec.artifacts.discard_paths
+    assert any("runtime-versions (python 3.11)" in note for note in spec.notes)
+    assert any("env.shell sh" in note for note in spec.notes)
+
+
+def test_artifact_files_expand_variables_and_respect_base_directory(tmp_path: Path) -> None:
+    spec = parse_buildspec(
+        "version: 0.2\nphases: {build: {commands: [a]}}\n"
+        "artifacts: {base-directory: $OUT, files: ['**/*.json', '${NAME}'], exclude-paths: [skip*]}"
+    ).artifacts
+    assert spec is not None
+    out = tmp_path / "src" / "dist"
+    (out / "nested").mkdir(parents=True)
+    for name in ("a.json", "nested/b.json", "skip.json", "t.yml", "other.txt"):
+        (out / name).write_text(name)
+    copied = collect_artifacts(
+        spec, tmp_path / "src", {"OUT": "dist", "NAME": "t.yml"}, tmp_path / "o"
+    )
+    assert copied == ["a.json", "nested/b.json", "t.yml"]
+    assert (tmp_path / "o" / "nested" / "b.json").read_text() == "nested/b.json"
+
+
+def test_build_venv_sees_the_tools_packages_and_installs_into_itself(tmp_path: Path) -> None:
+    bin_dir = create_build_venv(tmp_path / "venv")
+    probe = "import sys, yaml, mlops_seeds; print(sys.prefix)"
+    done = subprocess.run(
+        [str(bin_dir / "python"), "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == str(tmp_path / "venv")
+    pip = subprocess.run(
+        [str(bin_dir / "pip"), "--version"], capture_output=True, text=True, check=True
+    )
+    assert pip.stdout.startswith("pip ")
+
+
+def test_zip_round_trip_keeps_paths_and_executable_bits(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "bin").mkdir(parents=True)
+    (tree / "bin" / "run.sh").write_text("#!/bin/sh\n")
+    (tree / "bin" / "run.sh").chmod(0o755)
+    (tree / "README").write_text("r")
+    data = zip_tree(tree)
+    assert data == zip_tree(tree)
+    out = unzip_tree(data, tmp_path / "out")
+    assert (out / "README").read_text() == "r"
+    assert os.access(out / "bin" / "run.sh", os.X_OK)
+
+
+def test_unzip_refuses_members_leaving_the_directory(tmp_path: Path) -> None:
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr("../escape.txt", "x")
+    with pytest.raises(ValueError, match="leaves its directory"):
+        unzip_tree(buffer.getvalue(), tmp_path / "out")

@@ -1,0 +1,130 @@
+"""Routing events through the sandbox's EventBridge rules made from the patterns and
+targets of templates/build-deploy.yaml."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from mlops_seeds import aws
+from mlops_seeds.rehearse.events import (
+    codecommit_push_event,
+    matches,
+    model_package_event,
+    pipelines_to_start,
+    route,
+)
+from mlops_seeds.validate import documents
+from mlops_seeds.validate.intrinsics import resolve
+
+SPOKE = "222222222222"
+NAME, PROJECT_ID = "demo", "p-abc123"
+PREFIX = f"sagemaker-{NAME}-{PROJECT_ID}"
+VALUES = {
+    "SageMakerProjectName": [NAME],
+    "SageMakerProjectId": [PROJECT_ID],
+    "RepositoryBranch": ["main"],
+    "AWS::Partition": ["aws"],
+    "AWS::Region": ["us-east-1"],
+    "AWS::AccountId": [SPOKE],
+}
+RULES = ("ModelBuildCommitRule", "ModelDeployCommitRule", "ModelPackageStateRule")
+
+
+def _evaluate(node: Any) -> Any:
+    """A template value with its Ref/Fn::Sub/Fn::If evaluated for the demo project."""
+    if isinstance(node, dict) and len(node) == 1 and next(iter(node)) in ("Ref", "Fn::Sub"):
+        values = resolve(node, VALUES)
+        assert values, f"cannot evaluate {node}"
+        return values[0]
+    if isinstance(node, dict):
+        return {str(k): _evaluate(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_evaluate(v) for v in node]
+    return str(node)
+
+
+@pytest.fixture
+def rules(spoke: boto3.Session, event_patterns: None, root: Path) -> Iterator[dict[str, str]]:
+    """The template's three rules in the spoke, and a disabled copy of the build rule;
+    each rule's name by logical id."""
+    template = documents.load(root / "templates" / "build-deploy.yaml").body
+    events = aws.client("events", spoke)
+    names: dict[str, str] = {}
+    for logical_id in RULES:
+        properties = template["Resources"][logical_id]["Properties"]
+        name = _evaluate(properties["Name"])
+        pattern = json.dumps(_evaluate(properties["EventPattern"]))
+        events.put_rule(Name=name, EventPattern=pattern, State="ENABLED")
+        target = properties["Targets"][0]
+        events.put_targets(
+            Rule=name, Targets=[{"Id": target["Id"], "Arn": _evaluate(target["Arn"])}]
+        )
+        names[logical_id] = name
+    pattern = events.describe_rule(Name=names["ModelBuildCommitRule"])["EventPattern"]
+    events.put_rule(Name="disabled-copy", EventPattern=pattern, State="DISABLED")
+    events.put_targets(
+        Rule="disabled-copy", Targets=[{"Id": "x", "Arn": "arn:aws:sqs:us-east-1:1:q"}]
+    )
+    yield names
+
+
+def _repository(kind: str) -> str:
+    return f"arn:aws:codecommit:us-east-1:{SPOKE}:{PREFIX}-{kind}"
+
+
+def test_push_to_the_build_branch_starts_the_build_pipeline(
+    spoke: boto3.Session, rules: dict[str, str]
+) -> None:
+    event = codecommit_push_event(_repository("modelbuild"), "main", "c1", old_commit_id="c0")
+    targets = route(spoke, event)
+    assert [t.rule for t in targets] == [rules["ModelBuildCommitRule"]]
+    assert pipelines_to_start(targets) == [f"{PREFIX}-modelbuild"]
+
+
+def test_first_push_to_the_deploy_repository_starts_the_deploy_pipeline(
+    spoke: boto3.Session, rules: dict[str, str]
+) -> None:
+    event = codecommit_push_event(_repository("modeldeploy"), "main", "c1")
+    assert event["detail"]["event"] == "referenceCreated"
+    assert pipelines_to_start(route(spoke, event)) == [f"{PREFIX}-modeldeploy"]
+
+
+def test_push_to_another_branch_starts_nothing(spoke: boto3.Session, rules: dict[str, str]) -> None:
+    event = codecommit_push_event(_repository("modelbuild"), "feature", "c1", old_commit_id="c0")
+    assert route(spoke, event) == []
+
+
+@pytest.mark.parametrize(
+    ("group", "status", "started"),
+    [
+        (f"{NAME}-{PROJECT_ID}", "Approved", True),
+        (f"{NAME}-{PROJECT_ID}", "Rejected", True),
+        (f"{NAME}-{PROJECT_ID}", "PendingManualApproval", False),
+        ("another-group", "Approved", False),
+    ],
+)
+def test_model_package_decisions_start_the_deploy_pipeline(
+    spoke: boto3.Session, rules: dict[str, str], group: str, status: str, started: bool
+) -> None:
+    package = {
+        "ModelPackageGroupName": group,
+        "ModelPackageVersion": 1,
+        "ModelPackageArn": f"arn:aws:sagemaker:us-east-1:{SPOKE}:model-package/{group}/1",
+        "ModelApprovalStatus": status,
+        "ModelPackageStatus": "Completed",
+    }
+    event = model_package_event(package)
+    assert event["source"] == "aws.sagemaker"
+    assert event["resources"] == [package["ModelPackageArn"]]
+    expected = [f"{PREFIX}-modeldeploy"] if started else []
+    assert pipelines_to_start(route(spoke, event)) == expected
+
+
+def test_matches_uses_the_services_pattern_test(spoke: boto3.Session, event_patterns: None) -> None:
+    event = codecommit_push_event(_repository("modelbuild"), "main", "c1")
+    assert matches(spoke, json.dumps({"source": ["aws.codecommit"]}), event)
+    assert not matches(spoke, json.dumps({"source": ["aws.sagemaker"]}), event)

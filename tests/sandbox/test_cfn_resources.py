@@ -1,0 +1,261 @@
+"""The added CloudFormation types one by one: updates, deletion, failures."""
+
+import io
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from mlops_seeds import aws
+from mlops_seeds.sandbox import Sandbox
+
+SEEDS = "seed-bucket-of-another-account"
+ROLE_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "codepipeline.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+@pytest.fixture
+def session(sandbox: Sandbox) -> boto3.Session:
+    """A spoke account; the seed zip lives in the hub's bucket."""
+    hub = aws.make_session()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.md", "seed\n")
+        info = zipfile.ZipInfo("bin/run.sh")
+        info.external_attr = 0o100755 << 16
+        archive.writestr(info, "#!/bin/sh\necho run\n")
+    s3 = aws.client("s3", hub)
+    s3.create_bucket(Bucket=SEEDS)
+    s3.put_object(Bucket=SEEDS, Key="seed.zip", Body=buffer.getvalue())
+    return aws.assume_role(hub, "arn:aws:iam::444444444444:role/Admin")
+
+
+def _template(resources: dict[str, Any], outputs: dict[str, Any] | None = None) -> str:
+    return json.dumps({"Resources": resources, "Outputs": outputs or {}})
+
+
+def _repository(description: str = "first", key: str = "seed.zip") -> dict[str, Any]:
+    return {
+        "Type": "AWS::CodeCommit::Repository",
+        "Properties": {
+            "RepositoryName": "repo",
+            "RepositoryDescription": description,
+            "Code": {"BranchName": "develop", "S3": {"Bucket": SEEDS, "Key": key}},
+        },
+    }
+
+
+def _outputs(cfn: Any, name: str) -> dict[str, str]:
+    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+
+
+def test_repository_lifecycle(session: boto3.Session, tmp_path: Path) -> None:
+    cfn = aws.client("cloudformation", session)
+    outputs = {
+        "Id": {"Value": {"Ref": "Repo"}},
+        "Url": {"Value": {"Fn::GetAtt": ["Repo", "CloneUrlHttp"]}},
+        "Name": {"Value": {"Fn::GetAtt": ["Repo", "Name"]}},
+        "Arn": {"Value": {"Fn::GetAtt": ["Repo", "Arn"]}},
+    }
+    cfn.create_stack(StackName="s", TemplateBody=_template({"Repo": _repository()}, outputs))
+    values = _outputs(cfn, "s")
+    codecommit = aws.client("codecommit", session)
+    metadata = codecommit.get_repository(repositoryName="repo")["repositoryMetadata"]
+    assert values == {
+        "Id": metadata["repositoryId"],
+        "Url": metadata["cloneUrlHttp"],
+        "Name": "repo",
+        "Arn": "arn:aws:codecommit:us-east-1:444444444444:repo",
+    }
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", values["Url"], str(clone)], check=True, timeout=60)
+    assert (clone / "README.md").read_text() == "seed\n"
+    assert (clone / "bin" / "run.sh").stat().st_mode & 0o111
+    branch = subprocess.run(
+        ["git", "branch", "--show-current"], cwd=clone, capture_output=True, text=True, check=True
+    )
+    assert branch.stdout.strip() == "develop"
+    cfn.update_stack(StackName="s", TemplateBody=_template({"Repo": _repository("second")}))
+    metadata = codecommit.get_repository(repositoryName="repo")["repositoryMetadata"]
+    assert metadata["repositoryDescription"] == "second"
+    assert metadata["repositoryId"] == values["Id"]
+    cfn.delete_stack(StackName="s")
+    with pytest.raises(codecommit.exceptions.RepositoryDoesNotExistException):
+        codecommit.get_repository(repositoryName="repo")
+    assert not Path(values["Url"].removeprefix("file://")).exists()
+
+
+def test_a_missing_seed_fails_the_repository(session: boto3.Session) -> None:
+    cfn = aws.client("cloudformation", session)
+    cfn.create_stack(StackName="s", TemplateBody=_template({"Repo": _repository(key="nope.zip")}))
+    assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = cfn.describe_stack_events(StackName="s")["StackEvents"]
+    reasons = [e["ResourceStatusReason"] for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert reasons == [f"Code.S3: s3://{SEEDS}/nope.zip does not exist"]
+    codecommit = aws.client("codecommit", session)
+    with pytest.raises(codecommit.exceptions.RepositoryDoesNotExistException):
+        codecommit.get_repository(repositoryName="repo")
+
+
+def test_api_repositories_are_git_repositories_and_reset_removes_them(
+    session: boto3.Session, sandbox: Sandbox
+) -> None:
+    codecommit = aws.client("codecommit", session)
+    url = codecommit.create_repository(repositoryName="plain")["repositoryMetadata"]["cloneUrlHttp"]
+    path = Path(url.removeprefix("file://"))
+    assert (path / "HEAD").read_text() == "ref: refs/heads/main\n"
+    sandbox.reset()
+    assert not path.exists()
+
+
+def _project(value: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::CodeBuild::Project",
+        "Properties": {
+            "Name": "build",
+            "ServiceRole": "arn:aws:iam::444444444444:role/build",
+            "Source": {"Type": "CODEPIPELINE", "BuildSpec": "buildspec.yml"},
+            "SecondarySources": [
+                {"Type": "S3", "Location": f"{SEEDS}/seed.zip", "SourceIdentifier": "seed"}
+            ],
+            "Artifacts": {"Type": "CODEPIPELINE"},
+            "Environment": {
+                "Type": "LINUX_CONTAINER",
+                "ComputeType": "BUILD_GENERAL1_SMALL",
+                "Image": "aws/codebuild/standard:7.0",
+                "EnvironmentVariables": [
+                    {"Name": "STAGE", "Value": value},
+                    {"Name": "TOKEN", "Value": "/ssm/token", "Type": "PARAMETER_STORE"},
+                ],
+            },
+        },
+    }
+
+
+def _pipeline(branch: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::CodePipeline::Pipeline",
+        "Properties": {
+            "Name": "pipe",
+            "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+            "ArtifactStore": {"Type": "S3", "Location": "artifacts"},
+            "Stages": [
+                {
+                    "Name": "Source",
+                    "Actions": [
+                        {
+                            "Name": "Checkout",
+                            "ActionTypeId": {
+                                "Category": "Source",
+                                "Owner": "AWS",
+                                "Provider": "CodeCommit",
+                                "Version": "1",
+                            },
+                            "Configuration": {"RepositoryName": "repo", "BranchName": branch},
+                            "OutputArtifacts": [{"Name": "Src"}],
+                            "Namespace": "SourceVariables",
+                        }
+                    ],
+                },
+                {
+                    "Name": "Build",
+                    "Actions": [
+                        {
+                            "Name": "Build",
+                            "ActionTypeId": {
+                                "Category": "Build",
+                                "Owner": "AWS",
+                                "Provider": "CodeBuild",
+                                "Version": "1",
+                            },
+                            "Configuration": {"ProjectName": {"Ref": "Project"}},
+                            "InputArtifacts": [{"Name": "Src"}],
+                        }
+                    ],
+                },
+            ],
+        },
+    }
+
+
+def _builds(value: str, branch: str) -> str:
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {"AssumeRolePolicyDocument": ROLE_TRUST},
+    }
+    return _template(
+        {"Role": role, "Project": _project(value), "Pipeline": _pipeline(branch)},
+        {"Version": {"Value": {"Fn::GetAtt": ["Pipeline", "Version"]}}},
+    )
+
+
+def test_codebuild_and_codepipeline_follow_stack_updates(session: boto3.Session) -> None:
+    cfn = aws.client("cloudformation", session)
+    cfn.create_stack(StackName="s", TemplateBody=_builds("staging", "main"))
+    codebuild = aws.client("codebuild", session)
+    project = codebuild.batch_get_projects(names=["build"])["projects"][0]
+    assert project["secondarySources"] == [
+        {"type": "S3", "location": f"{SEEDS}/seed.zip", "sourceIdentifier": "seed"}
+    ]
+    assert project["environment"]["environmentVariables"] == [
+        {"name": "STAGE", "value": "staging", "type": "PLAINTEXT"},
+        {"name": "TOKEN", "value": "/ssm/token", "type": "PARAMETER_STORE"},
+    ]
+    codepipeline = aws.client("codepipeline", session)
+    pipeline = codepipeline.get_pipeline(name="pipe")["pipeline"]
+    assert pipeline["stages"][0]["actions"][0]["namespace"] == "SourceVariables"
+    assert pipeline["stages"][1]["actions"][0]["configuration"] == {"ProjectName": "build"}
+    assert _outputs(cfn, "s") == {"Version": "1"}
+    cfn.update_stack(StackName="s", TemplateBody=_builds("prod", "release"))
+    project = codebuild.batch_get_projects(names=["build"])["projects"][0]
+    assert project["environment"]["environmentVariables"][0]["value"] == "prod"
+    pipeline = codepipeline.get_pipeline(name="pipe")["pipeline"]
+    assert pipeline["stages"][0]["actions"][0]["configuration"]["BranchName"] == "release"
+    assert pipeline["version"] == 2
+    cfn.delete_stack(StackName="s")
+    assert codebuild.list_projects()["projects"] == []
+    assert codepipeline.list_pipelines()["pipelines"] == []
+
+
+def test_other_custom_resources_fail_fast(session: boto3.Session) -> None:
+    cfn = aws.client("cloudformation", session)
+    custom = {"Type": "Custom::Thing", "Properties": {"ServiceToken": "arn:aws:lambda:x"}}
+    cfn.create_stack(StackName="s", TemplateBody=_template({"Thing": custom}))
+    assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = cfn.describe_stack_events(StackName="s")["StackEvents"]
+    (failed,) = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert "runs no Lambda functions" in failed["ResourceStatusReason"]
+
+
+def test_event_pattern_checks_the_event(session: boto3.Session) -> None:
+    events = aws.client("events", session)
+    pattern = json.dumps({"source": ["aws.sagemaker"], "detail": {"Status": ["Approved"]}})
+    event = {
+        "id": "1",
+        "account": "444444444444",
+        "source": "aws.sagemaker",
+        "time": "2026-01-01T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail-type": "SageMaker Model Package State Change",
+        "detail": {"Status": "Approved"},
+    }
+    assert events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))["Result"]
+    event["detail"] = {"Status": "Rejected"}
+    assert not events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))["Result"]
+    del event["account"]
+    with pytest.raises(events.exceptions.ClientError, match="account is required"):
+        events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))

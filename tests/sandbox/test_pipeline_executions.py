@@ -1,0 +1,437 @@
+"""SageMaker pipeline executions in the sandbox, run by the local runner: the model-build
+seed's own `run-pipeline --wait` against the sandbox, and small definitions for the
+listing, failure, stop and reset paths."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from mlops_seeds import aws
+from mlops_seeds.paths import repo_root
+from mlops_seeds.sandbox import Sandbox
+from mlops_seeds.sandbox.sagemaker import runs
+from mlops_seeds.seeds import bake, get_seed
+
+SPOKE = "111111111111"
+ROLE_NAME = "pipeline-role"
+ROLE_ARN = f"arn:aws:iam::{SPOKE}:role/{ROLE_NAME}"
+PROJECT_NAME, PROJECT_ID = "churn", "p-abcdef123456"
+SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+SEED_STEPS = {"PreprocessData", "TrainModel", "EvaluateModel", "CheckMetricThreshold"}
+TERMINAL = ("Succeeded", "Failed", "Stopped")
+TOKEN = "request-token-of-thirty-two-chars"
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+@pytest.fixture
+def spoke_admin(spoke: Callable[..., boto3.Session]) -> boto3.Session:
+    """The spoke's admin session, with the pipeline role created there."""
+    session = spoke(SPOKE)
+    aws.client("iam", session).create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=TRUST)
+    return session
+
+
+@pytest.fixture
+def sm(hub: boto3.Session) -> Any:
+    return aws.client("sagemaker", hub)
+
+
+@pytest.fixture(scope="module")
+def model_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The model-build seed rendered with its defaults (xgboost, regression)."""
+    root = repo_root()
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    config.write_text(f"cookiecutters_dir: {home / 'c'}\nreplay_dir: {home / 'r'}\n")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("COOKIECUTTER_CONFIG", str(config))
+        return bake(root, get_seed(root, "model-build"), tmp_path_factory.mktemp("seed"))
+
+
+def run_pipeline(repo: Path, bucket: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """The rendered repo's own `run-pipeline --wait`, in the sandbox's environment with the
+    variables the project's CodeBuild job sets."""
+    env = {
+        **os.environ,
+        "SAGEMAKER_PROJECT_NAME": PROJECT_NAME,
+        "SAGEMAKER_PROJECT_ID": PROJECT_ID,
+        "SAGEMAKER_PIPELINE_ROLE_ARN": ROLE_ARN,
+        "ARTIFACT_BUCKET": bucket,
+    }
+    command = [sys.executable, "-m", "pipelines.run_pipeline", "--wait", "--poll-seconds", "0.2"]
+    return subprocess.run(
+        [*command, *extra], cwd=repo, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def execution_of(sm: Any, stdout: str) -> str:
+    (line,) = [line for line in stdout.splitlines() if line.startswith("execution: ")]
+    return line.removeprefix("execution: ")
+
+
+def steps_of(sm: Any, arn: str, **extra: Any) -> list[dict[str, Any]]:
+    pages = sm.get_paginator("list_pipeline_execution_steps").paginate(
+        PipelineExecutionArn=arn, **extra
+    )
+    return [step for page in pages for step in page["PipelineExecutionSteps"]]
+
+
+def test_run_pipeline_registers_a_package_pending_approval_in_the_roles_account(
+    model_build: Path, hub: boto3.Session, spoke_admin: boto3.Session, sm: Any
+) -> None:
+    bucket = "project-artifacts"
+    aws.client("s3", hub).create_bucket(Bucket=bucket)
+
+    done = run_pipeline(model_build, bucket)
+
+    assert done.returncode == 0, done.stderr
+    assert "execution Succeeded" in done.stdout
+    arn = execution_of(sm, done.stdout)
+    described = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+    assert described["PipelineExecutionStatus"] == "Succeeded"
+    assert "FailureReason" not in described
+    steps = steps_of(sm, arn)
+    assert {s["StepName"] for s in steps} == SEED_STEPS | {"RegisterModel"}
+    assert all(s["StepStatus"] == "Succeeded" for s in steps)
+    starts = [s["StartTime"] for s in steps]
+    assert starts == sorted(starts, reverse=True)  # newest first
+    by_name = {s["StepName"]: s for s in steps}
+    assert by_name["CheckMetricThreshold"]["Metadata"] == {"Condition": {"Outcome": "True"}}
+    training = by_name["TrainModel"]["Metadata"]["TrainingJob"]["Arn"]
+    assert training.startswith(f"arn:aws:sagemaker:us-east-1:{SPOKE}:training-job/")
+    package_arn = by_name["RegisterModel"]["Metadata"]["RegisterModel"]["Arn"]
+    assert f":{SPOKE}:model-package/" in package_arn
+
+    spoke_sm = aws.client("sagemaker", spoke_admin)
+    group = f"{PROJECT_NAME}-{PROJECT_ID}"
+    (package,) = spoke_sm.list_model_packages(ModelPackageGroupName=group)[
+        "ModelPackageSummaryList"
+    ]
+    assert package["ModelPackageArn"] == package_arn
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    assert sm.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
+    run = runs.find(arn)
+    assert run is not None and run.directory is not None
+    record = json.loads((run.directory / "record.json").read_text())
+    assert record["execution_id"] == arn.rsplit("/", 1)[1]
+    log = (run.directory / "execution.log").read_text()
+    assert "RegisterModel (RegisterModel): Succeeded" in log
+
+
+def test_a_threshold_the_model_cannot_meet_fails_at_the_fail_step_with_its_message(
+    model_build: Path, hub: boto3.Session, spoke_admin: boto3.Session, sm: Any
+) -> None:
+    bucket = "project-artifacts"
+    aws.client("s3", hub).create_bucket(Bucket=bucket)
+
+    done = run_pipeline(model_build, bucket, "--parameter", "RmseThreshold=-1")
+
+    assert done.returncode == 1
+    assert "execution Failed" in done.stdout
+    arn = execution_of(sm, done.stdout)
+    described = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+    assert described["PipelineExecutionStatus"] == "Failed"
+    steps = {s["StepName"]: s for s in steps_of(sm, arn, SortOrder="Ascending")}
+    assert set(steps) == SEED_STEPS | {"FailMetricThreshold"}
+    fail = steps["FailMetricThreshold"]
+    assert fail["StepStatus"] == "Failed"
+    assert fail["FailureReason"].startswith("Test RMSE ")
+    assert fail["FailureReason"].endswith("does not meet the threshold (<=) -1.0")
+    assert fail["Metadata"] == {"Fail": {"ErrorMessage": fail["FailureReason"]}}
+    assert steps["CheckMetricThreshold"]["Metadata"] == {"Condition": {"Outcome": "False"}}
+    assert described["FailureReason"] == f"step FailMetricThreshold: {fail['FailureReason']}"
+    assert fail["FailureReason"] in done.stderr
+    spoke_sm = aws.client("sagemaker", spoke_admin)
+    assert spoke_sm.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
+
+
+# Small definitions: a condition on a parameter, and processing steps run from local code.
+
+
+def condition_definition(steps: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Gate on parameter Score >= 1: else a Fail step with a message naming the score."""
+    return {
+        "Version": "2020-12-01",
+        "Parameters": [{"Name": "Score", "Type": "Float", "DefaultValue": 2.0}],
+        "Steps": steps
+        or [
+            {
+                "Name": "Gate",
+                "Type": "Condition",
+                "DisplayName": "Score gate",
+                "Description": "the score must reach 1",
+                "Arguments": {
+                    "Conditions": [
+                        {
+                            "Type": "GreaterThanOrEqualTo",
+                            "LeftValue": {"Get": "Parameters.Score"},
+                            "RightValue": 1.0,
+                        }
+                    ],
+                    "IfSteps": [],
+                    "ElseSteps": [
+                        {
+                            "Name": "TooLow",
+                            "Type": "Fail",
+                            "Arguments": {
+                                "ErrorMessage": {
+                                    "Std:Join": {
+                                        "On": " ",
+                                        "Values": ["score", {"Get": "Parameters.Score"}],
+                                    }
+                                }
+                            },
+                        }
+                    ],
+                },
+            }
+        ],
+    }
+
+
+def processing(name: str, code: Path, image: str = SKLEARN_IMAGE, **extra: Any) -> dict[str, Any]:
+    """A Processing step running code/<name>.py from a local folder."""
+    return {
+        "Name": name,
+        "Type": "Processing",
+        "Arguments": {
+            "ProcessingResources": {
+                "ClusterConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1}
+            },
+            "AppSpecification": {
+                "ImageUri": image,
+                "ContainerEntrypoint": ["python3", f"/opt/ml/processing/input/code/{name}.py"],
+            },
+            "RoleArn": ROLE_ARN,
+            "ProcessingInputs": [
+                {
+                    "InputName": "code",
+                    "S3Input": {"S3Uri": str(code), "LocalPath": "/opt/ml/processing/input/code"},
+                }
+            ],
+        },
+        **extra,
+    }
+
+
+@pytest.fixture
+def make_pipeline(sm: Any) -> Callable[..., str]:
+    def make(definition: dict[str, Any], name: str = "gate", role: str = ROLE_ARN) -> str:
+        sm.create_pipeline(
+            PipelineName=name, PipelineDefinition=json.dumps(definition), RoleArn=role
+        )
+        return name
+
+    return make
+
+
+def wait_for(sm: Any, arn: str) -> dict[str, Any]:
+    """Poll until the execution ends (the runner's steps here take well under a minute)."""
+    for _ in range(600):
+        described: dict[str, Any] = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+        if described["PipelineExecutionStatus"] in TERMINAL:
+            return described
+        time.sleep(0.1)
+    raise AssertionError(f"{arn} did not end")
+
+
+def start(sm: Any, pipeline: str, **extra: Any) -> str:
+    return str(sm.start_pipeline_execution(PipelineName=pipeline, **extra)["PipelineExecutionArn"])
+
+
+def test_steps_carry_display_names_and_condition_metadata_and_page_newest_first(
+    sm: Any, spoke_admin: boto3.Session, make_pipeline: Callable[..., str]
+) -> None:
+    pipeline = make_pipeline(condition_definition())
+    arn = start(sm, pipeline, PipelineParameters=[{"Name": "Score", "Value": "0.5"}])
+
+    described = wait_for(sm, arn)
+
+    assert described["PipelineExecutionStatus"] == "Failed"
+    assert described["FailureReason"] == "step TooLow: score 0.5"
+    first = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn, MaxResults=1)
+    (too_low,) = first["PipelineExecutionSteps"]
+    assert too_low["StepName"] == "TooLow"
+    assert too_low["Metadata"] == {"Fail": {"ErrorMessage": "score 0.5"}}
+    second = sm.list_pipeline_execution_steps(
+        PipelineExecutionArn=arn, MaxResults=1, NextToken=first["NextToken"]
+    )
+    (gate,) = second["PipelineExecutionSteps"]
+    assert "NextToken" not in second
+    assert gate["StepName"] == "Gate"
+    assert gate["StepDisplayName"] == "Score gate"
+    assert gate["StepDescription"] == "the score must reach 1"
+    assert gate["StepStatus"] == "Succeeded"
+    assert gate["Metadata"] == {"Condition": {"Outcome": "False"}}
+    assert gate["StartTime"] <= gate["EndTime"] <= too_low["StartTime"]
+
+
+def test_executions_list_newest_first_and_a_repeated_request_token_starts_nothing(
+    sm: Any, spoke_admin: boto3.Session, make_pipeline: Callable[..., str]
+) -> None:
+    pipeline = make_pipeline(condition_definition())
+    first = start(sm, pipeline, ClientRequestToken=TOKEN, PipelineExecutionDisplayName="one")
+    wait_for(sm, first)
+    again = start(sm, pipeline, ClientRequestToken=TOKEN)
+    second = start(sm, pipeline, PipelineParameters=[{"Name": "Score", "Value": "0"}])
+    wait_for(sm, second)
+
+    assert again == first
+    listed = sm.list_pipeline_executions(PipelineName=pipeline)["PipelineExecutionSummaries"]
+    assert [e["PipelineExecutionArn"] for e in listed] == [second, first]
+    assert [e["PipelineExecutionStatus"] for e in listed] == ["Failed", "Succeeded"]
+    assert listed[0]["PipelineExecutionFailureReason"] == "step TooLow: score 0.0"
+    assert listed[1]["PipelineExecutionDisplayName"] == "one"
+    oldest = sm.list_pipeline_executions(PipelineName=pipeline, SortOrder="Ascending", MaxResults=1)
+    assert [e["PipelineExecutionArn"] for e in oldest["PipelineExecutionSummaries"]] == [first]
+    assert "NextToken" in oldest
+    later = sm.list_pipeline_executions(PipelineName=pipeline, CreatedAfter=listed[1]["StartTime"])
+    assert [e["PipelineExecutionArn"] for e in later["PipelineExecutionSummaries"]] == [second]
+    earlier = sm.list_pipeline_executions(
+        PipelineName=pipeline, CreatedBefore=listed[0]["StartTime"]
+    )
+    assert [e["PipelineExecutionArn"] for e in earlier["PipelineExecutionSummaries"]] == [first]
+    parameters = sm.list_pipeline_parameters_for_execution(PipelineExecutionArn=second)
+    assert parameters["PipelineParameters"] == [{"Name": "Score", "Value": "0"}]
+
+
+def test_a_definition_stored_in_s3_runs(
+    sm: Any, hub: boto3.Session, spoke_admin: boto3.Session
+) -> None:
+    s3 = aws.client("s3", hub)
+    s3.create_bucket(Bucket="definitions")
+    s3.put_object(Bucket="definitions", Key="gate.json", Body=json.dumps(condition_definition()))
+    sm.create_pipeline(
+        PipelineName="from-s3",
+        PipelineDefinitionS3Location={"Bucket": "definitions", "ObjectKey": "gate.json"},
+        RoleArn=ROLE_ARN,
+    )
+
+    described = wait_for(sm, start(sm, "from-s3"))
+
+    assert described["PipelineExecutionStatus"] == "Succeeded"
+
+
+def test_an_image_the_runner_cannot_run_fails_the_execution_with_the_runners_message(
+    sm: Any, spoke_admin: boto3.Session, make_pipeline: Callable[..., str], tmp_path: Path
+) -> None:
+    image = "111122223333.dkr.ecr.us-east-1.amazonaws.com/team/custom:1"
+    pipeline = make_pipeline(condition_definition([processing("Prepare", tmp_path, image)]))
+
+    described = wait_for(sm, start(sm, pipeline))
+
+    assert described["PipelineExecutionStatus"] == "Failed"
+    assert described["FailureReason"].startswith("cannot run locally: step Prepare: image ")
+    assert image in described["FailureReason"]
+    assert steps_of(sm, described["PipelineExecutionArn"]) == []
+
+
+def test_unknown_pipelines_and_executions_are_resource_not_found(sm: Any) -> None:
+    with pytest.raises(ClientError) as missing_pipeline:
+        sm.start_pipeline_execution(PipelineName="nope")
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/nope/execution/abcdefabcdef"
+    with pytest.raises(ClientError) as missing_execution:
+        sm.list_pipeline_execution_steps(PipelineExecutionArn=arn)
+
+    assert missing_pipeline.value.response["Error"]["Code"] == "ResourceNotFound"
+    assert missing_execution.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+@pytest.fixture
+def blocking(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """(code folder, release file): step Hold waits until the release file exists."""
+    code = tmp_path / "code"
+    code.mkdir()
+    release = tmp_path / "release"
+    started = tmp_path / "started"
+    (code / "Hold.py").write_text(
+        "import pathlib, time\n"
+        f"pathlib.Path({str(started)!r}).touch()\n"
+        f"while not pathlib.Path({str(release)!r}).exists():\n"
+        "    time.sleep(0.02)\n"
+    )
+    (code / "After.py").write_text("print('after')\n")
+    yield code, release
+    release.touch()  # never leave a step waiting
+
+
+def wait_until_exists(path: Path) -> None:
+    for _ in range(600):
+        if path.exists():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never appeared")
+
+
+def test_stopping_lets_the_running_step_end_and_starts_no_other(
+    sm: Any,
+    spoke_admin: boto3.Session,
+    make_pipeline: Callable[..., str],
+    blocking: tuple[Path, Path],
+) -> None:
+    code, release = blocking
+    steps = [processing("Hold", code), processing("After", code, DependsOn=["Hold"])]
+    arn = start(sm, make_pipeline(condition_definition(steps)))
+    wait_until_exists(release.parent / "started")
+
+    sm.stop_pipeline_execution(PipelineExecutionArn=arn)
+    stopping = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+    (hold,) = steps_of(sm, arn)
+    release.touch()
+    described = wait_for(sm, arn)
+
+    assert stopping["PipelineExecutionStatus"] == "Stopping"
+    assert hold["StepName"] == "Hold" and hold["StepStatus"] == "Stopping"
+    assert described["PipelineExecutionStatus"] == "Stopped"
+    assert [s["StepName"] for s in steps_of(sm, arn)] == ["Hold"]
+    with pytest.raises(ClientError) as again:
+        sm.stop_pipeline_execution(PipelineExecutionArn=arn)
+    assert again.value.response["Error"]["Code"] == "ConflictException"
+
+
+def test_reset_abandons_a_running_execution(
+    sandbox: Sandbox,
+    sm: Any,
+    spoke_admin: boto3.Session,
+    make_pipeline: Callable[..., str],
+    blocking: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, release = blocking
+    steps = [processing("Hold", code), processing("After", code, DependsOn=["Hold"])]
+    arn = start(sm, make_pipeline(condition_definition(steps)))
+    wait_until_exists(release.parent / "started")
+    run = runs.find(arn)
+    assert run is not None and run.thread is not None
+    monkeypatch.setattr(runs, "RESET_WAIT_SECONDS", 0.0)
+
+    sandbox.reset()
+    release.touch()
+    run.thread.join(60)
+
+    assert not run.thread.is_alive()
+    assert runs.find(arn) is None
+    assert run.execution.pipeline_execution_status == "Executing"  # abandoned, not settled
+    assert [s.name for s in run.steps() if s.started] == ["Hold"]
+    with pytest.raises(ClientError):
+        sm.describe_pipeline_execution(PipelineExecutionArn=arn)

@@ -1,0 +1,304 @@
+"""SageMaker projects in a spoke, launched as Studio launches them: CreateProject provisions
+the hub's shared Service Catalog product with the project's name and id; the project's
+status follows the provisioned product; DeleteProject terminates it."""
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from mlops_seeds import aws
+
+SPOKE = "111111111111"
+LAUNCH_ROLE = "LaunchRole"
+STUDIO_ROLE = "StudioExecutionRole"
+PROJECT_TEMPLATE = """\
+Parameters:
+  SageMakerProjectName:
+    Type: String
+  SageMakerProjectId:
+    Type: String
+  Stage:
+    Type: String
+    Default: dev
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub sagemaker-${SageMakerProjectName}-${SageMakerProjectId}-${Stage}
+"""
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "servicecatalog.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+@pytest.fixture
+def shared(
+    sc: Any,
+    template_url: Callable[..., str],
+    make_portfolio: Callable[..., str],
+    spoke: Callable[..., boto3.Session],
+) -> Callable[..., tuple[str, str]]:
+    """shared(name, template): (product id, artifact id) of a hub product in a portfolio
+    shared to SPOKE and accepted there, launchable by Studio roles through a launch role."""
+    portfolio_id = make_portfolio()
+    sc.associate_principal_with_portfolio(
+        PortfolioId=portfolio_id,
+        PrincipalARN="arn:aws:iam:::role/Studio*",
+        PrincipalType="IAM_PATTERN",
+    )
+    sc.create_portfolio_share(PortfolioId=portfolio_id, AccountId=SPOKE, SharePrincipals=True)
+    admin = spoke(SPOKE)
+    aws.client("servicecatalog", admin).accept_portfolio_share(PortfolioId=portfolio_id)
+    aws.client("iam", admin).create_role(RoleName=LAUNCH_ROLE, AssumeRolePolicyDocument=TRUST)
+
+    def share(name: str = "build-deploy", template: str = PROJECT_TEMPLATE) -> tuple[str, str]:
+        response = sc.create_product(
+            Name=name,
+            Owner="platform",
+            ProductType="CLOUD_FORMATION_TEMPLATE",
+            ProvisioningArtifactParameters={
+                "Name": "v1",
+                "Info": {"LoadTemplateFromURL": template_url(f"templates/{name}.yaml", template)},
+            },
+        )
+        product_id = response["ProductViewDetail"]["ProductViewSummary"]["ProductId"]
+        sc.associate_product_with_portfolio(ProductId=product_id, PortfolioId=portfolio_id)
+        sc.create_constraint(
+            PortfolioId=portfolio_id,
+            ProductId=product_id,
+            Type="LAUNCH",
+            Parameters=json.dumps({"LocalRoleName": LAUNCH_ROLE}),
+        )
+        return product_id, response["ProvisioningArtifactDetail"]["Id"]
+
+    return share
+
+
+@pytest.fixture
+def studio(spoke: Callable[..., boto3.Session]) -> boto3.Session:
+    """The Studio execution role's session in SPOKE."""
+    return spoke(SPOKE, STUDIO_ROLE)
+
+
+@pytest.fixture
+def sm(studio: boto3.Session) -> Any:
+    return aws.client("sagemaker", studio)
+
+
+def create(
+    sm: Any, name: str, product_id: str, artifact_id: str | None = None, **extra: Any
+) -> Any:
+    details: dict[str, Any] = {"ProductId": product_id}
+    if artifact_id:
+        details["ProvisioningArtifactId"] = artifact_id
+    details.update(extra.pop("details", {}))
+    return sm.create_project(ProjectName=name, ServiceCatalogProvisioningDetails=details, **extra)
+
+
+def error_code(raised: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(raised.value.response["Error"]["Code"])
+
+
+def test_create_project_provisions_the_product_with_the_projects_name_and_id(
+    shared: Callable[..., tuple[str, str]], sm: Any, studio: boto3.Session
+) -> None:
+    product_id, artifact_id = shared()
+    stage = {"Key": "Stage", "Value": "prod"}
+
+    created = create(
+        sm,
+        "churn",
+        product_id,
+        artifact_id,
+        details={"ProvisioningParameters": [stage]},
+        ProjectDescription="churn model",
+        Tags=[{"Key": "team", "Value": "ml"}],
+    )
+
+    project_id = created["ProjectId"]
+    assert re.fullmatch(r"p-[a-z0-9]{12}", project_id)
+    assert created["ProjectArn"] == f"arn:aws:sagemaker:us-east-1:{SPOKE}:project/churn"
+    described = sm.describe_project(ProjectName="churn")
+    assert described["ProjectStatus"] == "CreateCompleted"
+    assert described["ProjectId"] == project_id
+    assert described["ProjectDescription"] == "churn model"
+    assert described["ServiceCatalogProvisioningDetails"] == {
+        "ProductId": product_id,
+        "ProvisioningArtifactId": artifact_id,
+        "ProvisioningParameters": [stage],
+    }
+    assert described["CreatedBy"]["IamIdentity"]["Arn"].endswith(f":role/{STUDIO_ROLE}")
+    pp_id = described["ServiceCatalogProvisionedProductDetails"]["ProvisionedProductId"]
+
+    (provisioned,) = aws.client("servicecatalog", studio).search_provisioned_products()[
+        "ProvisionedProducts"
+    ]
+    assert provisioned["Id"] == pp_id
+    project_tags = [
+        {"Key": "sagemaker:project-name", "Value": "churn"},
+        {"Key": "sagemaker:project-id", "Value": project_id},
+    ]
+    assert provisioned["Tags"] == [{"Key": "team", "Value": "ml"}, *project_tags]
+    stack = aws.client("cloudformation", studio).describe_stacks(
+        StackName=provisioned["PhysicalId"]
+    )["Stacks"][0]
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert parameters == {
+        "SageMakerProjectName": "churn",
+        "SageMakerProjectId": project_id,
+        "Stage": "prod",
+    }
+    assert all(tag in stack["Tags"] for tag in project_tags)
+    aws.client("s3", studio).head_bucket(Bucket=f"sagemaker-churn-{project_id}-prod")
+
+
+def test_without_an_artifact_id_the_newest_artifact_is_provisioned(
+    shared: Callable[..., tuple[str, str]], sc: Any, sm: Any, template_url: Callable[..., str]
+) -> None:
+    product_id, _ = shared()
+    newer = sc.create_provisioning_artifact(
+        ProductId=product_id,
+        Parameters={
+            "Name": "v2",
+            "Info": {"LoadTemplateFromURL": template_url("templates/v2.yaml", PROJECT_TEMPLATE)},
+        },
+    )["ProvisioningArtifactDetail"]["Id"]
+
+    create(sm, "churn", product_id)
+
+    described = sm.describe_project(ProjectName="churn")
+    assert described["ProjectStatus"] == "CreateCompleted"
+    assert described["ServiceCatalogProvisioningDetails"]["ProvisioningArtifactId"] == newer
+
+
+def test_a_template_without_the_sagemaker_parameters_leaves_the_project_create_failed(
+    shared: Callable[..., tuple[str, str]], sm: Any, studio: boto3.Session
+) -> None:
+    product_id, artifact_id = shared(
+        "plain-bucket", "Resources:\n  B:\n    Type: AWS::S3::Bucket\n"
+    )
+
+    create(sm, "plain", product_id, artifact_id)
+
+    described = sm.describe_project(ProjectName="plain")
+    assert described["ProjectStatus"] == "CreateFailed"
+    message = described["ServiceCatalogProvisionedProductDetails"][
+        "ProvisionedProductStatusMessage"
+    ]
+    assert message == (
+        "InvalidParametersException: ProvisioningParameters: SageMakerProjectId is not a "
+        "template parameter"
+    )
+    assert aws.client("cloudformation", studio).describe_stacks()["Stacks"] == []
+
+
+def test_a_product_the_caller_cannot_launch_leaves_the_project_create_failed(
+    sc: Any, sm: Any, template_url: Callable[..., str]
+) -> None:
+    product_id = sc.create_product(
+        Name="unshared",
+        Owner="platform",
+        ProductType="CLOUD_FORMATION_TEMPLATE",
+        ProvisioningArtifactParameters={"Info": {"LoadTemplateFromURL": template_url()}},
+    )["ProductViewDetail"]["ProductViewSummary"]["ProductId"]
+
+    create(sm, "orphan", product_id)
+
+    described = sm.describe_project(ProjectName="orphan")
+    assert described["ProjectStatus"] == "CreateFailed"
+    assert described["ServiceCatalogProvisionedProductDetails"] == {
+        "ProvisionedProductStatusMessage": f"ResourceNotFoundException: Product {product_id} "
+        "not found."
+    }
+
+
+@pytest.mark.parametrize("name", ["-churn", "churn_model", "a" * 33, "churn-"])
+def test_a_name_outside_the_pattern_is_a_validation_error(
+    shared: Callable[..., tuple[str, str]], sm: Any, name: str
+) -> None:
+    product_id, artifact_id = shared()
+
+    with pytest.raises(ClientError) as raised:
+        create(sm, name, product_id, artifact_id)
+
+    assert error_code(raised) == "ValidationException"
+    assert "projectName" in raised.value.response["Error"]["Message"]
+    assert sm.list_projects()["ProjectSummaryList"] == []
+
+
+def test_a_duplicate_name_and_an_unknown_project_are_validation_errors(
+    shared: Callable[..., tuple[str, str]], sm: Any
+) -> None:
+    product_id, artifact_id = shared()
+    create(sm, "churn", product_id, artifact_id)
+
+    with pytest.raises(ClientError) as duplicate:
+        create(sm, "churn", product_id, artifact_id)
+    with pytest.raises(ClientError) as unknown:
+        sm.describe_project(ProjectName="nope")
+
+    assert error_code(duplicate) == "ValidationException"
+    assert duplicate.value.response["Error"]["Message"] == "Project churn already exists."
+    assert error_code(unknown) == "ValidationException"
+    assert len(sm.list_projects()["ProjectSummaryList"]) == 1
+
+
+def test_list_projects_filters_sorts_and_pages(
+    shared: Callable[..., tuple[str, str]], sm: Any, hub: boto3.Session
+) -> None:
+    product_id, artifact_id = shared()
+    for name in ("churn-a", "fraud", "churn-b"):
+        create(sm, name, product_id, artifact_id)
+
+    newest_first = [p["ProjectName"] for p in sm.list_projects()["ProjectSummaryList"]]
+    by_name = sm.list_projects(SortBy="Name", SortOrder="Ascending", MaxResults=2)
+    rest = sm.list_projects(
+        SortBy="Name", SortOrder="Ascending", MaxResults=2, NextToken=by_name["NextToken"]
+    )
+    churn = sm.list_projects(NameContains="CHURN", SortOrder="Ascending")["ProjectSummaryList"]
+    created = {p["ProjectName"]: p["CreationTime"] for p in churn}
+    after = sm.list_projects(CreationTimeAfter=created["churn-a"])["ProjectSummaryList"]
+
+    assert newest_first == ["churn-b", "fraud", "churn-a"]
+    assert [p["ProjectName"] for p in by_name["ProjectSummaryList"]] == ["churn-a", "churn-b"]
+    assert [p["ProjectName"] for p in rest["ProjectSummaryList"]] == ["fraud"]
+    assert "NextToken" not in rest
+    assert [p["ProjectName"] for p in churn] == ["churn-a", "churn-b"]
+    assert all(p["ProjectStatus"] == "CreateCompleted" for p in churn)
+    assert {p["ProjectName"] for p in after} == {"fraud", "churn-b"}
+    assert aws.client("sagemaker", hub).list_projects()["ProjectSummaryList"] == []
+
+
+def test_delete_project_terminates_the_provisioned_product_and_frees_the_name(
+    shared: Callable[..., tuple[str, str]], sm: Any, studio: boto3.Session
+) -> None:
+    product_id, artifact_id = shared()
+    create(sm, "churn", product_id, artifact_id)
+    cloudformation = aws.client("cloudformation", studio)
+    assert len(cloudformation.describe_stacks()["Stacks"]) == 1
+
+    sm.delete_project(ProjectName="churn")
+
+    assert cloudformation.describe_stacks()["Stacks"] == []
+    sc = aws.client("servicecatalog", studio)
+    assert sc.search_provisioned_products()["ProvisionedProducts"] == []
+    with pytest.raises(ClientError) as gone:
+        sm.describe_project(ProjectName="churn")
+    assert error_code(gone) == "ValidationException"
+    assert sm.list_projects()["ProjectSummaryList"] == []
+    again = create(sm, "churn", product_id, artifact_id)
+    assert sm.describe_project(ProjectName="churn")["ProjectId"] == again["ProjectId"]
