@@ -128,3 +128,15 @@ def test_console_script_reports_errors_without_traceback(tmp_path: Path) -> None
     assert result.returncode == 2
     assert result.stderr.strip().startswith("mlops-seeds: error: unknown seed 'no-such-seed'")
     assert "Traceback" not in result.stderr
+
+
+def test_rendering_leaves_no_temporary_files(
+    tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    monkeypatch.setattr("tempfile.tempdir", None)  # re-read TMPDIR
+    result = run("new", "model-build", "--no-input", "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert list(temporary.iterdir()) == []  # cookiecutter's hook files went with the scratch dir

@@ -3,7 +3,8 @@
 import json
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,11 +160,26 @@ def bake(
     return target
 
 
-def _render(seed: Seed, scratch: Path, settings: dict[str, str], no_input: bool) -> Path:
+@contextmanager
+def _temporary_files_in(directory: Path) -> Iterator[None]:
+    """New temporary files go to `directory` (cookiecutter 2.x writes each rendered hook
+    to a temporary file it never deletes; inside the scratch directory they go with it)."""
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(directory)
     try:
-        path = cookiecutter(
-            str(seed.path), no_input=no_input, extra_context=settings, output_dir=str(scratch)
-        )
+        yield
+    finally:
+        tempfile.tempdir = saved
+
+
+def _render(seed: Seed, scratch: Path, settings: dict[str, str], no_input: bool) -> Path:
+    hooks = scratch / ".hooks"
+    hooks.mkdir()
+    try:
+        with _temporary_files_in(hooks):
+            path = cookiecutter(
+                str(seed.path), no_input=no_input, extra_context=settings, output_dir=str(scratch)
+            )
     except FailedHookException as err:
         raise SeedsError(
             f"seed {seed.name!r}: rejected by its pre-generation hook ({err})"

@@ -2,13 +2,11 @@
 roles, CodeBuild projects and a bare git repository made directly through the APIs."""
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.events.models import EventPattern, EventPatternParser
-from moto.events.responses import EventsHandler
 
 from mlops_seeds import aws
 from mlops_seeds.rehearse import git
@@ -16,20 +14,6 @@ from mlops_seeds.sandbox import Sandbox
 
 SPOKE = "222222222222"
 REGION = "us-east-1"
-
-
-def _test_event_pattern(self: EventsHandler) -> str:
-    """TestEventPattern with moto's own matcher (moto 5.2.5 answers it with an empty body)."""
-    pattern = EventPatternParser(self._get_param("EventPattern")).parse()
-    event = json.loads(self._get_param("Event"))
-    return json.dumps({"Result": EventPattern(None, pattern).matches_event(event)})
-
-
-@pytest.fixture
-def event_patterns(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The sandbox answers TestEventPattern (until a sandbox extension does it)."""
-    monkeypatch.setattr(EventsHandler, "test_event_pattern", _test_event_pattern)
-    yield
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ def _evaluate(node: Any) -> Any:
 
 
 @pytest.fixture
-def rules(spoke: boto3.Session, event_patterns: None, root: Path) -> Iterator[dict[str, str]]:
+def rules(spoke: boto3.Session, root: Path) -> Iterator[dict[str, str]]:
     """The template's three rules in the spoke, and a disabled copy of the build rule;
     each rule's name by logical id."""
     template = documents.load(root / "templates" / "build-deploy.yaml").body
@@ -124,7 +124,7 @@ def test_model_package_decisions_start_the_deploy_pipeline(
     assert pipelines_to_start(route(spoke, event)) == expected
 
 
-def test_matches_uses_the_services_pattern_test(spoke: boto3.Session, event_patterns: None) -> None:
+def test_matches_uses_the_services_pattern_test(spoke: boto3.Session) -> None:
     event = codecommit_push_event(_repository("modelbuild"), "main", "c1")
     assert matches(spoke, json.dumps({"source": ["aws.codecommit"]}), event)
     assert not matches(spoke, json.dumps({"source": ["aws.sagemaker"]}), event)

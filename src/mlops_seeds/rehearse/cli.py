@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from mlops_seeds.errors import SeedsError
 from mlops_seeds.names import check_project_name
 from mlops_seeds.rehearse import flow
 from mlops_seeds.rehearse.approvals import ask_on_terminal
@@ -103,14 +104,20 @@ def rehearse(
         approver=ask_on_terminal if interactive else None,
         decide=_ask_decision if interactive else None,
     )
+    plan = flow.prepare(options)
     directory = flow.workdir_for(options)
-    sandbox = Sandbox(port=port, workdir=directory / "sandbox").start()
+    try:
+        sandbox = Sandbox(port=port, workdir=directory / "sandbox").start()
+    except SeedsError:
+        if workdir is None:
+            flow.clean(directory)
+        raise
     click.echo(f"Rehearsing {scenario!r}: {options.scenario.summary}")
     click.echo(f"sandbox {sandbox.endpoint_url}, working directory {directory}")
     passed = False
     try:
         with flow.environment(sandbox.env()):
-            report = flow.run(options, click.echo, sandbox, directory)
+            report = flow.run(options, plan, click.echo, sandbox, directory)
             for line in summary_lines(report):
                 click.echo(line)
             passed = bool(report.outcome and report.outcome.passed)

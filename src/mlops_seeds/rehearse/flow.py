@@ -23,9 +23,9 @@ from mlops_seeds.rehearse import project as projects
 from mlops_seeds.rehearse import world as worlds
 from mlops_seeds.rehearse.approvals import Approver
 from mlops_seeds.rehearse.outcome import Outcome, check_outcome
-from mlops_seeds.rehearse.runs import PipelineRuns
+from mlops_seeds.rehearse.runs import PipelineRuns, Run
 from mlops_seeds.rehearse.scenarios import Scenario
-from mlops_seeds.rehearse.stages import Echo, Timeline
+from mlops_seeds.rehearse.stages import Echo, Stage, Timeline
 from mlops_seeds.sandbox import Sandbox
 from mlops_seeds.seeds import get_seed
 
@@ -115,14 +115,33 @@ def deploy_problem_type(root: Path, product: Any) -> str:
     raise SeedsError(f"--product {product.key}: has no {DEPLOY_SEED} seed; rehearse needs one")
 
 
-def run(options: Options, echo: Echo, sandbox: Sandbox, directory: Path) -> Report:
-    """Rehearse against a started sandbox whose environment is applied; returns the report
-    (its outcome says whether the scenario ended as it must)."""
+@dataclass(frozen=True)
+class Plan:
+    """What the rehearsal works from, checked before anything starts."""
+
+    root: Path
+    manifest: Any
+    product_name: str
+    problem_type: str
+
+
+def prepare(options: Options) -> Plan:
+    """Read and check the manifest and the product (SeedsError on bad input)."""
     root = repo_root()
     manifest = manifest_for(root, worlds.SPOKES)
-    product_entry = find_product(manifest, options.product_key)
-    name = str(product_entry.name)
-    problem_type = deploy_problem_type(root, product_entry)
+    product = find_product(manifest, options.product_key)
+    return Plan(root, manifest, str(product.name), deploy_problem_type(root, product))
+
+
+def run(options: Options, plan: Plan, echo: Echo, sandbox: Sandbox, directory: Path) -> Report:
+    """Rehearse against a started sandbox whose environment is applied; returns the report
+    (its outcome says whether the scenario ended as it must)."""
+    root, manifest, name, problem_type = (
+        plan.root,
+        plan.manifest,
+        plan.product_name,
+        plan.problem_type,
+    )
     timeline = Timeline(echo)
     report = Report(timeline=timeline, workdir=directory)
     scenario = options.scenario
@@ -167,8 +186,10 @@ def run(options: Options, echo: Echo, sandbox: Sandbox, directory: Path) -> Repo
             runs.push(deploy_repo, scenario.deploy_edit)
         runs.push(build_repo, scenario.build_edit)
 
-    with timeline.stage("build", "the pushes' pipelines: source, build, SageMaker pipeline"):
-        runs.run_pending()
+    with timeline.stage(
+        "build", "the pushes' pipelines: source, build, SageMaker pipeline"
+    ) as stage:
+        _mark_failures(stage, runs.run_pending())
 
     group = project.outputs["ModelPackageGroupName"]
     registered = runs.packages(group)
@@ -180,8 +201,8 @@ def run(options: Options, echo: Echo, sandbox: Sandbox, directory: Path) -> Repo
             runs.model_package_changed(group, package["ModelPackageArn"], decision)
             timeline.line(f"{package['ModelPackageArn']}: {decision}")
 
-        with timeline.stage("deploy", "the deploy pipeline: build, staging, test, prod"):
-            runs.run_pending()
+        with timeline.stage("deploy", "the deploy pipeline: build, staging, test, prod") as stage:
+            _mark_failures(stage, runs.run_pending())
 
     with timeline.stage("check", "what the project ended with") as stage:
         report.outcome = check_outcome(runs, project, scenario, problem_type)
@@ -190,6 +211,20 @@ def run(options: Options, echo: Echo, sandbox: Sandbox, directory: Path) -> Repo
         stage.status = "ok" if report.outcome.passed else "failed"
         stage.detail = report.outcome.summary
     return report
+
+
+def _mark_failures(stage: Stage, done: list[Run]) -> None:
+    """A stage whose pipeline runs failed shows it (whether the scenario expected it or not)."""
+    failures = [
+        f"{run.record.pipeline} failed at {action.name}"
+        for run in done
+        if (action := run.record.failed_action) is not None
+    ]
+    if failures:
+        stage.status = "failed"
+        stage.detail = "; ".join(failures)
+    elif not done:
+        stage.detail = "no pipeline started"
 
 
 def clean(workdir: Path) -> None:

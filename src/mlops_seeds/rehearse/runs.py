@@ -92,8 +92,9 @@ class PipelineRuns:
         self.echo(f"event {event['detail-type']!r} matched {rules}")
         self.pending += [(name, trigger) for name in names]
 
-    def run_pending(self) -> None:
-        """Walk every pipeline started by the events so far, in order."""
+    def run_pending(self) -> list[Run]:
+        """Walk every pipeline started by the events so far, in order; the runs."""
+        done: list[Run] = []
         while self.pending:
             name, trigger = self.pending.pop(0)
             record = run_pipeline(
@@ -104,6 +105,8 @@ class PipelineRuns:
                 approver=self.approver or auto_approve,
             )
             self.history.append(Run(trigger, record))
+            done.append(self.history[-1])
+        return done
 
     def packages(self, group: str) -> list[dict[str, Any]]:
         """The group's model packages, newest first (empty when the group has none)."""
@@ -132,7 +135,7 @@ class PipelineRuns:
             "pipelines": len(aws.client("codepipeline", session).list_pipelines()["pipelines"]),
             "event rules": len(aws.client("events", session).list_rules()["Rules"]),
             "model packages": len(
-                aws.client("sagemaker", session).list_model_packages(ModelPackageType="BOTH")[
+                aws.client("sagemaker", session).list_model_packages(ModelPackageType="Both")[
                     "ModelPackageSummaryList"
                 ]
             ),

@@ -45,14 +45,15 @@ def unreachable_threshold(clone: Path) -> str:
 
 
 def malformed_payload(clone: Path) -> str:
-    """Break the staging test: its sample payload loses a feature column."""
+    """Break the staging test: its sample payload gains a column the model does not know
+    (XGBoost takes rows with fewer columns than features, so a missing one would pass)."""
     payloads = sorted((clone / "test").glob("sample-payload-*.csv"))
     if not payloads:
         raise SeedsError(f"{clone / 'test'}: no sample payload to change")
     for payload in payloads:
-        rows = [line.rsplit(",", 1)[0] for line in payload.read_text().splitlines() if line]
+        rows = [f"{line},0.5" for line in payload.read_text().splitlines() if line]
         payload.write_text("\n".join(rows) + "\n")
-    return "Test with a payload that lacks a feature"
+    return "Test with a payload of one feature too many"
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,8 @@ class Timeline:
             current.detail = current.detail or str(err)
             raise
         else:
-            current.status = "ok" if current.status == "running" else current.status
+            if current.status == "running":
+                current.status = "ok"
         finally:
             current.seconds = time.perf_counter() - started
             note = f" ({current.detail})" if current.detail else ""
