@@ -1,8 +1,5 @@
 """Developer and CI sessions: `nox` runs lint, tests and validate; see README."""
 
-import tempfile
-from pathlib import Path
-
 import nox
 
 nox.options.default_venv_backend = "venv"
@@ -51,8 +48,8 @@ def bake(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks that print figures: the local runner against the bare scripts, and
-    publishing 10 products to 5 spokes on the sandbox server."""
+    """Benchmarks that print figures: the local runner against the bare scripts,
+    publishing 10 products to 5 spokes on the sandbox server, and the rehearsal's stages."""
     _install(session, "seeds")
     session.run("python", "benchmarks/local_runner.py", "--framework", "xgboost")
     session.run(
@@ -64,17 +61,13 @@ def bench(session: nox.Session) -> None:
         "classification",
     )
     session.run("python", "benchmarks/publish.py")
+    session.run("python", "benchmarks/rehearse.py")
 
 
 @nox.session(python=PYTHON, default=False)
 def rehearse(session: nox.Session) -> None:
-    """The main job. For now: render the model-build seed and print its pipeline
-    definition, offline. (The full offline project life arrives with `mlops-seeds rehearse`.)"""
-    _install(session)
-    with tempfile.TemporaryDirectory(prefix="mlops-seeds-rehearse-") as scratch:
-        session.run(
-            "mlops-seeds", "new", "model-build", "--no-input", "-o", scratch, *session.posargs
-        )
-        repo = next(Path(scratch).iterdir())
-        session.install(str(repo))
-        session.run("get-pipeline-definition")
+    """The main job: `mlops-seeds rehearse`, a project's whole life on the embedded sandbox
+    (publish, launch, push, build, approve, deploy to staging and prod). Options after
+    `--` go to the command, e.g. `nox -s rehearse -- --scenario rejected`."""
+    _install(session, "seeds")
+    session.run("mlops-seeds", "rehearse", *session.posargs)

@@ -133,3 +133,14 @@ def test_a_used_workdir_is_refused(run: Callable[..., Result], tmp_path: Path) -
     assert result.exit_code == 2
     assert f"--workdir {tmp_path}: must be empty or not exist" in result.output
     assert [p.name for p in tmp_path.iterdir()] == ["something"]
+
+
+def test_missing_packages_are_named_before_anything_starts(
+    run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setitem(flow.PACKAGES, "no_such_module_here", "no-such-dist")
+    result = run("rehearse")
+    assert result.exit_code == 2
+    assert "rehearse needs no-such-dist installed beside mlops-seeds" in result.output
+    assert list(tmp_path.iterdir()) == []

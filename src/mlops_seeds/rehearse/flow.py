@@ -2,6 +2,7 @@
 a scientist's project, a push, the build pipeline, the review, the deploy pipeline and the
 production endpoint's answer."""
 
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -31,6 +32,14 @@ from mlops_seeds.seeds import get_seed
 
 SPOKE_BOOTSTRAP = Path("service_catalog/spoke-bootstrap.yaml")
 DEPLOY_SEED = "model-deploy"
+# Importable module -> the distribution to install: what builds and model servers use.
+PACKAGES = {
+    "sagemaker": "sagemaker",
+    "xgboost": "xgboost-cpu",
+    "sklearn": "scikit-learn",
+    "pandas": "pandas",
+    "hatchling": "hatchling",
+}
 
 
 @dataclass(frozen=True)
@@ -125,8 +134,25 @@ class Plan:
     problem_type: str
 
 
+def check_prerequisites() -> None:
+    """SeedsError naming what the builds, pipeline steps and model servers need and lack:
+    git, and the seeds' packages (hatchling builds the repos offline)."""
+    if shutil.which("git") is None:
+        raise SeedsError("rehearse needs git on PATH (the project's repositories are git)")
+    missing = [
+        name for module, name in PACKAGES.items() if importlib.util.find_spec(module) is None
+    ]
+    if missing:
+        raise SeedsError(
+            f"rehearse needs {', '.join(missing)} installed beside mlops-seeds: run "
+            "`nox -s rehearse`, or `pip install --group seeds .` in a checkout"
+        )
+
+
 def prepare(options: Options) -> Plan:
-    """Read and check the manifest and the product (SeedsError on bad input)."""
+    """Check prerequisites, read and check the manifest and the product (SeedsError on bad
+    input), before anything starts."""
+    check_prerequisites()
     root = repo_root()
     manifest = manifest_for(root, worlds.SPOKES)
     product = find_product(manifest, options.product_key)
