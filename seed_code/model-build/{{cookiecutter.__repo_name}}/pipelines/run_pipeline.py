@@ -29,6 +29,7 @@ from pipelines.code import default_code_uri_prefix, upload_bytes, upload_code
 from pipelines.settings import DATASET, PLACEHOLDER_ROLE_ARN, Settings
 
 TERMINAL = {"Succeeded", "Failed", "Stopped"}
+FIRST_POLL_SECONDS = 1.0
 
 
 class RunError(Exception):
@@ -71,7 +72,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--record", type=Path, help="with --local: write the execution record JSON here"
     )
-    parser.add_argument("--poll-seconds", type=float, default=30.0, help="with --wait")
+    parser.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=30.0,
+        help="with --wait: the longest pause between status checks (the first is 1 s)",
+    )
     return parser.parse_args(argv)
 
 
@@ -173,8 +179,12 @@ def wait(
     poll_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
-    """Print each step's status as it changes; return the execution's final status."""
+    """Print each step's status as it changes; return the execution's final status.
+
+    Polls after 1 s, then twice as long each time up to `poll_seconds`: a short run or an
+    early failure is seen at once, a long run costs few calls."""
     seen: dict[str, str] = {}
+    delay = min(FIRST_POLL_SECONDS, poll_seconds)
     while True:
         status = client.describe_pipeline_execution(PipelineExecutionArn=execution_arn)[
             "PipelineExecutionStatus"
@@ -185,7 +195,8 @@ def wait(
                 seen[name] = step_status
         if status in TERMINAL:
             return status
-        sleep(poll_seconds)
+        sleep(delay)
+        delay = min(delay * 2, poll_seconds)
 
 
 def failure_reason(client: Any, execution_arn: str) -> str:

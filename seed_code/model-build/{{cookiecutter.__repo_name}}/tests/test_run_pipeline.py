@@ -161,8 +161,8 @@ def test_wait_prints_step_changes_until_a_final_status(capsys: pytest.CaptureFix
         ]
     )
     sleeps: list[float] = []
-    assert run_pipeline.wait(client, "arn", poll_seconds=7, sleep=sleeps.append) == "Failed"
-    assert sleeps == [7, 7, 7]
+    assert run_pipeline.wait(client, "arn", poll_seconds=3, sleep=sleeps.append) == "Failed"
+    assert sleeps == [1, 2, 3]  # doubling from 1 s, capped at --poll-seconds
     assert capsys.readouterr().out.splitlines() == [
         "  PreprocessData: Executing",
         "  PreprocessData: Succeeded",
