@@ -181,6 +181,35 @@ def test_a_failing_stack_fails_the_record(launch: tuple[Any, boto3.Session, str,
     assert detail["ProvisionedProductDetail"]["Status"] == "ERROR"
 
 
+ROLLS_BACK = """
+Parameters:
+  BucketName: {Type: String, Default: ""}
+Resources:
+  Checkin:
+    Type: Custom::SeedCheckin
+    Properties: {ServiceToken: arn:aws:lambda:us-east-1:111111111111:function:nope}
+"""
+
+
+def test_a_stack_that_rolls_back_fails_the_record_with_its_reason(
+    launch: tuple[Any, boto3.Session, str, str], sc: Any, template_url: Callable[..., str]
+) -> None:
+    studio, _, product_id, _ = launch
+    artifact = sc.create_provisioning_artifact(
+        ProductId=product_id,
+        Parameters={
+            "Name": "v2",
+            "Info": {"LoadTemplateFromURL": template_url("templates/rolls-back.yaml", ROLLS_BACK)},
+        },
+    )["ProvisioningArtifactDetail"]["Id"]
+    record = _provision(studio, product_id, artifact, ProvisioningParameters=[])
+    described = studio.describe_record(Id=record["RecordId"])["RecordDetail"]
+    assert described["Status"] == "FAILED"
+    [error] = described["RecordErrors"]
+    assert error["Code"] == "CloudFormationError"
+    assert "Checkin" in error["Description"] and "CodeCommit" in error["Description"]
+
+
 def test_provision_and_terminate_tokens_are_idempotent(
     launch: tuple[Any, boto3.Session, str, str],
 ) -> None:

@@ -109,6 +109,17 @@ def _status(caller: Caller, record: Record) -> str:
     return "IN_PROGRESS" if status.endswith("IN_PROGRESS") else "SUCCEEDED"
 
 
+def _record_errors(caller: Caller, record: Record) -> list[dict[str, str]]:
+    """The record's errors; for a stack that failed, its status reason, as AWS reports it."""
+    if record.errors:
+        return record.errors
+    stack = _stack(caller, record.stack_id) if record.stack_id else None
+    if stack is None or _status(caller, record) != "FAILED":
+        return []
+    reason = str(getattr(stack, "stack_status_reason", "") or stack.status)
+    return [{"Code": "CloudFormationError", "Description": reason}]
+
+
 def _record_detail(caller: Caller, record: Record) -> dict[str, Any]:
     detail = {
         "RecordId": record.id,
@@ -122,7 +133,7 @@ def _record_detail(caller: Caller, record: Record) -> dict[str, Any]:
         "ProductId": record.product_id,
         "ProvisioningArtifactId": record.artifact_id,
         "PathId": record.path_id,
-        "RecordErrors": record.errors,
+        "RecordErrors": _record_errors(caller, record),
         "RecordTags": record.tags,
     }
     if record.launch_role_arn:
