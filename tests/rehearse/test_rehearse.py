@@ -3,21 +3,29 @@ through the flow on the test session's sandbox, and bad input before anything st
 
 import os
 import re
+import shlex
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import pytest
-from click.testing import Result
+from click.testing import CliRunner, Result
 
 from mlops_seeds import aws
+from mlops_seeds.rehearse import cli as rehearse_cli
 from mlops_seeds.rehearse import flow
+from mlops_seeds.rehearse.approvals import Approval, ApprovalRequest, ask_on_terminal
 from mlops_seeds.rehearse.outcome import check_outcome
 from mlops_seeds.rehearse.scenarios import SCENARIOS
 from mlops_seeds.sandbox import Sandbox
 
 NUMBER = r"-?\d+(\.\d+)?(e-?\d+)?"
+PAYLOAD = Path(
+    "seed_code/model-deploy/{{cookiecutter.__repo_name}}/test/sample-payload-regression.csv"
+)
 
 
 def _rehearse(sandbox: Sandbox, tmp_path: Path, scenario: str) -> flow.Report:
@@ -30,9 +38,68 @@ def _cli_env(tmp: Path) -> dict[str, str]:
     return {**env, "TMPDIR": str(tmp)}
 
 
-def test_the_happy_rehearsal_ends_with_prod_answering_and_cleans_up(tmp_path: Path) -> None:
+def _exports(lines: list[str]) -> dict[str, str]:
+    """The variables `export NAME=value` lines set."""
+    found: dict[str, str] = {}
+    for line in lines:
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").partition("=")
+            found[name] = shlex.split(value)[0]
+    return found
+
+
+def test_the_happy_rehearsal_ends_with_prod_answering_and_keep_serves_it(tmp_path: Path) -> None:
+    rehearsal = subprocess.Popen(
+        [sys.executable, "-m", "mlops_seeds", "rehearse", "--keep"],
+        env=_cli_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert rehearsal.stdout is not None
+    lines: list[str] = []
+    try:
+        for line in rehearsal.stdout:  # until the environment is printed (then it serves)
+            print(line, end="")
+            lines.append(line.rstrip("\n"))
+            if line.startswith("unset "):
+                break
+        output = "\n".join(lines)
+        assert "Rehearsal PASSED: prod endpoint rehearsal-prod answered 3 predictions" in output
+        predictions = re.search(r"prod predictions: (.*)", output)
+        assert predictions is not None
+        values = predictions.group(1).split(", ")
+        assert len(values) == 3 and all(re.fullmatch(NUMBER, v) for v in values)
+        assert len(set(values)) == 3  # a model, not a constant
+        for stage in ("accounts", "admin", "scientist", "git", "build", "review", "deploy"):
+            assert re.search(rf"^    {stage} ok in \d+\.\d s", output, re.MULTILINE), stage
+        # The kept sandbox answers from outside: the prod endpoint, as the spoke's admin.
+        env = _exports(lines)
+        hub = aws.endpoint_session(
+            env["AWS_ENDPOINT_URL"],
+            env["AWS_ACCESS_KEY_ID"],
+            env["AWS_SECRET_ACCESS_KEY"],
+            env["AWS_REGION"],
+        )
+        spoke = aws.assume_role(hub, "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole")
+        answer = aws.client("sagemaker-runtime", spoke).invoke_endpoint(
+            EndpointName="rehearsal-prod",
+            ContentType="text/csv",
+            Body=PAYLOAD.read_text().splitlines()[0],
+        )
+        assert re.fullmatch(NUMBER, answer["Body"].read().decode().strip())
+    finally:
+        rehearsal.send_signal(signal.SIGINT)
+        rest, _ = rehearsal.communicate(timeout=60)
+        print(rest)
+    assert rehearsal.returncode == 0
+    kept = re.search(r"working directory (\S+)", output)
+    assert kept is not None and Path(kept.group(1), "repos", "model-build", ".git").is_dir()
+
+
+def test_a_rehearsal_without_keep_cleans_up(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "mlops_seeds", "rehearse"],
+        [sys.executable, "-m", "mlops_seeds", "rehearse", "--scenario", "rejected"],
         env=_cli_env(tmp_path),
         capture_output=True,
         text=True,
@@ -40,14 +107,7 @@ def test_the_happy_rehearsal_ends_with_prod_answering_and_cleans_up(tmp_path: Pa
     )
     print(done.stdout, done.stderr)
     assert done.returncode == 0
-    assert "Rehearsal PASSED: prod endpoint rehearsal-prod answered 3 predictions" in done.stdout
-    predictions = re.search(r"prod predictions: (.*)", done.stdout)
-    assert predictions is not None
-    values = predictions.group(1).split(", ")
-    assert len(values) == 3 and all(re.fullmatch(NUMBER, v) for v in values)
-    assert len(set(values)) == 3  # a model, not a constant
-    for stage in ("accounts", "admin", "scientist", "git", "build", "review", "deploy"):
-        assert re.search(rf"^    {stage} ok in \d+\.\d s", done.stdout, re.MULTILINE), stage
+    assert "Rehearsal PASSED: the package was rejected; nothing was deployed" in done.stdout
     assert list(tmp_path.iterdir()) == []  # the working directory and the sandbox's are gone
 
 
@@ -144,3 +204,30 @@ def test_missing_packages_are_named_before_anything_starts(
     assert result.exit_code == 2
     assert "rehearse needs no-such-dist installed beside mlops-seeds" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("answer", "decision"), [("y\n", "Approved"), ("n\n", "Rejected")])
+def test_interactive_asks_for_the_package_decision(answer: str, decision: str) -> None:
+    decided: list[str] = []
+
+    @click.command()
+    def ask() -> None:
+        decided.append(rehearse_cli.ask_decision({"ModelPackageArn": "arn:pkg/1"}))
+
+    result = CliRunner().invoke(ask, input=answer)
+    assert "Approve model package arn:pkg/1?" in result.output
+    assert decided == [decision]
+
+
+@pytest.mark.parametrize(("answer", "approved"), [("\n", True), ("n\n", False)])
+def test_interactive_asks_for_each_manual_approval(answer: str, approved: bool) -> None:
+    decisions: list[Approval] = []
+    request = ApprovalRequest("deploy", "DeployStaging", "ApproveDeployment", "Promote?")
+
+    @click.command()
+    def ask() -> None:
+        decisions.append(ask_on_terminal(request))
+
+    result = CliRunner().invoke(ask, input=answer)
+    assert "Approve deploy/DeployStaging/ApproveDeployment: Promote?" in result.output
+    assert [d.approved for d in decisions] == [approved]

@@ -18,7 +18,8 @@ from mlops_seeds.sandbox.cli import shell_lines
 from mlops_seeds.sandbox.server import Sandbox
 
 
-def _ask_decision(package: dict[str, Any]) -> str:
+def ask_decision(package: dict[str, Any]) -> str:
+    """The reviewer's decision on a model package, asked on the terminal."""
     arn = package["ModelPackageArn"]
     approved = click.confirm(f"    Approve model package {arn}?", default=True)
     return "Approved" if approved else "Rejected"
@@ -102,7 +103,7 @@ def rehearse(
         workdir=workdir,
         port=port,
         approver=ask_on_terminal if interactive else None,
-        decide=_ask_decision if interactive else None,
+        decide=ask_decision if interactive else None,
     )
     plan = flow.prepare(options)
     directory = flow.workdir_for(options)
