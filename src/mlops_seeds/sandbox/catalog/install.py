@@ -28,7 +28,8 @@ from mlops_seeds.sandbox.catalog.errors import CatalogError
 
 Operation = Callable[[Caller, dict[str, Any]], dict[str, Any]]
 
-_LOCK = threading.RLock()
+# Held by every catalog operation, and by other extensions that call into the catalog.
+LOCK = threading.RLock()
 _MARK = "_mlops_seeds_extension"
 
 
@@ -47,7 +48,7 @@ def operations() -> dict[str, Operation]:
 def _method(operation: Operation) -> Callable[[Any], ActionResult]:
     def method(response: Any) -> ActionResult:
         request = json.loads(response.body or "{}")
-        with _LOCK:
+        with LOCK:
             caller = Caller.of(response)
             try:
                 result = operation(caller, request)

@@ -19,7 +19,7 @@ from moto.utilities.utils import get_partition
 from mlops_seeds.sandbox.catalog import enduser, provisioning
 from mlops_seeds.sandbox.catalog.context import Caller
 from mlops_seeds.sandbox.catalog.errors import CatalogError
-from mlops_seeds.sandbox.catalog.install import _LOCK as CATALOG_LOCK
+from mlops_seeds.sandbox.catalog.install import LOCK as CATALOG_LOCK
 from mlops_seeds.sandbox.sagemaker.errors import Conflict, Validation, constraint
 from mlops_seeds.sandbox.sagemaker.model import LOCK, Project, backend, new_id, state_of
 from mlops_seeds.sandbox.sagemaker.paging import page, sort_by, sort_order, with_token, within
