@@ -18,7 +18,7 @@ def summary_lines(report: Report) -> list[str]:
         for run in report.runs.history:
             lines.append(f"  {run.line()}")
     if report.resources:
-        listed = ", ".join(f"{count} {kind}" for kind, count in report.resources.items())
+        listed = ", ".join(f"{kind} {count}" for kind, count in report.resources.items())
         lines.append(f"Resources in the spoke: {listed}")
     if report.outcome is not None:
         outcome = report.outcome
