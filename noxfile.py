@@ -25,8 +25,9 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check, ruff format --check and mypy on the tool."""
-    _install(session, "lint")
+    """ruff check, ruff format --check and mypy on the tool (with the seeds' packages, which
+    the sandbox's model servers import)."""
+    _install(session, "lint", "seeds")
     session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
     session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py")
     session.run("mypy", *(session.posargs or []))
