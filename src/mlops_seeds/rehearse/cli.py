@@ -121,6 +121,8 @@ def rehearse(
             report = flow.run(options, plan, click.echo, sandbox, directory)
             for line in summary_lines(report):
                 click.echo(line)
+            if workdir is None and not keep:
+                click.echo("  (removed on exit: --keep or --workdir DIR keeps them)")
             passed = bool(report.outcome and report.outcome.passed)
             if keep:
                 for line in shell_lines(sandbox.env()):
