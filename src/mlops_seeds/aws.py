@@ -50,7 +50,7 @@ def _new_session(endpoint_url: str | None = None, **kwargs: Any) -> boto3.Sessio
     return session
 
 
-def _endpoint_of(session: boto3.Session) -> str | None:
+def endpoint_of(session: boto3.Session) -> str | None:
     """The endpoint a session was made for by endpoint_session() (None: the environment's)."""
     return getattr(session, "endpoint_url", None)
 
@@ -78,7 +78,7 @@ def endpoint_session(
 
 def targets_loopback(session: boto3.Session | None = None) -> bool:
     """True when the session's endpoint, else the global endpoint override, is this machine."""
-    url = (_endpoint_of(session) if session is not None else None) or os.environ.get(
+    url = (endpoint_of(session) if session is not None else None) or os.environ.get(
         "AWS_ENDPOINT_URL", ""
     )
     host = urlparse(url).hostname
@@ -106,7 +106,7 @@ def client(service: str, session: boto3.Session | None = None, region: str | Non
         service,
         region_name=region or region_of(session),
         config=client_config(session),
-        endpoint_url=_endpoint_of(session),
+        endpoint_url=endpoint_of(session),
     )
 
 
@@ -126,7 +126,7 @@ def assume_role(
     except Exception as err:  # botocore's ClientError, EndpointConnectionError, ...
         raise SeedsError(f"cannot assume role {role_arn}: {err}") from err
     return _new_session(
-        endpoint_url=_endpoint_of(session),
+        endpoint_url=endpoint_of(session),
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],

@@ -171,7 +171,7 @@ def aws_environment(caller: boto3.Session, credentials: boto3.Session) -> dict[s
     }
     if frozen.token:
         env["AWS_SESSION_TOKEN"] = frozen.token
-    endpoint = getattr(caller, "endpoint_url", None) or os.environ.get("AWS_ENDPOINT_URL")
+    endpoint = aws.endpoint_of(caller) or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint
     env.update({k: v for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL_")})
