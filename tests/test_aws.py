@@ -62,3 +62,19 @@ def test_assume_role_failure_is_one_clear_error(
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
     with pytest.raises(SeedsError, match="cannot assume role arn:aws:iam::1"):
         aws.assume_role(aws.make_session(), "arn:aws:iam::111111111111:role/x")
+
+
+def test_an_endpoint_session_ignores_the_environment_and_keeps_its_endpoint_when_assuming(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://elsewhere.example.com")
+    session = aws.endpoint_session(
+        "http://127.0.0.1:4566", "AKIAEXAMPLEEXAMPLE00", "s", "eu-west-1"
+    )
+    assert aws.endpoint_of(session) == "http://127.0.0.1:4566"
+    assert aws.targets_loopback(session)
+    s3 = aws.client("s3", session)
+    assert s3.meta.endpoint_url == "http://127.0.0.1:4566"
+    assert s3.meta.region_name == "eu-west-1"
+    assert aws.endpoint_of(aws.make_session()) is None
+    assert aws.client("s3").meta.endpoint_url == "https://elsewhere.example.com"
