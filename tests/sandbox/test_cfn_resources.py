@@ -259,3 +259,19 @@ def test_event_pattern_checks_the_event(session: boto3.Session) -> None:
     del event["account"]
     with pytest.raises(events.exceptions.ClientError, match="account is required"):
         events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))
+
+
+def test_list_repositories_sorts_pages_and_refuses_unknown_orders(session: boto3.Session) -> None:
+    codecommit = aws.client("codecommit", session)
+    for name in ("beta", "alpha", "gamma"):
+        codecommit.create_repository(repositoryName=name)
+    listed = codecommit.list_repositories()["repositories"]
+    assert [r["repositoryName"] for r in listed] == ["alpha", "beta", "gamma"]
+    assert all(r["repositoryId"] for r in listed)
+    backwards = codecommit.list_repositories(sortBy="repositoryName", order="descending")
+    assert [r["repositoryName"] for r in backwards["repositories"]] == ["gamma", "beta", "alpha"]
+    assert "nextToken" not in backwards
+    with pytest.raises(codecommit.exceptions.InvalidSortByException):
+        codecommit.list_repositories(sortBy="size")
+    with pytest.raises(codecommit.exceptions.InvalidOrderException):
+        codecommit.list_repositories(order="sideways")
