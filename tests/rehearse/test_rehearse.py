@@ -15,11 +15,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from mlops_seeds import aws
+from mlops_seeds.errors import SeedsError
 from mlops_seeds.rehearse import cli as rehearse_cli
 from mlops_seeds.rehearse import flow
+from mlops_seeds.rehearse import project as projects
 from mlops_seeds.rehearse.approvals import Approval, ApprovalRequest, ask_on_terminal
 from mlops_seeds.rehearse.outcome import check_outcome
 from mlops_seeds.rehearse.scenarios import SCENARIOS
+from mlops_seeds.rehearse.summary import summary_lines
 from mlops_seeds.sandbox import Sandbox
 
 NUMBER = r"-?\d+(\.\d+)?(e-?\d+)?"
@@ -231,3 +234,23 @@ def test_interactive_asks_for_each_manual_approval(answer: str, approved: bool) 
     result = CliRunner().invoke(ask, input=answer)
     assert "Approve deploy/DeployStaging/ApproveDeployment: Promote?" in result.output
     assert [d.approved for d in decisions] == [approved]
+
+
+def test_a_stage_that_breaks_ends_the_rehearsal_with_a_failed_summary(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*args: object, **kwargs: object) -> None:
+        raise SeedsError("project rehearsal: CreateFailed: the launch role cannot be assumed")
+
+    monkeypatch.setattr(projects, "create_project", refused)
+    report = _rehearse(sandbox, tmp_path, "happy")
+    assert not report.passed
+    assert [(s.name, s.status) for s in report.timeline.stages] == [
+        ("accounts", "ok"), ("admin", "ok"), ("scientist", "failed"),
+    ]  # fmt: skip
+    assert "SeedsError" in report.trace
+    lines = summary_lines(report)
+    assert (
+        "Rehearsal FAILED in stage scientist: project rehearsal: CreateFailed: "
+        "the launch role cannot be assumed"
+    ) in lines

@@ -123,7 +123,9 @@ def rehearse(
                 click.echo(line)
             if workdir is None and not keep:
                 click.echo("  (removed on exit: --keep or --workdir DIR keeps them)")
-            passed = bool(report.outcome and report.outcome.passed)
+            passed = report.passed
+            if report.trace and click.get_current_context().find_root().params.get("debug"):
+                click.echo(report.trace, err=True)
             if keep:
                 for line in shell_lines(sandbox.env()):
                     click.echo(line)

@@ -6,13 +6,13 @@ import importlib.util
 import os
 import shutil
 import tempfile
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import yaml
 
 from mlops_seeds import aws
@@ -66,6 +66,13 @@ class Report:
     outcome: Outcome | None = None
     predictions: list[str] = field(default_factory=list)
     resources: dict[str, int] = field(default_factory=dict)
+    error: str = ""
+    trace: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """Whether the project ended as the scenario says it must."""
+        return not self.error and self.outcome is not None and self.outcome.passed
 
 
 @contextmanager
@@ -160,16 +167,27 @@ def prepare(options: Options) -> Plan:
 
 
 def run(options: Options, plan: Plan, echo: Echo, sandbox: Sandbox, directory: Path) -> Report:
-    """Rehearse against a started sandbox whose environment is applied; returns the report
-    (its outcome says whether the scenario ended as it must)."""
+    """Rehearse against a started sandbox whose environment is applied; returns the report.
+    Its outcome says whether the scenario ended as it must; a stage that breaks ends the
+    rehearsal with `error` set (and `trace`, the traceback) instead of raising."""
+    report = Report(timeline=Timeline(echo), workdir=directory)
+    try:
+        _play(options, plan, report, sandbox)
+    except Exception as err:  # any failure of a stage: reported, then exit 1
+        report.error = str(err) if isinstance(err, SeedsError) else f"{type(err).__name__}: {err}"
+        report.trace = traceback.format_exc()
+    return report
+
+
+def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> None:
     root, manifest, name, problem_type = (
         plan.root,
         plan.manifest,
         plan.product_name,
         plan.problem_type,
     )
-    timeline = Timeline(echo)
-    report = Report(timeline=timeline, workdir=directory)
+    timeline = report.timeline
+    directory = report.workdir
     scenario = options.scenario
     spoke = worlds.SPOKES[0]
 
@@ -236,7 +254,6 @@ def run(options: Options, plan: Plan, echo: Echo, sandbox: Sandbox, directory: P
         report.resources = runs.resources()
         stage.status = "ok" if report.outcome.passed else "failed"
         stage.detail = report.outcome.summary
-    return report
 
 
 def _mark_failures(stage: Stage, done: list[Run]) -> None:
@@ -256,8 +273,3 @@ def _mark_failures(stage: Stage, done: list[Run]) -> None:
 def clean(workdir: Path) -> None:
     """Remove the rehearsal's directory."""
     shutil.rmtree(workdir, ignore_errors=True)
-
-
-def hub_session() -> boto3.Session:
-    """The default session (the hub)."""
-    return aws.make_session()

@@ -79,11 +79,6 @@ def push(repo: Path, branch: str, remote: str = "origin") -> str:
     return head(repo)
 
 
-def ref_exists(url: str, branch: str) -> bool:
-    """Whether `branch` exists in the repository at `url`."""
-    return bool(git("ls-remote", "--heads", url, f"refs/heads/{branch}"))
-
-
 def commit_message(repo: Path, revision: str = "HEAD") -> str:
     """The subject line of `revision`."""
     return git("log", "-1", "--format=%s", revision, cwd=repo)

@@ -39,23 +39,27 @@ def _endpoint_status(sagemaker: Any, name: str) -> str:
         return "absent"
 
 
-def _last_execution(sagemaker: Any, pipeline: str) -> tuple[str, str]:
-    """(status, failure) of the SageMaker pipeline's newest execution."""
+def _last_execution(sagemaker: Any, pipeline: str) -> tuple[str, str, bool]:
+    """(status, failure, whether a Fail step stopped it) of the pipeline's newest execution."""
     try:
         executions = sagemaker.list_pipeline_executions(
             PipelineName=pipeline, SortBy="CreationTime", SortOrder="Descending"
         )["PipelineExecutionSummaries"]
     except ClientError:
-        return "absent", ""
+        return "absent", "", False
     if not executions:
-        return "absent", ""
+        return "absent", "", False
     arn = executions[0]["PipelineExecutionArn"]
-    steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)[
-        "PipelineExecutionSteps"
-    ]
+    pages = sagemaker.get_paginator("list_pipeline_execution_steps").paginate(
+        PipelineExecutionArn=arn
+    )
+    steps = [step for page in pages for step in page["PipelineExecutionSteps"]]
     failed = [s for s in steps if s.get("StepStatus") == "Failed"]
-    reason = f"{failed[0]['StepName']}: {failed[0].get('FailureReason', '')}" if failed else ""
-    return str(executions[0]["PipelineExecutionStatus"]), reason
+    if not failed:
+        return str(executions[0]["PipelineExecutionStatus"]), "", False
+    step = failed[0]
+    reason = f"{step['StepName']}: {step.get('FailureReason', '')}"
+    return str(executions[0]["PipelineExecutionStatus"]), reason, "Fail" in step.get("Metadata", {})
 
 
 def predict(runtime: Any, endpoint: str, payload: Path) -> list[str]:
@@ -80,7 +84,7 @@ def check_outcome(
     group = outputs["ModelPackageGroupName"]
     packages = runs.packages(group)
     statuses = [str(p.get("ModelApprovalStatus")) for p in packages]
-    execution, failure = _last_execution(sagemaker, outputs["SageMakerPipelineName"])
+    execution, failure, gated = _last_execution(sagemaker, outputs["SageMakerPipelineName"])
     facts = {
         "sagemaker pipeline": execution + (f" ({failure})" if failure else ""),
         "model packages": ", ".join(statuses) or "none",
@@ -111,11 +115,17 @@ def check_outcome(
             else f"production is not serving: {deployed}"
         )
     elif expect == "not-registered":
-        outcome.passed = execution == "Failed" and not packages and "absent" in deployed.values()
+        outcome.passed = (
+            execution == "Failed"
+            and gated
+            and not packages
+            and set(deployed.values()) == {"absent"}
+        )
         outcome.summary = (
             f"the SageMaker pipeline stopped before registration: {failure}"
             if outcome.passed
-            else f"expected a failed pipeline and no package; got {execution}, {statuses}"
+            else f"expected a Fail step to stop the pipeline, no package and nothing deployed; "
+            f"got {execution} ({failure or 'no failed step'}), {statuses}, {deployed}"
         )
     elif expect == "prod-untouched":
         outcome.passed = (

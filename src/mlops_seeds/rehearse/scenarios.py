@@ -65,7 +65,7 @@ class Scenario:
     build_edit: Edit
     deploy_edit: Edit | None
     decision: str  # the reviewer's model package decision: Approved or Rejected
-    expect: str  # registered-and-deployed | not-registered | prod-untouched | nothing-deployed
+    expect: str  # deployed | not-registered | prod-untouched | nothing-deployed
 
 
 SCENARIOS = {

@@ -28,6 +28,9 @@ def summary_lines(report: Report) -> list[str]:
             lines.append(f"  prod predictions: {', '.join(outcome.predictions)}")
         verdict = "PASSED" if outcome.passed else "FAILED"
         lines.append(f"Rehearsal {verdict}: {outcome.summary}")
+    if report.error:
+        failed = next((s.name for s in timeline.stages if s.status == "failed"), "setup")
+        lines.append(f"Rehearsal FAILED in stage {failed}: {report.error}")
     if report.runs is not None:
         lines.append("Where things are:")
         for label, place in report.runs.places().items():
