@@ -26,6 +26,7 @@ import boto3
 from mlops_seeds import aws
 from mlops_seeds.rehearse.buildspec import ArtifactSpec, Buildspec, BuildspecError, parse_buildspec
 from mlops_seeds.rehearse.pyenv import create_build_venv, pip_environment
+from mlops_seeds.rehearse.roles import act_as
 from mlops_seeds.rehearse.shell import BuildShell, CommandTimeout
 
 SUCCEEDED, FAILED, TIMED_OUT = "SUCCEEDED", "FAILED", "TIMED_OUT"
@@ -426,7 +427,7 @@ def run_project(
             return build.result(FAILED)
         for note in spec.notes:
             log.line(f"Note: {note}")
-        role = aws.assume_role(session, str(project["serviceRole"]), "codebuild")
+        role = act_as(session, str(project["serviceRole"]), "codebuild", log.line)
         variables = _variables(role, spec, project, overrides)
         made = time.monotonic()
         bin_dir = create_build_venv(workdir / "venv")
