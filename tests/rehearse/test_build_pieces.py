@@ -4,12 +4,14 @@ virtual environment and artifact zips. No sandbox needed."""
 import os
 import re
 import subprocess
+import time
 import zipfile
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 
+from mlops_seeds.rehearse import stacks
 from mlops_seeds.rehearse.artifacts import unzip_tree, zip_tree
 from mlops_seeds.rehearse.buildspec import BuildspecError, parse_buildspec
 from mlops_seeds.rehearse.codebuild import collect_artifacts
@@ -138,3 +140,64 @@ def test_unzip_refuses_members_leaving_the_directory(tmp_path: Path) -> None:
         bundle.writestr("../escape.txt", "x")
     with pytest.raises(ValueError, match="leaves its directory"):
         unzip_tree(buffer.getvalue(), tmp_path / "out")
+
+
+class _Events:
+    """describe_stack_events pages, newest first, as CloudFormation gives them."""
+
+    def __init__(self, *pages: list[dict[str, str]]) -> None:
+        self.pages = pages
+
+    def get_paginator(self, name: str) -> "_Events":
+        assert name == "describe_stack_events"
+        return self
+
+    def paginate(self, StackName: str) -> list[dict[str, list[dict[str, str]]]]:
+        return [{"StackEvents": page} for page in self.pages]
+
+
+def _event(
+    logical: str, status: str, reason: str = "", kind: str = "AWS::S3::Bucket"
+) -> dict[str, str]:
+    return {
+        "LogicalResourceId": logical,
+        "ResourceStatus": status,
+        "ResourceStatusReason": reason,
+        "ResourceType": kind,
+    }
+
+
+def test_the_failure_reason_is_the_first_of_the_latest_operation() -> None:
+    stack = "AWS::CloudFormation::Stack"
+    events = _Events(
+        [
+            _event("s", "UPDATE_ROLLBACK_COMPLETE", kind=stack),
+            _event("Endpoint", "UPDATE_FAILED", "Resource update cancelled"),
+            _event("Model", "UPDATE_FAILED", "model package not found"),
+            _event("s", "UPDATE_IN_PROGRESS", "User Initiated", kind=stack),
+        ],
+        [  # an older operation, on the next page
+            _event("Bucket", "CREATE_FAILED", "an old failure"),
+            _event("s", "CREATE_IN_PROGRESS", "User Initiated", kind=stack),
+        ],
+    )
+    assert stacks.failure_reason(events, "s") == "Model: model package not found"
+    assert stacks.failure_reason(_Events([]), "s") == stacks.NO_REASON
+
+
+def test_what_a_build_leaves_running_ends_with_it(tmp_path: Path) -> None:
+    shell, _ = _shell(tmp_path)
+    pid_file = tmp_path / "pid"
+    with shell:
+        assert shell.run(f"sleep 300 & echo $! > {pid_file}") == 0
+    pid = int(pid_file.read_text())
+    for _ in range(50):  # the kill is sent at close; the process may take a moment to go
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+            break  # killed, waiting for its parent to reap it
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"background process {pid} outlived the build")

@@ -190,6 +190,15 @@ def test_bad_input_is_one_line_and_starts_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_bad_port_with_a_workdir_makes_no_directory(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    result = run("rehearse", "--workdir", str(tmp_path / "new"), "--port", "70000")
+    assert result.exit_code == 2
+    assert "--port 70000: must be between 0 and 65535" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_used_workdir_is_refused(run: Callable[..., Result], tmp_path: Path) -> None:
     (tmp_path / "something").write_text("mine")
     result = run("rehearse", "--workdir", str(tmp_path))

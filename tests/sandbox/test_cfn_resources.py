@@ -275,3 +275,5 @@ def test_list_repositories_sorts_pages_and_refuses_unknown_orders(session: boto3
         codecommit.list_repositories(sortBy="size")
     with pytest.raises(codecommit.exceptions.InvalidOrderException):
         codecommit.list_repositories(order="sideways")
+    with pytest.raises(codecommit.exceptions.InvalidContinuationTokenException):
+        codecommit.list_repositories(nextToken="garbage")

@@ -15,7 +15,7 @@ from mlops_seeds.rehearse.approvals import ask_on_terminal
 from mlops_seeds.rehearse.scenarios import SCENARIOS
 from mlops_seeds.rehearse.summary import summary_lines
 from mlops_seeds.sandbox.cli import shell_lines
-from mlops_seeds.sandbox.server import Sandbox
+from mlops_seeds.sandbox.server import Sandbox, check_port
 
 
 def ask_decision(package: dict[str, Any]) -> str:
@@ -106,6 +106,7 @@ def rehearse(
         decide=ask_decision if interactive else None,
     )
     plan = flow.prepare(options)
+    check_port(port)
     directory = flow.workdir_for(options)
     try:
         sandbox = Sandbox(port=port, workdir=directory / "sandbox").start()

@@ -147,9 +147,8 @@ class PipelineRuns:
         """Where the clones, the pipeline runs and the sandbox's own files are."""
         places = {f"{label} clone": str(path) for label, path in self.repos.items()}
         places["pipeline runs (artifacts, build logs)"] = str(self.workdir / "pipelines")
-        places["sandbox state (bare repositories, pipeline executions, endpoints)"] = str(
-            self.sandbox_dir
-        )
+        label = "sandbox state (bare repositories, pipeline runs, model servers; while it serves)"
+        places[label] = str(self.sandbox_dir)
         return places
 
 

@@ -112,6 +112,9 @@ class BuildShell:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.kill()
+        # What the build left running in the background goes with it, as with its container.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)
         self._replies.close()
 
     def __enter__(self) -> "BuildShell":

@@ -14,6 +14,10 @@ from mlops_seeds import aws
 
 MODES = ("CREATE_UPDATE", "REPLACE_ON_FAILURE", "DELETE_ONLY")
 SUCCESS = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
+STACK_TYPE = "AWS::CloudFormation::Stack"
+# The stack event that begins an operation (rollbacks and cleanups happen inside one).
+OPERATION_STARTS = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS")
+NO_REASON = "no failure reason in the stack events"
 # A stack in one of these states is replaced by REPLACE_ON_FAILURE.
 FAILED_STATES = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED")
 NO_UPDATES = "No updates are to be performed"
@@ -105,15 +109,22 @@ def _wait(cloudformation: Any, name: str, timeout: float) -> dict[str, Any] | No
 
 
 def failure_reason(cloudformation: Any, name: str) -> str:
-    """The first failure recorded in the stack's events, oldest first."""
+    """The first failure of the stack's latest operation: its events, newest first, are read
+    back to the stack's own *_IN_PROGRESS event that began the operation."""
+    failures: list[str] = []
     try:
-        events = cloudformation.describe_stack_events(StackName=name)["StackEvents"]
+        for page in cloudformation.get_paginator("describe_stack_events").paginate(StackName=name):
+            for event in page["StackEvents"]:
+                status = str(event.get("ResourceStatus", ""))
+                if status.endswith("FAILED") and event.get("ResourceStatusReason"):
+                    failures.append(
+                        f"{event['LogicalResourceId']}: {event['ResourceStatusReason']}"
+                    )
+                if event.get("ResourceType") == STACK_TYPE and status in OPERATION_STARTS:
+                    return failures[-1] if failures else NO_REASON
     except ClientError as err:
         return str(err)
-    for event in reversed(events):
-        if event.get("ResourceStatus", "").endswith("FAILED") and event.get("ResourceStatusReason"):
-            return f"{event['LogicalResourceId']}: {event['ResourceStatusReason']}"
-    return "no failure reason in the stack events"
+    return failures[-1] if failures else NO_REASON
 
 
 def _outputs(stack: dict[str, Any]) -> dict[str, str]:

@@ -74,6 +74,12 @@ class _Server(ThreadedMotoServer):
         self._server.serve_forever()
 
 
+def check_port(port: int) -> None:
+    """SeedsError unless `port` can be asked for (0 = a free port)."""
+    if not 0 <= port <= 65535:
+        raise SeedsError(f"--port {port}: must be between 0 and 65535")
+
+
 def _listen(port: int) -> socket.socket:
     """A socket listening on HOST:port (0 = a free port), else SeedsError."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -102,8 +108,7 @@ class Sandbox:
         log_requests: bool = False,
         workdir: Path | None = None,
     ) -> None:
-        if not 0 <= port <= 65535:
-            raise SeedsError(f"--port {port}: must be between 0 and 65535")
+        check_port(port)
         self.region = region
         self._requested_port = port
         self._log_requests = log_requests
@@ -158,21 +163,24 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
-        """Stop serving; the last sandbox of the process to stop resets every moto backend."""
+        """Stop serving, then forget every resource (moto's backends, pipeline runs, model
+        servers, git repositories) and remove a temporary working directory."""
         with _active_lock:
             if self._server is None:
                 return
-            self.reset()
             self._server.stop()
             assert self._socket is not None
             self._socket.close()
             self._server = None
             self._socket = None
-            _active.remove(self)
-            runtime.set_current(None)
-            if self._own_workdir is not None:
-                shutil.rmtree(self._own_workdir, ignore_errors=True)
-                self._own_workdir = None
+            try:
+                self.reset()
+            finally:
+                _active.remove(self)
+                runtime.set_current(None)
+                if self._own_workdir is not None:
+                    shutil.rmtree(self._own_workdir, ignore_errors=True)
+                    self._own_workdir = None
 
     @staticmethod
     def reset() -> None:

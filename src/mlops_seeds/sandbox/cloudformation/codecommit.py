@@ -91,7 +91,10 @@ def list_repositories(response: CodeCommitResponse) -> str:
     backend = codecommit_backends[response.current_account][response.region]
     metadata = [r.repository_metadata for r in backend.repositories.values()]
     metadata.sort(key=lambda m: str(m[sort_by]), reverse=order == "descending")
-    start = int(params.get("nextToken") or 0)
+    token = str(params.get("nextToken") or "0")
+    if not token.isdigit() or int(token) > len(metadata):
+        raise InvalidContinuationToken("The specified continuation token is not valid.")
+    start = int(token)
     page = metadata[start : start + _PAGE]
     result: dict[str, Any] = {
         "repositories": [
@@ -108,6 +111,13 @@ class InvalidSortBy(JsonRESTError):
 
     def __init__(self, message: str) -> None:
         super().__init__("InvalidSortByException", message)
+
+
+class InvalidContinuationToken(JsonRESTError):
+    """CodeCommit's InvalidContinuationTokenException."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidContinuationTokenException", message)
 
 
 class InvalidOrder(JsonRESTError):

@@ -95,11 +95,14 @@ def start_pipeline_execution(caller: Caller, params: dict[str, Any]) -> dict[str
     )
     execution.creation_time = execution.start_time = execution.last_modified_time = started
     run.execution = execution
-    with LOCK:
+    with LOCK:  # the token is checked again where the run is registered: one run per token
+        earlier = runs.by_token(pipeline.arn, token)
+        if earlier is not None:
+            return {"PipelineExecutionArn": earlier.arn}
         run.settle(FAILED if failure else EXECUTING, failure)
         pipeline.pipeline_executions[run.arn] = execution
         pipeline.last_execution_time = execution.start_time
-    runs.start(run)
+        runs.start(run)
     return {"PipelineExecutionArn": run.arn}
 
 
