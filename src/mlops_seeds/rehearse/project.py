@@ -30,8 +30,7 @@ def find_product(session: boto3.Session, product_name: str) -> tuple[str, str, s
     """(product id, provisioning artifact id, launch path id) of the product the caller sees
     by `product_name`: the newest active artifact with DEFAULT guidance, as Studio offers."""
     catalog = aws.client("servicecatalog", session)
-    views = catalog.search_products(Filters={"FullTextSearch": [product_name]})
-    matching = [v for v in views["ProductViewSummaries"] if v["Name"] == product_name]
+    matching = [v for v in _product_views(catalog, product_name) if v["Name"] == product_name]
     if not matching:
         raise SeedsError(f"product {product_name!r} is not visible to {_who(session)}")
     product_id = str(matching[0]["ProductId"])
@@ -46,6 +45,20 @@ def find_product(session: boto3.Session, product_name: str) -> tuple[str, str, s
     artifact = max(usable, key=lambda a: a["CreatedTime"])
     paths = catalog.list_launch_paths(ProductId=product_id)["LaunchPathSummaries"]
     return product_id, str(artifact["Id"]), str(paths[0]["Id"])
+
+
+def _product_views(catalog: Any, text: str) -> list[dict[str, Any]]:
+    """Every page of the caller's SearchProducts for `text`."""
+    views: list[dict[str, Any]] = []
+    token = ""
+    while True:
+        page = catalog.search_products(
+            Filters={"FullTextSearch": [text]}, **({"PageToken": token} if token else {})
+        )
+        views += page["ProductViewSummaries"]
+        token = page.get("NextPageToken") or ""
+        if not token:
+            return views
 
 
 def _who(session: boto3.Session) -> str:

@@ -16,6 +16,21 @@ from mlops_seeds.rehearse.codepipeline import ExecutionRecord, codecommit_clone_
 
 Edit = Callable[[Path], str]
 SCIENTIST = git.Identity("Rehearsal Scientist", "scientist@example.com")
+# What the summary counts: kind -> (service, list operation, result key, parameters).
+RESOURCE_LISTINGS: dict[str, tuple[str, str, str, dict[str, str]]] = {
+    "stacks": ("cloudformation", "describe_stacks", "Stacks", {}),
+    "repositories": ("codecommit", "list_repositories", "repositories", {}),
+    "build projects": ("codebuild", "list_projects", "projects", {}),
+    "pipelines": ("codepipeline", "list_pipelines", "pipelines", {}),
+    "event rules": ("events", "list_rules", "Rules", {}),
+    "model packages": (
+        "sagemaker",
+        "list_model_packages",
+        "ModelPackageSummaryList",
+        {"ModelPackageType": "Both"},
+    ),
+    "endpoints": ("sagemaker", "list_endpoints", "Endpoints", {}),
+}
 
 
 @dataclass
@@ -125,23 +140,10 @@ class PipelineRuns:
 
     def resources(self) -> dict[str, int]:
         """How many of each kind of resource the spoke account holds now."""
-        session = self.session
-        counts = {
-            "stacks": len(aws.client("cloudformation", session).describe_stacks()["Stacks"]),
-            "repositories": len(
-                aws.client("codecommit", session).list_repositories()["repositories"]
-            ),
-            "build projects": len(aws.client("codebuild", session).list_projects()["projects"]),
-            "pipelines": len(aws.client("codepipeline", session).list_pipelines()["pipelines"]),
-            "event rules": len(aws.client("events", session).list_rules()["Rules"]),
-            "model packages": len(
-                aws.client("sagemaker", session).list_model_packages(ModelPackageType="Both")[
-                    "ModelPackageSummaryList"
-                ]
-            ),
-            "endpoints": len(aws.client("sagemaker", session).list_endpoints()["Endpoints"]),
+        return {
+            kind: _count(aws.client(service, self.session), operation, key, **params)
+            for kind, (service, operation, key, params) in RESOURCE_LISTINGS.items()
         }
-        return counts
 
     def places(self) -> dict[str, str]:
         """Where the clones, the pipeline runs and the sandbox's own files are."""
@@ -150,6 +152,14 @@ class PipelineRuns:
         label = "sandbox state (bare repositories, pipeline runs, model servers; while it serves)"
         places[label] = str(self.sandbox_dir)
         return places
+
+
+def _count(client: Any, operation: str, key: str, **params: str) -> int:
+    """The number of items an AWS list operation returns over all its pages."""
+    if client.can_paginate(operation):
+        pages = client.get_paginator(operation).paginate(**params)
+        return sum(len(page[key]) for page in pages)
+    return len(getattr(client, operation)(**params)[key])
 
 
 def _repository_name(clone: Path) -> str:
