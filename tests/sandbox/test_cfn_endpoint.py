@@ -52,8 +52,9 @@ def packages(spoke: boto3.Session) -> list[str]:
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
-    """The endpoint calls reaching the SageMaker backend; update_endpoint moves the endpoint
-    to the new config without starting model servers (the packages' model data is fake)."""
+    """The endpoint calls reaching the SageMaker backend. The packages' model data is fake:
+    created endpoints are taken as InService, and update_endpoint moves the endpoint to the
+    new config without starting model servers."""
     seen: list[tuple[str, dict[str, Any]]] = []
 
     def record(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
@@ -68,10 +69,21 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     ) -> None:
         cfn_sagemaker._move_endpoint(self, endpoint_name, endpoint_config_name)
 
-    for name in ("create_endpoint", "delete_endpoint"):
-        monkeypatch.setattr(
-            SageMakerModelBackend, name, record(name, getattr(SageMakerModelBackend, name))
-        )
+    create = SageMakerModelBackend.create_endpoint
+
+    def create_endpoint(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:
+        endpoint = create(self, *args, **kwargs)
+        endpoint.endpoint_status = "InService"  # no model server can serve the fake data
+        return endpoint
+
+    monkeypatch.setattr(
+        SageMakerModelBackend, "create_endpoint", record("create_endpoint", create_endpoint)
+    )
+    monkeypatch.setattr(
+        SageMakerModelBackend,
+        "delete_endpoint",
+        record("delete_endpoint", SageMakerModelBackend.delete_endpoint),
+    )
     monkeypatch.setattr(
         SageMakerModelBackend,
         "update_endpoint",
@@ -202,3 +214,16 @@ def test_a_missing_model_package_rolls_the_stack_back(
     sagemaker = aws.client("sagemaker", spoke)
     assert sagemaker.list_endpoints()["Endpoints"] == []
     assert sagemaker.list_models()["Models"] == []
+
+
+def test_an_endpoint_that_fails_rolls_the_stack_back_with_its_reason(
+    spoke: boto3.Session, packages: list[str]
+) -> None:
+    stack = _stack(spoke, "deploy-staging", _parameters("staging", packages[0]))
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = aws.client("cloudformation", spoke).describe_stack_events(StackName="deploy-staging")
+    failed = [e for e in events["StackEvents"] if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert [e["LogicalResourceId"] for e in failed] == ["Endpoint"]
+    assert "endpoint churn-staging is Failed: " in failed[0]["ResourceStatusReason"]
+    assert "cannot be served by the sandbox" in failed[0]["ResourceStatusReason"]
+    assert aws.client("sagemaker", spoke).list_endpoints()["Endpoints"] == []

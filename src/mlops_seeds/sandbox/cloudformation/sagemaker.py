@@ -234,6 +234,10 @@ def _move_endpoint(backend: SageMakerModelBackend, name: str, config_name: str) 
     endpoint.last_modified_time = utcnow()
 
 
+class EndpointFailed(Exception):
+    """An endpoint that did not reach InService."""
+
+
 class Endpoint(SandboxResource):
     """A SageMaker endpoint, named as the template says."""
 
@@ -247,12 +251,18 @@ class Endpoint(SandboxResource):
         return _unnamed(context)
 
     def create(self) -> None:
-        """CreateEndpoint through the backend."""
-        endpoint = _backend(self.context).create_endpoint(
+        """CreateEndpoint through the backend. An endpoint that ends Failed fails the
+        resource, as CloudFormation waits for InService; the failed endpoint is deleted."""
+        backend = _backend(self.context)
+        endpoint = backend.create_endpoint(
             endpoint_name=self.name,
             endpoint_config_name=str(self.properties["EndpointConfigName"]),
             tags=tags(self.properties),
         )
+        if endpoint.endpoint_status == "Failed":
+            reason = endpoint.failure_reason or "no reason given"
+            backend.delete_endpoint(endpoint_name=self.name)
+            raise EndpointFailed(f"endpoint {self.name} is Failed: {reason}")
         self.physical_id = endpoint.arn
         self.attributes = {"EndpointName": self.name}
 
