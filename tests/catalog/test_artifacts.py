@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from mlops_seeds.archives import zip_directory
 from mlops_seeds.catalog import templates
 from mlops_seeds.catalog.artifacts import (
     Artifacts,
     build,
     forget_rendered,
     sha256,
-    zip_directory,
 )
 from mlops_seeds.catalog.manifest import validate_manifest
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from mlops_seeds.archives import unzip_directory, zip_directory
 from mlops_seeds.rehearse import stacks
-from mlops_seeds.rehearse.artifacts import unzip_tree, zip_tree
 from mlops_seeds.rehearse.buildspec import BuildspecError, parse_buildspec
 from mlops_seeds.rehearse.codebuild import collect_artifacts
 from mlops_seeds.rehearse.pyenv import create_build_venv
@@ -127,9 +127,9 @@ def test_zip_round_trip_keeps_paths_and_executable_bits(tmp_path: Path) -> None:
     (tree / "bin" / "run.sh").write_text("#!/bin/sh\n")
     (tree / "bin" / "run.sh").chmod(0o755)
     (tree / "README").write_text("r")
-    data = zip_tree(tree)
-    assert data == zip_tree(tree)
-    out = unzip_tree(data, tmp_path / "out")
+    data = zip_directory(tree)
+    assert data == zip_directory(tree)
+    out = unzip_directory(data, tmp_path / "out")
     assert (out / "README").read_text() == "r"
     assert os.access(out / "bin" / "run.sh", os.X_OK)
 
@@ -139,7 +139,7 @@ def test_unzip_refuses_members_leaving_the_directory(tmp_path: Path) -> None:
     with zipfile.ZipFile(buffer, "w") as bundle:
         bundle.writestr("../escape.txt", "x")
     with pytest.raises(ValueError, match="leaves its directory"):
-        unzip_tree(buffer.getvalue(), tmp_path / "out")
+        unzip_directory(buffer.getvalue(), tmp_path / "out")
 
 
 class _Events:

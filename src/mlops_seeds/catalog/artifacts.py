@@ -8,21 +8,17 @@ seeds it carries changes.
 """
 
 import hashlib
-import io
 import json
-import stat
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlops_seeds.archives import zip_directory
 from mlops_seeds.catalog import templates
 from mlops_seeds.catalog.manifest import Manifest, Product
 from mlops_seeds.seeds import BUILDSPECS, Seed, bake, load_seeds
 
 CHECKIN_BUILDSPEC = "seed-checkin.yml"
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-SKIPPED = {"__pycache__", ".DS_Store"}
 
 
 def sha256(data: bytes) -> str:
@@ -70,27 +66,6 @@ class Artifacts:
     bucket: str
     blobs: tuple[Blob, ...]
     products: dict[str, ProductBuild]
-
-
-def zip_directory(directory: Path) -> bytes:
-    """The files below `directory` as a zip with the directory's content at its root:
-    entries sorted, timestamps 1980-01-01, modes 644 (755 when executable)."""
-    buffer = io.BytesIO()
-    files = sorted(
-        p
-        for p in directory.rglob("*")
-        if p.is_file() and not SKIPPED.intersection(p.relative_to(directory).parts)
-    )
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path in files:
-            name = path.relative_to(directory).as_posix()
-            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            info.create_system = 3  # unix, so that external_attr holds the mode
-            executable = path.stat().st_mode & stat.S_IXUSR
-            info.external_attr = (stat.S_IFREG | (0o755 if executable else 0o644)) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes(), compresslevel=9)
-    return buffer.getvalue()
 
 
 def _seed_inputs(root: Path, seed: Seed, values: dict[str, str]) -> str:

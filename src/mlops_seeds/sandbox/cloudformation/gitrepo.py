@@ -5,14 +5,13 @@ its URL is the `file://` URL of that directory. Seeding writes a zip's files as 
 on a branch, with author and committer given on the command line (no global git config).
 """
 
-import io
 import os
 import shutil
 import subprocess
 import tempfile
-import zipfile
 from pathlib import Path
 
+from mlops_seeds.archives import unzip_directory
 from mlops_seeds.sandbox import runtime
 
 AUTHOR = ("AWS CodeCommit", "codecommit@sandbox.invalid")
@@ -66,20 +65,10 @@ def seed(path: Path, archive: bytes, branch: str) -> str:
     repository `path` as its first commit, and point HEAD at that branch; the commit id."""
     with tempfile.TemporaryDirectory(prefix="seed-") as scratch:
         work, index = Path(scratch) / "files", Path(scratch) / "index"
-        work.mkdir()
-        with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
-            for member in bundle.infolist():
-                target = (work / member.filename).resolve()
-                if not target.is_relative_to(work.resolve()):
-                    raise RuntimeError(f"seed zip: {member.filename} leaves the repository")
-                if member.is_dir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(bundle.read(member))
-                mode = member.external_attr >> 16
-                if mode & 0o111:
-                    target.chmod(0o755)
+        try:
+            unzip_directory(archive, work)
+        except ValueError as err:
+            raise RuntimeError(f"seed zip: {err}") from err
         git_dir = ("--git-dir", str(path), "--work-tree", str(work))
         _git(*git_dir, "add", "--all", cwd=work, index=index)
         tree = _git(*git_dir, "write-tree", cwd=work, index=index)
