@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from mlops_seeds.sandbox.catalog.errors import InvalidParameters
+from mlops_seeds.sandbox.paging import BadToken, offset_page
 
 T = TypeVar("T")
 
@@ -17,15 +18,11 @@ def page(items: Sequence[T], params: dict[str, Any]) -> tuple[list[T], str | Non
     size = params.get("PageSize") or DEFAULT_PAGE_SIZE
     if not isinstance(size, int) or not 0 < size <= MAX_PAGE_SIZE:
         raise InvalidParameters(f"PageSize must be between 0 and {MAX_PAGE_SIZE}")
-    token = params.get("PageToken")
-    start = 0
-    if token:
-        digits = str(token).removeprefix(_TOKEN_PREFIX)
-        if not str(token).startswith(_TOKEN_PREFIX) or not digits.isdigit():
-            raise InvalidParameters(f"PageToken {token!r} is not valid")
-        start = int(digits)
-    end = start + size
-    return list(items[start:end]), (f"{_TOKEN_PREFIX}{end}" if end < len(items) else None)
+    token = str(params.get("PageToken") or "")
+    try:
+        return offset_page(items, token, size, _TOKEN_PREFIX)
+    except BadToken as err:
+        raise InvalidParameters(f"PageToken {token!r} is not valid") from err
 
 
 def with_token(result: dict[str, Any], token: str | None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from moto.s3.models import s3_backends
 
 from mlops_seeds.sandbox.cloudformation import gitrepo
 from mlops_seeds.sandbox.cloudformation.resource import SandboxResource
+from mlops_seeds.sandbox.paging import BadToken, offset_page
 
 _MARK = "_mlops_seeds_git"
 _PAGE = 1000
@@ -91,18 +92,17 @@ def list_repositories(response: CodeCommitResponse) -> str:
     backend = codecommit_backends[response.current_account][response.region]
     metadata = [r.repository_metadata for r in backend.repositories.values()]
     metadata.sort(key=lambda m: str(m[sort_by]), reverse=order == "descending")
-    token = str(params.get("nextToken") or "0")
-    if not token.isdigit() or int(token) > len(metadata):
-        raise InvalidContinuationToken("The specified continuation token is not valid.")
-    start = int(token)
-    page = metadata[start : start + _PAGE]
+    try:
+        page, token = offset_page(metadata, str(params.get("nextToken") or ""), _PAGE)
+    except BadToken as err:
+        raise InvalidContinuationToken("The specified continuation token is not valid.") from err
     result: dict[str, Any] = {
         "repositories": [
             {"repositoryName": m["repositoryName"], "repositoryId": m["repositoryId"]} for m in page
         ]
     }
-    if start + _PAGE < len(metadata):
-        result["nextToken"] = str(start + _PAGE)
+    if token:
+        result["nextToken"] = token
     return json.dumps(result)
 
 

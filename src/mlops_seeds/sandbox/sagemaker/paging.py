@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from mlops_seeds.sandbox.paging import BadToken, offset_page
 from mlops_seeds.sandbox.sagemaker.errors import Validation, constraint
 
 T = TypeVar("T")
@@ -21,14 +22,10 @@ def page(items: Sequence[T], params: dict[str, Any]) -> tuple[list[T], str | Non
     if not isinstance(size, int) or not 1 <= size <= MAX_RESULTS:
         raise constraint(size, "maxResults", f"Member must be between 1 and {MAX_RESULTS}")
     token = str(params.get("NextToken") or "")
-    start = 0
-    if token:
-        digits = token.removeprefix(_TOKEN_PREFIX)
-        if not token.startswith(_TOKEN_PREFIX) or not digits.isdigit():
-            raise Validation(f"Invalid pagination token {token!r}")
-        start = int(digits)
-    end = start + size
-    return list(items[start:end]), (f"{_TOKEN_PREFIX}{end}" if end < len(items) else None)
+    try:
+        return offset_page(items, token, size, _TOKEN_PREFIX)
+    except BadToken as err:
+        raise Validation(f"Invalid pagination token {token!r}") from err
 
 
 def with_token(result: dict[str, Any], token: str | None) -> dict[str, Any]:
