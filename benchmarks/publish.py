@@ -5,7 +5,6 @@ a publish after one seed changed. Run: python benchmarks/publish.py [--products 
 """
 
 import argparse
-import os
 import shutil
 import tempfile
 import time
@@ -70,12 +69,7 @@ def main() -> None:
     parser.add_argument("--spokes", type=int, default=5)
     args = parser.parse_args()
     source = repo_root()
-    with tempfile.TemporaryDirectory() as scratch, Sandbox() as sandbox:
-        for name, value in sandbox.env().items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with tempfile.TemporaryDirectory() as scratch, Sandbox() as sandbox, sandbox.environment():
         root = Path(scratch)
         for part in ("seed_code", "templates", "buildspecs"):
             shutil.copytree(source / part, root / part)

@@ -28,7 +28,7 @@ def rehearse(scenario: str) -> None:
         directory = Path(scratch)
         with (
             Sandbox(workdir=directory / "sandbox") as sandbox,
-            flow.environment(sandbox.env()),
+            sandbox.environment(),
         ):
             report = flow.run(options, plan, quiet, sandbox, directory)
     wall = time.perf_counter() - started

@@ -1,5 +1,6 @@
 """The sandbox server: environment, ports, reset, accounts, the installed extension."""
 
+import os
 import socket
 from typing import Any
 
@@ -103,3 +104,15 @@ def test_the_extension_installs_once_and_names_real_operations(sandbox: Sandbox)
     for name in operations():
         assert name in model.operation_names
         assert callable(getattr(ServiceCatalogResponse, camelcase_to_underscores(name)))
+
+
+def test_environment_points_the_process_at_the_sandbox_then_restores_it(
+    _sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "mine")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://elsewhere.example.com")
+    with _sandbox_server.environment():
+        assert os.environ["AWS_ENDPOINT_URL"] == _sandbox_server.endpoint_url
+        assert "AWS_PROFILE" not in os.environ
+    assert os.environ["AWS_PROFILE"] == "mine"
+    assert os.environ["AWS_ENDPOINT_URL"] == "https://elsewhere.example.com"

@@ -118,7 +118,7 @@ def rehearse(
     click.echo(f"sandbox {sandbox.endpoint_url}, working directory {directory}")
     passed = False
     try:
-        with flow.environment(sandbox.env()):
+        with sandbox.environment():
             report = flow.run(options, plan, click.echo, sandbox, directory)
             for line in summary_lines(report):
                 click.echo(line)

@@ -3,12 +3,10 @@ a scientist's project, a push, the build pipeline, the review, the deploy pipeli
 production endpoint's answer."""
 
 import importlib.util
-import os
 import shutil
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,7 +62,6 @@ class Report:
     project: projects.Project | None = None
     runs: PipelineRuns | None = None
     outcome: Outcome | None = None
-    predictions: list[str] = field(default_factory=list)
     resources: dict[str, int] = field(default_factory=dict)
     error: str = ""
     trace: str = ""
@@ -73,26 +70,6 @@ class Report:
     def passed(self) -> bool:
         """Whether the project ended as the scenario says it must."""
         return not self.error and self.outcome is not None and self.outcome.passed
-
-
-@contextmanager
-def environment(values: dict[str, str | None]) -> Iterator[None]:
-    """os.environ with `values` applied (None unsets), restored afterwards."""
-    saved = {name: os.environ.get(name) for name in values}
-    try:
-        for name, value in values.items():
-            _set(name, value)
-        yield
-    finally:
-        for name, value in saved.items():
-            _set(name, value)
-
-
-def _set(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value
 
 
 def workdir_for(options: Options) -> Path:
@@ -250,7 +227,6 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
 
     with timeline.stage("check", "what the project ended with") as stage:
         report.outcome = check_outcome(runs, project, scenario, problem_type)
-        report.predictions = report.outcome.predictions
         report.resources = runs.resources()
         stage.status = "ok" if report.outcome.passed else "failed"
         stage.detail = report.outcome.summary

@@ -11,6 +11,8 @@ import shutil
 import socket
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -90,6 +92,15 @@ def _listen(port: int) -> socket.socket:
         sock.close()
         raise SeedsError(f"--port {port}: cannot listen on {HOST}:{port}: {err.strerror}") from err
     return sock
+
+
+def _apply(values: dict[str, str | None]) -> None:
+    """Set each variable of os.environ to its value; None unsets it."""
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 class Sandbox:
@@ -209,6 +220,17 @@ class Sandbox:
         for name in (*UNSET, *overrides):
             env[name] = None
         return env
+
+    @contextmanager
+    def environment(self) -> Iterator[None]:
+        """This process's os.environ pointed at the sandbox (env()), restored afterwards."""
+        values = self.env()
+        saved = {name: os.environ.get(name) for name in values}
+        try:
+            _apply(values)
+            yield
+        finally:
+            _apply(saved)
 
     def __enter__(self) -> "Sandbox":
         return self.start()
