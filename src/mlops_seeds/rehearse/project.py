@@ -34,14 +34,11 @@ def find_product(session: boto3.Session, product_name: str) -> tuple[str, str, s
     if not matching:
         raise SeedsError(f"product {product_name!r} is not visible to {_who(session)}")
     product_id = str(matching[0]["ProductId"])
-    artifacts = catalog.describe_product(Id=product_id)["ProvisioningArtifacts"]
-    detail = catalog.list_provisioning_artifacts(ProductId=product_id)[
-        "ProvisioningArtifactDetails"
-    ]
-    default = {
-        a["Id"] for a in detail if a.get("Active", True) and a.get("Guidance") != "DEPRECATED"
-    }
-    usable = [a for a in artifacts if a["Id"] in default] or artifacts
+    listed = catalog.list_provisioning_artifacts(ProductId=product_id)
+    artifacts = listed["ProvisioningArtifactDetails"]
+    usable = [
+        a for a in artifacts if a.get("Active", True) and a.get("Guidance") != "DEPRECATED"
+    ] or artifacts
     artifact = max(usable, key=lambda a: a["CreatedTime"])
     paths = catalog.list_launch_paths(ProductId=product_id)["LaunchPathSummaries"]
     return product_id, str(artifact["Id"]), str(paths[0]["Id"])
