@@ -277,3 +277,61 @@ def test_list_repositories_sorts_pages_and_refuses_unknown_orders(session: boto3
         codecommit.list_repositories(order="sideways")
     with pytest.raises(codecommit.exceptions.InvalidContinuationTokenException):
         codecommit.list_repositories(nextToken="garbage")
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "climb",  # '../' * 40 + the victim's absolute path: lands exactly on the victim
+        "..",
+        "seed.git",
+        "x" * 101,
+    ],
+)
+def test_a_repository_name_the_api_refuses_fails_the_stack_and_touches_nothing(
+    session: boto3.Session, tmp_path: Path, name: str
+) -> None:
+    victim = tmp_path / "victim.git"
+    (victim / "refs").mkdir(parents=True)
+    (victim / "HEAD").write_text("ref: refs/heads/main\n")
+    (tmp_path / "secret.txt").write_text("the developer's secret\n")
+    before = _snapshot(tmp_path)
+    if name == "climb":
+        name = "../" * 40 + str(tmp_path / "victim").lstrip("/")
+    repository = _repository()
+    repository["Properties"]["RepositoryName"] = name
+    cfn = aws.client("cloudformation", session)
+    cfn.create_stack(StackName="s", TemplateBody=_template({"Repo": repository}))
+    stack = cfn.describe_stacks(StackName="s")["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = cfn.describe_stack_events(StackName="s")["StackEvents"]
+    (reason,) = [
+        e["ResourceStatusReason"] for e in events if e["ResourceStatus"] == "CREATE_FAILED"
+    ]
+    assert reason.startswith("The repository name is not valid.")
+    cfn.delete_stack(StackName="s")
+    assert _snapshot(tmp_path) == before
+    assert aws.client("codecommit", session).list_repositories()["repositories"] == []
+
+
+@pytest.mark.parametrize("name", ["..", ".", "seed.git", "x" * 101, "répo", "a/b"])
+def test_the_api_refuses_repository_names_as_codecommit_does(
+    session: boto3.Session, name: str
+) -> None:
+    codecommit = aws.client("codecommit", session)
+    with pytest.raises(codecommit.exceptions.InvalidRepositoryNameException):
+        codecommit.create_repository(repositoryName=name)
+    with pytest.raises(codecommit.exceptions.InvalidRepositoryNameException):
+        codecommit.delete_repository(repositoryName=name)
+    assert codecommit.list_repositories()["repositories"] == []
+
+
+def test_the_longest_legal_repository_name_is_a_git_repository(session: boto3.Session) -> None:
+    codecommit = aws.client("codecommit", session)
+    name = "a.b_c-" + "x" * 94
+    url = codecommit.create_repository(repositoryName=name)["repositoryMetadata"]["cloneUrlHttp"]
+    assert Path(url.removeprefix("file://")).name == f"{name}.git"

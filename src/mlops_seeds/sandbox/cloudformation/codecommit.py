@@ -15,11 +15,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from moto.codecommit.exceptions import InvalidRepositoryNameException
 from moto.codecommit.models import CodeCommitBackend, codecommit_backends
 from moto.codecommit.responses import CodeCommitResponse
 from moto.core.exceptions import JsonRESTError
 from moto.s3.models import s3_backends
 
+from mlops_seeds.resource_names import repository_name_violation
 from mlops_seeds.sandbox.cloudformation import gitrepo
 from mlops_seeds.sandbox.cloudformation.resource import SandboxResource
 from mlops_seeds.sandbox.paging import BadToken, offset_page
@@ -47,16 +49,25 @@ def seed_archive(bucket: str, key: str, version: str | None = None) -> bytes:
     return bytes(found.value)
 
 
+def check_repository_name(name: object) -> None:
+    """InvalidRepositoryNameException unless `name` is a legal repository name (CodeCommit
+    API reference: 1-100 characters of `[\\w.-]`, not `.` or `..`, no `.git` suffix). The
+    API checks it before anything else, so a name never reaches the file system unchecked."""
+    if repository_name_violation(name) is not None:
+        raise InvalidRepositoryNameException()
+
+
 def _with_git_create(create: Callable[..., dict[str, str]]) -> Callable[..., dict[str, str]]:
     @functools.wraps(create)
     def create_repository(
         self: CodeCommitBackend, repository_name: str, repository_description: str
     ) -> dict[str, str]:
+        check_repository_name(repository_name)
         metadata = create(self, repository_name, repository_description)
         if gitrepo.git_root() is not None:
-            path = gitrepo.repository_path(self.account_id, self.region_name, repository_name)
-            gitrepo.remove(path)  # a leftover of a reset sandbox's same-named repository
             try:
+                path = gitrepo.repository_path(self.account_id, self.region_name, repository_name)
+                gitrepo.remove(path)  # a leftover of a reset sandbox's same-named repository
                 metadata["cloneUrlHttp"] = gitrepo.create_bare(path)
             except Exception:
                 self.repositories.pop(repository_name, None)
@@ -69,6 +80,7 @@ def _with_git_create(create: Callable[..., dict[str, str]]) -> Callable[..., dic
 def _with_git_delete(delete: Callable[..., str | None]) -> Callable[..., str | None]:
     @functools.wraps(delete)
     def delete_repository(self: CodeCommitBackend, repository_name: str) -> str | None:
+        check_repository_name(repository_name)
         repository_id = delete(self, repository_name)
         if repository_id is not None and gitrepo.git_root() is not None:
             gitrepo.remove(

@@ -1,6 +1,7 @@
 """Bare git repositories on disk standing in for CodeCommit's, made with the `git` CLI.
 
-A repository lives at `runtime.current().directory("git", account, region) / <name>.git`;
+A repository lives at `<sandbox workdir>/git/<account>/<region>/<name>.git`, a path checked
+to be exactly that folder (`mlops_seeds.containment`);
 its URL is the `file://` URL of that directory. Seeding writes a zip's files as one commit
 on a branch, with author and committer given on the command line (no global git config).
 """
@@ -12,15 +13,21 @@ import tempfile
 from pathlib import Path
 
 from mlops_seeds.archives import unzip_directory
+from mlops_seeds.containment import contained, subfolder
 from mlops_seeds.sandbox import runtime
 
 AUTHOR = ("AWS CodeCommit", "codecommit@sandbox.invalid")
 SEED_MESSAGE = "Initial commit: project seed code"
+SUFFIX = ".git"
 
 
 def repository_path(account_id: str, region: str, name: str) -> Path:
-    """Where the bare repository `name` of an account and region lives."""
-    return runtime.current().directory("git", account_id, region) / f"{name}.git"
+    """Where the bare repository `name` of an account and region lives (PathEscape when a
+    name the API should have refused would not be one folder of the sandbox's git tree)."""
+    root = runtime.current().workdir / "git"
+    path = subfolder(root, account_id, region, f"{name}{SUFFIX}", what=f"repository {name!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def git_root() -> Path | None:
@@ -79,5 +86,9 @@ def seed(path: Path, archive: bytes, branch: str) -> str:
 
 
 def remove(path: Path) -> None:
-    """Delete a repository's directory (nothing when it is gone)."""
-    shutil.rmtree(path, ignore_errors=True)
+    """Delete a repository's directory, or the whole git folder (nothing when it is gone);
+    never anything outside the serving sandbox's git folder."""
+    root = git_root()
+    if root is None:
+        raise RuntimeError(f"{path}: no sandbox serves, so it is no sandbox repository")
+    shutil.rmtree(contained(root, path, what=str(path)), ignore_errors=True)

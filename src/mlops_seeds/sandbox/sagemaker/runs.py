@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops_seeds.containment import PathEscape, subfolder
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.local.record import EXECUTING, FAILED, SUCCEEDED, StepRecord
 from mlops_seeds.local.runner import DEFAULT_WORKERS, Execution, plan
@@ -103,8 +104,19 @@ def prepare(
         return str(err)
     if _UNSAFE_PATH.search(sandbox.workdir.as_posix()):
         return f"sandbox workdir {sandbox.workdir}: must not contain quotes, backslashes or spaces"
-    run.runner = Execution(checked, pipeline_name, session, run.echo)
-    run.directory = sandbox.directory("pipelines", run.account, pipeline_name, run.runner.id)
+    runner = Execution(checked, pipeline_name, session, run.echo)
+    try:
+        directory = subfolder(
+            sandbox.workdir / "pipelines",
+            run.account,
+            pipeline_name,
+            runner.id,
+            what=f"pipeline {pipeline_name!r} execution {runner.id!r}",
+        )
+    except PathEscape as err:  # names the API refused already: a second line of defence
+        return str(err)
+    directory.mkdir(parents=True, exist_ok=True)
+    run.runner, run.directory = runner, directory
     return None
 
 
