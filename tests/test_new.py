@@ -55,7 +55,7 @@ def test_new_renders_seed_and_copies_its_buildspecs(toy: Path, tmp_path: Path, r
         (["toy", "--set", "=x"], "--set '=x': expected KEY=VALUE"),
         (["toy", "--set", "colour=red"], "--set colour: not an option of seed 'toy'"),
         (["toy", "--set", "_buildspecs=x"], "--set _buildspecs: not an option of seed 'toy'"),
-        (["toy", "--set", "flavour=sour"], "--set flavour=sour: must be one of plain, spicy"),
+        (["toy", "--set", "flavour=sour"], "--set flavour='sour': must be one of plain, spicy"),
         (["toy", "--set", "project_name=9lives"], "project_name '9lives': must be 1-32"),
         (["toy", "--set", "project_name=" + "a" * 33], "must be 1-32 characters"),
         (["toy", "--set", "project_id=p_1"], "project_id 'p_1': must be"),

@@ -1,10 +1,12 @@
 """Remove what the chosen options do not use: the other dataset, and the scikit-learn
-serving script from an XGBoost repo (the XGBoost container serves the model itself)."""
+serving script from an XGBoost repo (the XGBoost container serves the model itself).
+
+Answers arrive as JSON string literals (Jinja's tojson): data, never code."""
 
 from pathlib import Path
 
-FRAMEWORK = "{{ cookiecutter.framework }}"
-PROBLEM_TYPE = "{{ cookiecutter.problem_type }}"
+FRAMEWORK = {{ cookiecutter.framework | tojson }}
+PROBLEM_TYPE = {{ cookiecutter.problem_type | tojson }}
 
 DATASETS = {"regression": "diabetes.csv", "classification": "breast_cancer.csv"}
 

@@ -1,39 +1,44 @@
-"""Validate cookiecutter answers before the model-build repo is rendered."""
+"""Validate cookiecutter answers before the model-build repo is rendered.
 
+The answers arrive as one JSON string literal (Jinja's tojson), so a value is only ever
+data, never code. The rules are the seed's own cookiecutter.json: each option is a choice
+list or has a pattern under _patterns that the whole value must match; the tool checks
+the same rules before it renders, this hook checks them for a plain cookiecutter run.
+"""
+
+import json
 import re
 import sys
+from pathlib import Path
 
-PROJECT_NAME = "{{ cookiecutter.project_name }}"
-PROJECT_ID = "{{ cookiecutter.project_id }}"
-AWS_REGION = "{{ cookiecutter.aws_region }}"
-FRAMEWORK = "{{ cookiecutter.framework }}"
-PROBLEM_TYPE = "{{ cookiecutter.problem_type }}"
-
-NAME_RULE = r"^[a-zA-Z](-*[a-zA-Z0-9])*$"
-ID_RULE = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,19}$"
-REGION_RULE = r"^[a-z]{2}(-[a-z]+)+-\d$"
-FRAMEWORKS = ("xgboost", "sklearn")
-PROBLEM_TYPES = ("regression", "classification")
+ANSWERS = json.loads({{ cookiecutter | tojson | tojson }})
+SPEC = json.loads(Path(ANSWERS["_repo_dir"], "cookiecutter.json").read_text(encoding="utf-8"))
 
 
-def fail(message: str) -> None:
-    """Print one clear line and stop the bake."""
-    print(f"ERROR: {message}", file=sys.stderr)
-    sys.exit(1)
+def problem(option: str, declared: object, value: str, patterns: dict) -> str:
+    """Why `value` is not allowed for `option`, or '' when it is."""
+    if isinstance(declared, list):
+        choices = [str(choice) for choice in declared]
+        return "" if value in choices else f"must be one of {', '.join(choices)}"
+    if option not in patterns:
+        return "declares neither choices nor a pattern (_patterns in cookiecutter.json)"
+    pattern = patterns[option]
+    if re.fullmatch(pattern["regex"], value) is None:
+        return f"must match {pattern['regex']} ({pattern['rule']})"
+    return ""
 
 
 def check() -> None:
-    """Check every answer; stop at the first bad one."""
-    if not (re.match(NAME_RULE, PROJECT_NAME) and 1 <= len(PROJECT_NAME) <= 32):
-        fail(f"project_name {PROJECT_NAME!r} must match {NAME_RULE} and be 1-32 characters")
-    if not (re.match(ID_RULE, PROJECT_ID) and 1 <= len(PROJECT_ID) <= 20):
-        fail(f"project_id {PROJECT_ID!r} must match {ID_RULE} and be 1-20 characters")
-    if not re.match(REGION_RULE, AWS_REGION):
-        fail(f"aws_region {AWS_REGION!r} must look like us-east-1 ({REGION_RULE})")
-    if FRAMEWORK not in FRAMEWORKS:
-        fail(f"framework {FRAMEWORK!r} must be one of {', '.join(FRAMEWORKS)}")
-    if PROBLEM_TYPE not in PROBLEM_TYPES:
-        fail(f"problem_type {PROBLEM_TYPE!r} must be one of {', '.join(PROBLEM_TYPES)}")
+    """Check every answer; stop at the first bad one with one line."""
+    patterns = SPEC.get("_patterns", {})
+    for option, declared in SPEC.items():
+        if option.startswith("_"):
+            continue
+        value = str(ANSWERS.get(option, ""))
+        reason = problem(option, declared, value, patterns)
+        if reason:
+            print(f"ERROR: {option}={value!r}: {reason}", file=sys.stderr)
+            sys.exit(1)
 
 
 check()
