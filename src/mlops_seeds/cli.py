@@ -3,11 +3,12 @@
 import importlib
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from mlops_seeds import __version__
-from mlops_seeds.errors import SeedsError
+from mlops_seeds.failures import guarded_context, guarded_invoke
 from mlops_seeds.paths import repo_root
 from mlops_seeds.seeds import bake, get_seed, load_seeds, parse_settings
 from mlops_seeds.validate import summarize, validate_paths, validate_repo
@@ -24,8 +25,9 @@ LAZY_COMMANDS = {
 
 
 class _Group(click.Group):
-    """Loads the lazy commands on demand; maps SeedsError to one line on stderr and exit
-    code 2 (traceback with --debug)."""
+    """Loads the lazy commands on demand; ends every command's failure (and a usage error)
+    in one line on stderr with its exit code (see failures.py), tracebacks only with
+    --debug."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
@@ -37,14 +39,17 @@ class _Group(click.Group):
             return command
         return super().get_command(ctx, name)
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        return guarded_context(super().make_context, info_name, args, parent, **extra)
+
     def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except SeedsError as err:
-            if ctx.params.get("debug"):
-                raise
-            click.echo(f"mlops-seeds: error: {err}", err=True)
-            ctx.exit(2)
+        return guarded_invoke(super().invoke, ctx)
 
 
 @click.group(cls=_Group)

@@ -95,6 +95,7 @@ def rehearse(
 
     Exits 0 when the project ends as the scenario says it must, 1 otherwise.
     """
+    check_port(port)  # refused before anything is read or started
     check_project_name(project_name, "--project-name")
     options = flow.Options(
         scenario=SCENARIOS[scenario],
@@ -106,7 +107,6 @@ def rehearse(
         decide=ask_decision if interactive else None,
     )
     plan = flow.prepare(options)
-    check_port(port)
     directory = flow.workdir_for(options)
     try:
         sandbox = Sandbox(port=port, workdir=directory / "sandbox").start()
