@@ -13,11 +13,13 @@ from mlops_seeds.sandbox.catalog.context import (
 from mlops_seeds.sandbox.catalog.errors import InvalidParameters, ResourceInUse, ResourceNotFound
 from mlops_seeds.sandbox.catalog.model import Artifact, new_id, state_of
 from mlops_seeds.sandbox.catalog.paging import page, with_token
+from mlops_seeds.sandbox.catalog.tags import check_tags
 from mlops_seeds.sandbox.catalog.templates import parse_template, read_template, template_parameters
 from mlops_seeds.sandbox.catalog.views import artifacts_of, product_view_detail, search
 
 SUPPORTED_TYPE = "CLOUD_FORMATION_TEMPLATE"
 GUIDANCE = ("DEFAULT", "DEPRECATED")
+PRODUCT_SOURCES = ("ACCOUNT",)
 
 
 def _new_artifact(parameters: dict[str, Any], field: str) -> Artifact:
@@ -96,6 +98,7 @@ def create_product(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
         )
     if not params.get("ProvisioningArtifactParameters"):
         raise InvalidParameters("ProvisioningArtifactParameters is required")
+    tags = check_tags(params.get("Tags") or [], "Tags")
     artifact = _new_artifact(
         params["ProvisioningArtifactParameters"], "ProvisioningArtifactParameters"
     )
@@ -108,7 +111,7 @@ def create_product(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
         support_email=params.get("SupportEmail"),
         support_url=params.get("SupportUrl"),
         product_type=product_type,
-        tags=params.get("Tags") or [],
+        tags=[{"Key": key, "Value": value} for key, value in tags.items()],
         provisioning_artifact_parameters=params["ProvisioningArtifactParameters"],
         idempotency_token=None,
         source_connection=params.get("SourceConnection"),
@@ -153,7 +156,12 @@ def describe_product_as_admin(caller: Caller, params: dict[str, Any]) -> dict[st
 
 
 def search_products_as_admin(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
-    """SearchProductsAsAdmin: the account's products, or those of one portfolio."""
+    """SearchProductsAsAdmin: the account's products, or those of one portfolio. The
+    Filters keys are FullTextSearch, Owner, ProductType and SourceProductId (the API has no
+    tag filter: tags are read with DescribeProductAsAdmin); ProductSource is ACCOUNT."""
+    source = params.get("ProductSource")
+    if source is not None and source not in PRODUCT_SOURCES:
+        raise InvalidParameters(f"ProductSource must be one of {PRODUCT_SOURCES}")
     portfolio_id = params.get("PortfolioId")
     if portfolio_id:
         owner, _ = visible_portfolio(caller, portfolio_id)

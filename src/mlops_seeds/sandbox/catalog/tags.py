@@ -29,20 +29,26 @@ def check_text(field: str, text: Any, length: tuple[int, int]) -> str:
     return text
 
 
-def check_add_tags(tags: Any) -> dict[str, str]:
-    """AddTags as key -> value: at most 20 Tags, valid keys and values, no key twice."""
-    if not isinstance(tags, list) or len(tags) > MAX_ADD_TAGS:
-        raise InvalidParameters(f"AddTags must be a list of at most {MAX_ADD_TAGS} tags")
+def check_tags(tags: Any, field: str = "AddTags", maximum: int = MAX_ADD_TAGS) -> dict[str, str]:
+    """A list of Tag shapes as key -> value: at most `maximum` (20 in CreateProduct's Tags,
+    UpdateProduct's and UpdatePortfolio's AddTags), valid keys and values, no key twice."""
+    if not isinstance(tags, list) or len(tags) > maximum:
+        raise InvalidParameters(f"{field} must be a list of at most {maximum} tags")
     wanted: dict[str, str] = {}
     for index, tag in enumerate(tags):
-        field = f"AddTags[{index}]"
+        where = f"{field}[{index}]"
         if not isinstance(tag, dict):
-            raise InvalidParameters(f"{field} must be a Tag with Key and Value")
-        key = check_text(f"{field}.Key", tag.get("Key"), KEY_LENGTH)
+            raise InvalidParameters(f"{where} must be a Tag with Key and Value")
+        key = check_text(f"{where}.Key", tag.get("Key"), KEY_LENGTH)
         if key in wanted:
-            raise InvalidParameters(f"{field}.Key {key!r} appears more than once in AddTags")
-        wanted[key] = check_text(f"{field}.Value", tag.get("Value"), VALUE_LENGTH)
+            raise InvalidParameters(f"{where}.Key {key!r} appears more than once in {field}")
+        wanted[key] = check_text(f"{where}.Value", tag.get("Value"), VALUE_LENGTH)
     return wanted
+
+
+def check_add_tags(tags: Any) -> dict[str, str]:
+    """AddTags as key -> value: at most 20 Tags, valid keys and values, no key twice."""
+    return check_tags(tags)
 
 
 def check_remove_tags(keys: Any) -> list[str]:

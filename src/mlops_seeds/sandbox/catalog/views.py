@@ -50,6 +50,11 @@ def _matches(product: Any, filters: dict[str, list[str]]) -> bool:
 def search(owner_products: list[tuple[Any, Any]], params: dict[str, Any]) -> list[tuple[Any, Any]]:
     """The (owner, product) pairs that pass the request's Filters, in its SortBy/SortOrder."""
     filters = params.get("Filters") or {}
+    if not isinstance(filters, dict) or not all(
+        isinstance(values, list) and all(isinstance(v, str) for v in values)
+        for values in filters.values()
+    ):
+        raise InvalidParameters("Filters must map a filter key to a list of strings")
     unknown = sorted(set(filters) - set(SEARCH_FILTER_KEYS))
     if unknown:
         raise InvalidParameters(f"Filters: unknown key {unknown[0]}; use {SEARCH_FILTER_KEYS}")
