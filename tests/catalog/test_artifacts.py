@@ -14,15 +14,22 @@ from mlops_seeds.catalog.artifacts import (
     Artifacts,
     build,
     forget_rendered,
+    seed_ident,
     sha256,
 )
 from mlops_seeds.catalog.manifest import validate_manifest
+from mlops_seeds.errors import SeedsError
+from mlops_seeds.seeds import load_seeds
 
 BUCKET = "seeds-123456789012-us-east-1"
 
 
+def _manifest(repo: Path, data: dict[str, Any]) -> Any:
+    return validate_manifest(data, repo)
+
+
 def _build(repo: Path, data: dict[str, Any]) -> Artifacts:
-    return build(repo, validate_manifest(data, repo), BUCKET)
+    return build(repo, _manifest(repo, data), BUCKET)
 
 
 def _bodies(artifacts: Artifacts) -> dict[str, bytes]:
@@ -58,12 +65,21 @@ def test_zip_ignores_timestamps_and_non_executable_modes(tmp_path: Path) -> None
     assert [i.external_attr >> 16 & 0o777 for i in infos] == [0o644, 0o755]
 
 
-def test_keys_are_content_hashes_and_zips_hold_the_repo_at_their_root(
+def test_keys_are_content_addresses_and_zips_hold_the_repo_at_their_root(
     repo_copy: Path, manifest_data: dict[str, Any]
 ) -> None:
     artifacts = _build(repo_copy, manifest_data)
+    seeds = load_seeds(repo_copy)
+    idents = {
+        seed_ident(repo_copy, seeds[ref.name], dict(ref.options))
+        for product in _manifest(repo_copy, manifest_data).products
+        for ref in product.seeds
+    }
     for blob in artifacts.blobs:
-        assert blob.digest in blob.key
+        if blob.key.startswith("seeds/"):  # addressed by what its bake reads
+            assert blob.key.rsplit("/", 1)[1].removesuffix(".zip") in idents
+        else:
+            assert blob.digest in blob.key
     build_deploy = artifacts.products["build-deploy"]
     with zipfile.ZipFile(io.BytesIO(build_deploy.seeds["model-build"].body)) as archive:
         names = archive.namelist()
@@ -138,3 +154,46 @@ def test_hashes_do_not_depend_on_where_the_checkout_is(
     forget_rendered()
     elsewhere = _build(repo_copy, manifest_data)
     assert _bodies(here) == _bodies(elsewhere)
+
+
+def test_keys_and_version_ids_are_known_without_rendering(
+    repo_copy: Path, manifest_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What plan needs (keys, template bodies, version ids) runs no hook and no template."""
+    expected = _digests(_build(repo_copy, manifest_data))
+
+    def no_bake(*_: Any, **__: Any) -> None:
+        raise AssertionError("a seed was rendered")
+
+    monkeypatch.setattr("mlops_seeds.catalog.artifacts.bake", no_bake)
+    forget_rendered()
+    artifacts = _build(repo_copy, manifest_data)
+    assert _digests(artifacts) == expected
+    zips = [b for b in artifacts.blobs if b.key.endswith(".zip")]
+    assert zips and not any(b.rendered for b in zips)
+    assert {b.summary for b in zips} == {"seed zip"}
+    with pytest.raises(AssertionError, match="a seed was rendered"):
+        _ = zips[0].body  # only publish reads a zip's body
+
+
+def test_a_seed_option_changes_the_seed_key_without_rendering(
+    repo_copy: Path, manifest_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mlops_seeds.catalog.artifacts.bake", None)  # calling it would fail
+    seed = load_seeds(repo_copy)["model-deploy"]
+    one = seed_ident(repo_copy, seed, {"prod_instance_count": "2"})
+    other = seed_ident(repo_copy, seed, {"prod_instance_count": "3"})
+    assert one != other
+    assert seed_ident(repo_copy, seed, {}) == one  # 2 is the default
+
+
+def test_an_injected_option_is_refused_before_any_key_is_computed(
+    repo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mlops_seeds.catalog.artifacts.bake", None)
+    seed = load_seeds(repo_copy)["model-build"]
+    marker = tmp_path / "ran"
+    payload = f'x"\nimport pathlib; pathlib.Path("{marker}").touch()\ny="'
+    with pytest.raises(SeedsError, match=r"aws_region=.*must match"):
+        seed_ident(repo_copy, seed, {"aws_region": payload})
+    assert not marker.exists()

@@ -74,7 +74,7 @@ BAD = {
     ),
     "seed-option-value": (
         _set("products.0.seeds.0.options.framework", "pytorch"),
-        "products[0].seeds[0].options: framework=pytorch: must be one of xgboost, sklearn",
+        "products[0].seeds[0].options: framework='pytorch': must be one of xgboost, sklearn",
     ),
     "seed-option-unknown": (
         _set("products.0.seeds.0.options.colour", "blue"),

@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -22,6 +21,8 @@ from pydantic import (
     field_validator,
 )
 
+from mlops_seeds.bounded_parsing import read_text
+from mlops_seeds.bounded_parsing import read_yaml as read_bounded_yaml
 from mlops_seeds.catalog import rules, templates
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.seeds import Seed, check_settings, load_seeds
@@ -112,10 +113,7 @@ class SeedRef(_Model):
     @classmethod
     def _options_as_text(cls, options: Any) -> Any:
         if isinstance(options, dict):
-            return {
-                k: str(v).lower() if isinstance(v, bool) else v if isinstance(v, str) else str(v)
-                for k, v in options.items()
-            }
+            return {k: _option_text(v) for k, v in options.items()}
         return options
 
     @field_validator("options")
@@ -130,6 +128,16 @@ class SeedRef(_Model):
         except SeedsError as err:
             raise ValueError(str(err).removeprefix("--set ")) from err
         return options
+
+
+def _option_text(value: Any) -> Any:
+    """A scalar option as text (YAML's true -> 'true', 2 -> '2'); a list or mapping stays
+    as it is, for the string check to refuse."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return str(value)
+    return value
 
 
 def _seed_entry(value: Any) -> Any:
@@ -161,7 +169,7 @@ class Product(_Model):
         if root is not None:
             if not (root / path).is_file():
                 raise ValueError(f"{template!r} does not exist")
-            names = templates.parameters((root / path).read_text())
+            names = _template_parameters(root, template)
             absent = [p for p in templates.STUDIO_PARAMETERS if p not in names]
             if absent:
                 raise ValueError(
@@ -176,7 +184,9 @@ class Product(_Model):
         root, template = _root(info), info.data.get("template")
         if root is None or template is None:
             return seeds
-        wanted = templates.seed_parameters((root / template).read_text())
+        wanted = {
+            n for n in _template_parameters(root, template) if n.endswith(templates.SEED_KEY_SUFFIX)
+        }
         carried = {templates.seed_parameter(s.name): s.name for s in seeds}
         for parameter, seed in sorted(carried.items()):
             if parameter not in wanted:
@@ -272,6 +282,15 @@ class Manifest(_Model):
         return next(p for p in self.products if p.key == key)
 
 
+def _template_parameters(root: Path, template: str) -> dict[str, Any]:
+    """The Parameters of a product template, read within the parsing limits; ValueError
+    (a field error) when it breaks one."""
+    try:
+        return templates.parameters(read_text(root / template), template)
+    except SeedsError as err:
+        raise ValueError(str(err)) from None
+
+
 def _root(info: ValidationInfo) -> Path | None:
     return (info.context or {}).get("root")
 
@@ -323,18 +342,9 @@ def _loc_with_tag_keys(error: Any) -> tuple[Any, ...]:
 
 
 def read_yaml(path: Path) -> Any:
-    """The parsed manifest file, or a one-line error with the line of a syntax error."""
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise SeedsError(f"{path}: cannot read: {err.strerror}") from err
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(file)"
-        problem = getattr(err, "problem", None) or "invalid YAML"
-        raise ManifestError(path, [f"{where}: YAML syntax: {problem}"]) from None
+    """The parsed manifest file within the parsing limits (size, UTF-8, depth, aliases,
+    duplicate keys: see bounded_parsing), or a one-line error naming the file and rule."""
+    return read_bounded_yaml(path)
 
 
 def validate_manifest(data: Any, root: Path, path: Path = DEFAULT_MANIFEST) -> Manifest:

@@ -25,6 +25,8 @@ URL = re.compile(r"^https?://[^\s/]+\S*$")
 # Placeholders a bucket name may hold, with the longest value each can take.
 BUCKET_PLACEHOLDERS = {"{account_id}": "123456789012", "{region}": "ap-southeast-4"}
 RESERVED_TAG_PREFIXES = ("aws:", "sagemaker:")
+S3_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9!_.*'()-]+$")
+S3_PREFIX_MAX = 512  # leaves room in S3's 1024-byte keys for what publish adds
 TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}$")
 
 
@@ -123,9 +125,22 @@ def _looks_like_ip(value: str) -> bool:
 
 
 def s3_prefix(value: str) -> str:
-    """A key prefix: empty, or not starting with '/' and ending with '/'."""
-    if value and (value.startswith("/") or not value.endswith("/") or "//" in value):
+    """A key prefix: empty, or segments of S3's safe characters (letters, digits and
+    !-_.*'()) each followed by '/'; no leading '/', no empty, '.' or '..' segment."""
+    if not value:
+        return value
+    if len(value) > S3_PREFIX_MAX:
+        raise ValueError(f"{value!r}: a prefix is at most {S3_PREFIX_MAX} characters")
+    if value.startswith("/") or not value.endswith("/"):
         raise ValueError(f"{value!r}: a prefix is empty or ends with '/' (no leading '/')")
+    for segment in value[:-1].split("/"):
+        if segment in {"", ".", ".."}:
+            raise ValueError(f"{value!r}: a prefix has no empty, '.' or '..' segment")
+        if not S3_SAFE_SEGMENT.match(segment):
+            raise ValueError(
+                f"{value!r}: a prefix holds only letters, digits, !-_.*'() and '/' "
+                "(S3's safe characters)"
+            )
     return value
 
 

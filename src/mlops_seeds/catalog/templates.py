@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from mlops_seeds.bounded_parsing import BoundedLoader, load_yaml
 from mlops_seeds.errors import SeedsError
 
 BUCKET_PARAMETER = "SeedCodeBucket"
@@ -22,11 +23,9 @@ _PARAMETER = re.compile(r"^(?P<indent> +)(?P<name>[A-Za-z][A-Za-z0-9]*)\s*:\s*$"
 _DEFAULT = re.compile(r"^(?P<head>(?P<indent> +)Default\s*:\s*)(?P<value>.*)$")
 
 
-_BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _CfnLoader(_BASE):  # type: ignore[valid-type,misc]
-    """A YAML loader that reads CloudFormation short tags (!Ref, !Sub, ...) as plain values."""
+class _CfnLoader(BoundedLoader):
+    """A bounded YAML loader that reads CloudFormation short tags (!Ref, !Sub, ...) as plain
+    values."""
 
 
 def _untagged(loader: Any, _suffix: str, node: yaml.Node) -> Any:
@@ -40,17 +39,15 @@ def _untagged(loader: Any, _suffix: str, node: yaml.Node) -> Any:
 _CfnLoader.add_multi_constructor("!", _untagged)
 
 
-def parameters(text: str) -> dict[str, Any]:
-    """The template's Parameters section (name -> definition)."""
-    return dict(_parameters(text))
+def parameters(text: str, source: str = "template") -> dict[str, Any]:
+    """The template's Parameters section (name -> definition); a DocumentError naming
+    `source` when the text breaks a parsing limit or does not parse."""
+    return dict(_parameters(text, source))
 
 
 @lru_cache(maxsize=64)
-def _parameters(text: str) -> dict[str, Any]:
-    try:
-        body = yaml.load(text, Loader=_CfnLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as err:
-        raise SeedsError(f"template does not parse: {err}".replace("\n", " ")) from err
+def _parameters(text: str, source: str) -> dict[str, Any]:
+    body = load_yaml(text, source, _CfnLoader)
     section = body.get("Parameters", {}) if isinstance(body, dict) else {}
     return dict(section) if isinstance(section, dict) else {}
 
