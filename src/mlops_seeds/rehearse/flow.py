@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlops_seeds import aws
+from mlops_seeds.bounded_parsing import read_yaml
 from mlops_seeds.catalog import publishing
 from mlops_seeds.catalog.manifest import DEFAULT_MANIFEST, validate_manifest
 from mlops_seeds.errors import SeedsError
@@ -84,7 +83,7 @@ def workdir_for(options: Options) -> Path:
 
 def manifest_for(root: Path, spokes: tuple[str, ...]) -> Any:
     """The repository's catalog manifest, shared to the rehearsal's spokes."""
-    data = yaml.safe_load((root / DEFAULT_MANIFEST).read_text())
+    data = read_yaml(root / DEFAULT_MANIFEST)
     data["spokes"] = {**data.get("spokes", {}), "accounts": list(spokes)}
     return validate_manifest(data, root)
 

@@ -7,8 +7,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from mlops_seeds.bounded_parsing import load_yaml
 from mlops_seeds.validate.documents import Document, line_of
 from mlops_seeds.validate.findings import Finding
 from mlops_seeds.validate.intrinsics import Candidates, parameter_values, resolve
@@ -20,7 +19,7 @@ Limit = Mapping[str, Any]
 def limits() -> dict[str, Any]:
     """The name limits of data/name_limits.yaml."""
     text = resources.files("mlops_seeds").joinpath("data/name_limits.yaml").read_text()
-    data: dict[str, Any] = yaml.safe_load(text)
+    data: dict[str, Any] = load_yaml(text, "mlops_seeds/data/name_limits.yaml")
     return data
 
 

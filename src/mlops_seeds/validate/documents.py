@@ -7,6 +7,8 @@ from typing import Any
 
 from cfnlint.decode import decode_str
 
+from mlops_seeds.bounded_parsing import check_json, check_yaml, read_text
+
 SUFFIXES = {".yaml", ".yml", ".json", ".template"}
 
 
@@ -38,10 +40,19 @@ class Document:
 
 
 def load(path: Path, label: str | None = None) -> Document:
-    """Parse `path` (CloudFormation short tags understood); `label` names it in findings."""
+    """Parse `path` (CloudFormation short tags understood); `label` names it in findings.
+
+    The text is checked against the parsing limits first (size, UTF-8, nesting depth, YAML
+    aliases, duplicate keys); a file that breaks one is a DocumentError naming it."""
+    text = read_text(path)
+    name = label or str(path)
+    if path.suffix == ".json" or text.lstrip().startswith("{"):
+        check_json(text, name)
+    else:
+        check_yaml(text, name)
     try:
-        body, errors = decode_str(path.read_text())
-    except (OSError, UnicodeDecodeError):
+        body, errors = decode_str(text)
+    except RecursionError:
         body, errors = None, True
     return Document(path=path, label=label or str(path), body=None if errors else body)
 

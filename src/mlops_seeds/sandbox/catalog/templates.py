@@ -4,7 +4,6 @@ Service Catalog copies the template when an artifact is created (`Info.LoadTempl
 the sandbox does the same from its S3 backend, so later changes to the object do not leak in.
 """
 
-import json
 import re
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -12,6 +11,7 @@ from urllib.parse import unquote, urlparse
 import yaml
 from moto.s3.models import s3_backends
 
+from mlops_seeds.bounded_parsing import BoundedLoader, DocumentError, load_json, load_yaml
 from mlops_seeds.sandbox.catalog.errors import InvalidParameters
 
 # <bucket>.s3.amazonaws.com, <bucket>.s3.<region>.amazonaws.com, <bucket>.s3-<region>...
@@ -55,11 +55,12 @@ def read_template(url: str) -> str:
         raise InvalidParameters(f"Template at {url} is not UTF-8 text") from err
 
 
-class _TemplateLoader(yaml.SafeLoader):
-    """YAML loader that accepts CloudFormation short-form tags (!Ref, !Sub, ...)."""
+class _TemplateLoader(BoundedLoader):
+    """Bounded YAML loader (size, depth, aliases, duplicate keys) that accepts
+    CloudFormation short-form tags (!Ref, !Sub, ...)."""
 
 
-def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+def _tagged(loader: BoundedLoader, suffix: str, node: yaml.Node) -> Any:
     if isinstance(node, yaml.ScalarNode):
         return {suffix: loader.construct_scalar(node)}
     if isinstance(node, yaml.SequenceNode):
@@ -73,11 +74,12 @@ _TemplateLoader.add_multi_constructor("!", _tagged)
 def parse_template(body: str, source: str) -> dict[str, Any]:
     """The template as a mapping; InvalidParametersException unless it has Resources."""
     try:
-        document = json.loads(body) if body.lstrip().startswith("{") else None
-        if document is None:
-            document = yaml.load(body, Loader=_TemplateLoader)
-    except (ValueError, yaml.YAMLError) as err:
-        raise InvalidParameters(f"Template at {source} is not valid JSON or YAML") from err
+        if body.lstrip().startswith("{"):
+            document = load_json(body, f"Template at {source}")
+        else:
+            document = load_yaml(body, f"Template at {source}", _TemplateLoader)
+    except DocumentError as err:
+        raise InvalidParameters(f"{err}") from err
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         raise InvalidParameters(f"Template at {source} has no Resources section")
     return document
