@@ -11,6 +11,8 @@ from urllib.parse import unquote, urlparse
 
 from moto.s3.models import FakeKey, s3_backends
 
+from mlops_seeds.containment import PathEscape, contained
+
 
 class ModelDataError(Exception):
     """Model data that cannot be fetched or extracted; the message is a FailureReason."""
@@ -77,8 +79,13 @@ def fetch_model_data(uri: str, destination: Path, compressed: bool = True) -> No
         extract_archive(read_object(uri), uri, destination)
         return
     for relative, data in list_prefix(uri).items():
-        target = (destination / relative).resolve()
-        if not target.is_relative_to(destination.resolve()):
-            raise ModelDataError(f"Model data key {relative!r} under {uri} leaves the model dir.")
+        try:
+            target = contained(destination, relative, what=f"Model data key {relative!r}")
+        except PathEscape:
+            raise ModelDataError(
+                f"Model data key {relative!r} under {uri} leaves the model dir."
+            ) from None
+        if target == destination.resolve():
+            raise ModelDataError(f"Model data key {relative!r} under {uri} names no file.")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)

@@ -19,7 +19,9 @@ from typing import Any
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 
+from mlops_seeds.containment import PathEscape, contained, subfolder
 from mlops_seeds.local import images
+from mlops_seeds.resource_names import ENDPOINT_NAME, VARIANT_NAME
 from mlops_seeds.sandbox import runtime
 from mlops_seeds.sandbox.hosting import artifacts, processes
 from mlops_seeds.sandbox.hosting.processes import ModelServer
@@ -158,7 +160,12 @@ def local_environment(
     if not submit:
         return env
     if submit == CONTAINER_MODEL_DIR or submit.startswith(CONTAINER_MODEL_DIR + "/"):
-        env[SUBMIT_DIRECTORY] = str(model_dir / submit[len(CONTAINER_MODEL_DIR) :].lstrip("/"))
+        relative = submit[len(CONTAINER_MODEL_DIR) :].lstrip("/")
+        try:
+            local = contained(model_dir, relative, what=f"{SUBMIT_DIRECTORY}={submit}")
+        except PathEscape as err:
+            raise DeployError(f"{err} (under {CONTAINER_MODEL_DIR})") from None
+        env[SUBMIT_DIRECTORY] = str(local)
     elif submit.startswith("s3://"):
         code_dir = directory / "code"
         try:
@@ -173,6 +180,30 @@ def local_environment(
     return env
 
 
+def server_directory(backend: SageMakerModelBackend, endpoint_name: str, variant: str) -> Path:
+    """A new folder for one variant's server: `endpoints/<account>/<region>/<endpoint>/
+    <variant>-<random>` under the sandbox's workdir. The names are checked against the API's
+    patterns (CreateEndpoint and CreateEndpointConfig refuse others first) and the folder
+    must be exactly that one; DeployError otherwise."""
+    for value, rule in ((endpoint_name, ENDPOINT_NAME), (variant, VARIANT_NAME)):
+        problem = rule.violation(value)
+        if problem is not None:
+            raise DeployError(f"{rule.member} {value!r}: {problem}")
+    try:
+        directory = subfolder(
+            runtime.current().workdir / "endpoints",
+            backend.account_id,
+            backend.region_name,
+            endpoint_name,
+            f"{variant}-{uuid.uuid4().hex[:8]}",
+            what=f"endpoint {endpoint_name!r} variant {variant!r}",
+        )
+    except PathEscape as err:
+        raise DeployError(str(err)) from None
+    directory.mkdir(parents=True)
+    return directory
+
+
 def start_variant(
     backend: SageMakerModelBackend, endpoint_name: str, variant: Mapping[str, Any]
 ) -> ModelServer:
@@ -180,13 +211,7 @@ def start_variant(
     name = str(variant["VariantName"])
     spec = container_of(backend, str(variant["ModelName"]))
     framework = framework_of(spec.image)
-    directory = runtime.current().directory(
-        "endpoints",
-        backend.account_id,
-        backend.region_name,
-        endpoint_name,
-        f"{name}-{uuid.uuid4().hex[:8]}",
-    )
+    directory = server_directory(backend, endpoint_name, name)
     model_dir = directory / "model"
     model_dir.mkdir()
     try:
