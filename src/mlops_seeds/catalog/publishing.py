@@ -32,6 +32,8 @@ class Summary:
     done: int
     seconds: float
     calls: CallCounter = field(default_factory=CallCounter)
+    left: list[Action] = field(default_factory=list)
+    """Planned retire actions not run (publish without retire=True)."""
 
     @property
     def by_verb(self) -> Counter[str]:
@@ -161,14 +163,24 @@ def plan(root: Path, manifest: Manifest, route: str) -> list[Action]:
 
 
 def publish(
-    root: Path, manifest: Manifest, route: str, progress: Progress | None = None
+    root: Path,
+    manifest: Manifest,
+    route: str,
+    progress: Progress | None = None,
+    retire: bool = False,
 ) -> Summary:
-    """Apply the plan action by action; PublishFailed names the action that failed."""
+    """Apply the plan action by action; PublishFailed names the action that failed.
+
+    Products of the portfolio the manifest no longer has are retired only with
+    `retire=True` (`publish --retire`); otherwise their actions are returned in
+    `Summary.left`."""
     started = time.perf_counter()
     counter = CallCounter()
     ctx = connect(manifest, counter)
-    actions = compute(ctx, root, manifest, route, counter)
-    summary = Summary(actions=actions, done=0, seconds=0.0, calls=counter)
+    planned = compute(ctx, root, manifest, route, counter)
+    actions = [a for a in planned if retire or a.verb != products.RETIRE]
+    left = [a for a in planned if not retire and a.verb == products.RETIRE]
+    summary = Summary(actions=actions, done=0, seconds=0.0, calls=counter, left=left)
     for number, action in enumerate(actions, 1):
         if progress is not None:
             progress(number, len(actions), action)

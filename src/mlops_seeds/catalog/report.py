@@ -4,6 +4,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mlops_seeds.catalog.actions import Action
+from mlops_seeds.catalog.products import RETIRE
 from mlops_seeds.catalog.publishing import Summary
 
 
@@ -22,6 +23,11 @@ def print_plan(actions: list[Action]) -> None:
         table.add_row(str(number), action.verb, action.account, action.resource, action.detail)
     console.print(table)
     console.print(f"{len(actions)} action(s).")
+    retire = sum(1 for a in actions if a.verb == RETIRE)
+    if retire:
+        console.print(
+            f"{retire} retire action(s): publish runs them only with --retire.", markup=False
+        )
 
 
 def progress(number: int, total: int, action: Action) -> None:
@@ -35,8 +41,10 @@ def progress(number: int, total: int, action: Action) -> None:
 def print_summary(summary: Summary) -> None:
     """What publish did and the API calls it made."""
     console = _console()
-    if not summary.actions:
+    if not summary.actions and not summary.left:
         console.print("Nothing to do: the accounts match the manifest.")
+    elif not summary.actions:
+        console.print("Nothing published.")
     else:
         counts = ", ".join(f"{verb} {n}" for verb, n in sorted(summary.by_verb.items()))
         console.print(f"Published: {summary.done} action(s) ({counts}).", markup=False)
@@ -45,3 +53,9 @@ def print_summary(summary: Summary) -> None:
         f"in {summary.seconds:.2f} s.",
         markup=False,
     )
+    for action in summary.left:
+        console.print(
+            f"Left in place: {action.resource}, not in the manifest "
+            "(publish --retire takes it out of the portfolio).",
+            markup=False,
+        )
