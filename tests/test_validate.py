@@ -174,3 +174,154 @@ def test_directory_is_searched_for_templates_and_buildspecs(tmp_path: Path, run:
     _write(tmp_path, "buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands: [echo]\n")
     result = run("validate", str(tmp_path))
     assert result.exit_code == 0, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            HEADER + "Resources:\n  - a\n  - b\n",
+            ":3: MS110 Resources must be a mapping, found a list",
+        ),
+        (
+            HEADER + "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      - x\n",
+            ":6: MS110 resource B: Properties must be a mapping, found a list",
+        ),
+        (
+            HEADER + "Parameters: [a]\nResources:\n  B: {Type: AWS::S3::Bucket}\n",
+            ":2: MS110 Parameters must be a mapping, found a list",
+        ),
+        (
+            HEADER + "Resources:\n  B: just text\n",
+            ":3: MS110 resource B must be a mapping, found a string",
+        ),
+    ],
+    ids=["resources-list", "properties-list", "parameters-list", "resource-string"],
+)
+def test_a_template_of_the_wrong_shape_is_one_finding(
+    tmp_path: Path, run: Run, text: str, expected: str
+) -> None:
+    path = _write(tmp_path, "template.yaml", text)
+    result = run("validate", str(path))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [f"{path}{expected}"]
+
+
+def test_odd_shapes_inside_resources_are_left_to_cfn_lint(tmp_path: Path, run: Run) -> None:
+    text = (
+        HEADER
+        + "Resources:\n  P:\n    Type: AWS::CodePipeline::Pipeline\n"
+        + "    Properties:\n      Stages: {a: 1}\n      Name: {Fn::Join: [x, 5]}\n"
+        + "  B:\n    Type: [AWS::CodeBuild::Project]\n"
+        + "  V:\n    Type: AWS::CodeBuild::Project\n    Metadata: {MlopsSeeds: [1]}\n"
+        + "    Properties: {Environment: {EnvironmentVariables: {a: 1}}}\n"
+    )
+    result = run("validate", str(_write(tmp_path, "template.yaml", text)))
+    assert result.exit_code == 1
+    assert "MS105 CodeBuild project V does not declare its buildspec" in result.stdout
+    assert "E3012" in result.stdout
+
+
+def test_metadata_of_the_wrong_shape_is_one_finding(tmp_path: Path, run: Run) -> None:
+    text = HEADER + "Resources:\n  V:\n    Type: AWS::S3::Bucket\n    Metadata: [1]\n"
+    path = _write(tmp_path, "template.yaml", text)
+    result = run("validate", str(path))
+    assert result.stdout.splitlines() == [
+        f"{path}:5: MS110 resource V: Metadata must be a mapping, found a list"
+    ]
+
+
+def test_a_template_cfn_lint_cannot_check_is_one_finding(
+    tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*args: object, **kwargs: object) -> None:
+        raise AttributeError("'list_node' object has no attribute 'get'")
+
+    monkeypatch.setattr("mlops_seeds.validate.cfn.lint_file", crash)
+    path = _write(tmp_path, "template.yaml", HEADER + "Resources:\n  B: {Type: AWS::S3::Bucket}\n")
+    result = run("validate", str(path))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{path}:1: MS111 cfn-lint cannot check this template "
+        "(AttributeError: 'list_node' object has no attribute 'get')"
+    ]
+
+
+def test_deeply_nested_intrinsics_are_left_unresolved(tmp_path: Path, run: Run) -> None:
+    name = "{Fn::Join: ['', [" * 200 + "x" + "]]}" * 200
+    text = HEADER + "Resources:\n  B:\n    Type: AWS::S3::Bucket\n"
+    text += f"    Properties:\n      BucketName: {name}\n"
+    result = run("validate", str(_write(tmp_path, "template.yaml", text)))
+    assert "Traceback" not in result.output
+    assert "MS201" not in result.stdout
+
+
+def test_a_buildspec_outside_buildspecs_is_refused(toy: Path, tmp_path: Path, run: Run) -> None:
+    outside = _write(tmp_path, "outside.yml", "version: 0.2\nphases: {build: {commands: [x]}}\n")
+    for declared in (f"../../{tmp_path.name}/outside.yml", str(outside)):
+        path = _write(tmp_path, "a.yaml", _codebuild(["TOY"], buildspec=f"'{declared}'"))
+        result = run("validate", str(path))
+        assert result.exit_code == 1
+        assert result.stdout.splitlines() == [
+            f"{path}:4: MS106 CodeBuild project Build declares buildspec {declared!r}, "
+            "which is not a buildspec in buildspecs/"
+        ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "version: 0.2\nenv: [1]\nphases: {build: {commands: [x]}}\n",
+            "MS103 env must be a mapping",
+        ),
+        (
+            "version: 0.2\nenv: {variables: [A]}\nphases: {build: {commands: [x]}}\n",
+            "MS103 env.variables must be a mapping",
+        ),
+        (
+            "version: 0.2\nenv: {exported-variables: A}\nphases: {build: {commands: [x]}}\n",
+            "MS103 env.exported-variables must be a list",
+        ),
+    ],
+    ids=["env-list", "variables-list", "exported-string"],
+)
+def test_buildspec_env_of_the_wrong_shape(
+    tmp_path: Path, run: Run, text: str, expected: str
+) -> None:
+    result = run("validate", str(_write(tmp_path, "buildspec.yml", text)))
+    assert result.exit_code == 1
+    assert expected in result.stdout
+
+
+def test_a_path_that_is_not_a_file_or_directory_is_bad_input(tmp_path: Path, run: Run) -> None:
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    broken = tmp_path / "broken.yaml"
+    broken.symlink_to(tmp_path / "nowhere.yaml")
+    for path, rule in [
+        (Path("/dev/null"), "not a regular file or directory"),
+        (loop, "a symbolic link loop"),
+        (broken, "a broken symbolic link"),
+    ]:
+        result = run("validate", str(path))
+        assert result.exit_code == 2
+        assert result.stderr.strip() == f"mlops-seeds: error: {path}: {rule}" + (
+            " (validate reads YAML and JSON files)"
+            if rule.startswith("not")
+            else ", not a file or directory"
+            if "loop" in rule
+            else " (its target does not exist)"
+        )
+
+
+def test_looping_and_broken_links_in_a_folder_are_findings(tmp_path: Path, run: Run) -> None:
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
+    (tmp_path / "broken.yml").symlink_to(tmp_path / "nowhere.yml")
+    (tmp_path / "self").symlink_to(tmp_path)
+    result = run("validate", str(tmp_path))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{tmp_path / 'broken.yml'}:1: MS109 cannot read: a broken symbolic link",
+        f"{tmp_path / 'loop.yaml'}:1: MS109 cannot read: a symbolic link loop",
+    ]

@@ -1,38 +1,48 @@
 """`mlops-seeds validate`: lint templates, check buildspecs and derived name lengths."""
 
+import errno
+import re
+import stat
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.seeds import BUILDSPECS, bake, load_seeds
 from mlops_seeds.validate import buildspecs, cfn, derived_names
-from mlops_seeds.validate.documents import Document, Kind, discover, line_of, load
+from mlops_seeds.validate.documents import SUFFIXES, Document, Kind, discover, line_of, load
 from mlops_seeds.validate.findings import Finding
 
 __all__ = ["Finding", "validate_paths", "validate_repo"]
 
 TEMPLATES = Path("templates")
 Progress = Callable[[str], None]
+# A buildspec is declared by its file name in buildspecs/, nothing else.
+_BUILDSPEC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.ya?ml")
 
 
 def _label(path: Path, root: Path) -> str:
     try:
         return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # outside root; a symbolic link loop
         return str(path)
+
+
+def _mapping(node: Any) -> Mapping[str, Any]:
+    """`node` when it is a mapping, else an empty one (the shape is reported elsewhere)."""
+    return node if isinstance(node, Mapping) else {}
 
 
 def _codebuild_findings(doc: Document, root: Path) -> tuple[list[Finding], set[str]]:
     """Check each CodeBuild project's declared buildspec; return the buildspecs used."""
     findings: list[Finding] = []
     used: set[str] = set()
-    for logical_id, resource in (doc.body.get("Resources") or {}).items():
+    for logical_id, resource in _mapping(doc.body.get("Resources")).items():
         if not isinstance(resource, dict) or resource.get("Type") != "AWS::CodeBuild::Project":
             continue
         line = line_of(resource)
-        declared = ((resource.get("Metadata") or {}).get("MlopsSeeds") or {}).get("Buildspec")
+        declared = _mapping(_mapping(resource.get("Metadata")).get("MlopsSeeds")).get("Buildspec")
         if not isinstance(declared, str):
             findings.append(
                 Finding(
@@ -44,10 +54,12 @@ def _codebuild_findings(doc: Document, root: Path) -> tuple[list[Finding], set[s
                 )
             )
             continue
-        used.add(declared)
         spec_path = root / BUILDSPECS / declared
-        spec = load(spec_path, _label(spec_path, root))
-        if spec.kind is not Kind.BUILDSPEC:
+        spec = None
+        if _BUILDSPEC_NAME.fullmatch(declared) and spec_path.is_file():
+            used.add(declared)
+            spec = load(spec_path, _label(spec_path, root))
+        if spec is None or spec.kind is not Kind.BUILDSPEC:
             findings.append(
                 Finding(
                     doc.label,
@@ -58,12 +70,66 @@ def _codebuild_findings(doc: Document, root: Path) -> tuple[list[Finding], set[s
                 )
             )
             continue
-        env = (resource.get("Properties") or {}).get("Environment") or {}
+        env = _mapping(_mapping(resource.get("Properties")).get("Environment"))
+        variables = env.get("EnvironmentVariables")
         names = {
-            str(v.get("Name")) for v in env.get("EnvironmentVariables") or [] if isinstance(v, dict)
+            str(v.get("Name"))
+            for v in (variables if isinstance(variables, list) else [])
+            if isinstance(v, dict)
         }
         findings += buildspecs.check_variables(spec, logical_id, doc, names, line)
     return findings, used
+
+
+def _shape_findings(doc: Document) -> list[Finding]:
+    """The template's top-level sections and resources must be mappings: a finding for
+    each that is not (the other checks then skip it)."""
+    findings = []
+    for section in ("Parameters", "Resources", "Outputs", "Conditions", "Mappings"):
+        node = doc.body.get(section)
+        if node is not None and not isinstance(node, Mapping):
+            findings.append(
+                Finding(
+                    doc.label,
+                    line_of(node, line_of(doc.body)),
+                    "MS110",
+                    f"{section} must be a mapping, found {_kind_of(node)}",
+                )
+            )
+    for logical_id, resource in _mapping(doc.body.get("Resources")).items():
+        where = line_of(resource, line_of(doc.body))
+        if not isinstance(resource, Mapping):
+            findings.append(
+                Finding(
+                    doc.label,
+                    where,
+                    "MS110",
+                    f"resource {logical_id} must be a mapping, found {_kind_of(resource)}",
+                )
+            )
+            continue
+        for key in ("Properties", "Metadata"):
+            value = resource.get(key)
+            if value is not None and not isinstance(value, Mapping):
+                findings.append(
+                    Finding(
+                        doc.label,
+                        line_of(value, where),
+                        "MS110",
+                        f"resource {logical_id}: {key} must be a mapping, found {_kind_of(value)}",
+                    )
+                )
+    return findings
+
+
+def _kind_of(node: Any) -> str:
+    if isinstance(node, list):
+        return "a list"
+    if isinstance(node, str):
+        return "a string"
+    if node is None:
+        return "nothing"
+    return f"a {type(node).__name__.removesuffix('_node')}"
 
 
 def _check(
@@ -76,7 +142,8 @@ def _check(
         if doc.body is None:
             findings.append(Finding(doc.label, 1, "MS101", "not valid YAML or JSON"))
         elif doc.kind is Kind.TEMPLATE:
-            findings += cfn.lint(doc)
+            shape = _shape_findings(doc)
+            findings += shape or cfn.lint(doc)
             findings += derived_names.check(doc)
             project_findings, project_used = _codebuild_findings(doc, root)
             findings += project_findings
@@ -94,23 +161,76 @@ def _ignore(_: str) -> None:
     return None
 
 
+def _kind_of_path(path: Path) -> str:
+    """ "dir" or "file" for a path validate reads; SeedsError naming the path and the rule
+    for anything else (missing, a broken or looping link, a device, a socket, ...)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise SeedsError(f"{path}: a symbolic link loop, not a file or directory") from None
+        if err.errno == errno.ENOENT and path.is_symlink():
+            raise SeedsError(
+                f"{path}: a broken symbolic link (its target does not exist)"
+            ) from None
+        if err.errno == errno.ENOENT:
+            raise SeedsError(f"{path}: no such file or directory") from None
+        raise SeedsError(f"{path}: cannot read it ({err.strerror})") from None
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if stat.S_ISREG(mode):
+        return "file"
+    raise SeedsError(
+        f"{path}: not a regular file or directory (validate reads YAML and JSON files)"
+    )
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why a file found below a folder cannot be read (a looping or broken link), or None."""
+    try:
+        path.stat()
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        if err.errno == errno.ENOENT:
+            return "a broken symbolic link"
+        return f"cannot read it ({err.strerror})"
+    return None
+
+
+def _found_links(directory: Path) -> list[Path]:
+    """Looping or broken links with a template suffix below `directory` (discover skips
+    them, as they are not files)."""
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if p.suffix in SUFFIXES
+        and p.is_symlink()
+        and _unreadable(p) is not None
+        and not any(part.startswith(".") for part in p.relative_to(directory).parts)
+    )
+
+
 def validate_paths(
     root: Path, paths: Iterable[Path], progress: Progress = _ignore
 ) -> list[Finding]:
-    """Validate the given files, and the templates and buildspecs found below given folders."""
+    """Validate the given files, and the templates and buildspecs found below given folders.
+    SeedsError for a given path that is neither a regular file nor a directory."""
     files: list[Path] = []
     explicit: set[Path] = set()
+    findings: list[Finding] = []
     for path in paths:
-        if path.is_dir():
+        if _kind_of_path(path) == "dir":
             files += discover(path)
-        elif path.is_file():
+            for link in _found_links(path):
+                reason = _unreadable(link)
+                findings.append(Finding(_label(link, root), 1, "MS109", f"cannot read: {reason}"))
+        else:
             files.append(path)
             explicit.add(path)
-        else:
-            raise SeedsError(f"{path}: no such file or directory")
     docs = [load(p, _label(p, root)) for p in files]
-    findings, _ = _check(docs, root, explicit, progress)
-    return sorted(findings)
+    checked, _ = _check(docs, root, explicit, progress)
+    return sorted(findings + checked)
 
 
 def _rendered_templates(root: Path, scratch: Path) -> list[Document]:

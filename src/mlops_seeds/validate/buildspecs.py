@@ -11,6 +11,7 @@ from mlops_seeds.validate.findings import Finding
 VERSION = "0.2"
 PHASES = ("install", "pre_build", "build", "post_build")
 PHASE_KEYS = {"run-as", "on-failure", "runtime-versions", "commands", "finally"}
+ENV_MAPPINGS = ("variables", "parameter-store", "secrets-manager")
 TOP_KEYS = {"version", "run-as", "env", "proxy", "batch", "phases", "reports", "artifacts", "cache"}
 
 # Set by CodeBuild itself in every build (besides any CODEBUILD_* variable).
@@ -26,17 +27,24 @@ def _commands(body: dict[str, Any]) -> Iterator[str]:
     for phase in phases.values() if isinstance(phases, dict) else []:
         if isinstance(phase, dict):
             for key in ("commands", "finally"):
-                for command in phase.get(key) or []:
+                commands = phase.get(key)
+                for command in commands if isinstance(commands, list) else []:
                     if isinstance(command, str):
                         yield command
 
 
 def _declared(body: dict[str, Any]) -> set[str]:
-    env = body.get("env") or {}
+    env = body.get("env")
     names: set[str] = set()
-    for key in ("variables", "parameter-store", "secrets-manager"):
-        names |= set((env.get(key) or {}).keys())
-    names |= set(env.get("exported-variables") or [])
+    if not isinstance(env, dict):
+        return names
+    for key in ENV_MAPPINGS:
+        section = env.get(key)
+        if isinstance(section, dict):
+            names |= {str(name) for name in section}
+    exported = env.get("exported-variables")
+    if isinstance(exported, list):
+        names |= {item for item in exported if isinstance(item, str)}
     return names
 
 
@@ -72,6 +80,16 @@ def check_format(doc: Document) -> list[Finding]:
     for key in body:
         if key not in TOP_KEYS:
             add(body, "MS103", f"unknown top-level key {key!r}")
+    env = body.get("env")
+    if env is not None and not isinstance(env, dict):
+        add(env, "MS103", "env must be a mapping")
+    elif env is not None:
+        for key in ENV_MAPPINGS:
+            if env.get(key) is not None and not isinstance(env[key], dict):
+                add(env, "MS103", f"env.{key} must be a mapping of names to values")
+        exported = env.get("exported-variables")
+        if exported is not None and not _is_string_list(exported):
+            add(env, "MS103", "env.exported-variables must be a list of names")
     phases = body.get("phases")
     if not isinstance(phases, dict) or not phases:
         add(body, "MS103", "phases must be a mapping of at least one phase")

@@ -23,28 +23,45 @@ def limits() -> dict[str, Any]:
     return data
 
 
+def _mapping(node: Any) -> Mapping[str, Any]:
+    """`node` when it is a mapping, else an empty one (cfn-lint reports the wrong shape)."""
+    return node if isinstance(node, Mapping) else {}
+
+
+def _sequence(node: Any) -> list[Any]:
+    """`node` when it is a list, else an empty one (cfn-lint reports the wrong shape)."""
+    return node if isinstance(node, list) else []
+
+
 def _named_values(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any, Limit]]:
     """(what, node, limit) for each name-bearing value of one resource."""
     table = limits()
-    kind = resource.get("Type", "")
-    props = resource.get("Properties") or {}
+    kind = resource.get("Type")
+    if not isinstance(kind, str):
+        return
+    props = _mapping(resource.get("Properties"))
     for prop, limit in table["resources"].get(kind, {}).items():
         if prop in props:
             yield prop, props[prop], limit
     if kind == "AWS::CodePipeline::Pipeline":
-        for stage in props.get("Stages") or []:
-            for action in stage.get("Actions") or []:
-                provider = (action.get("ActionTypeId") or {}).get("Provider")
-                config = action.get("Configuration") or {}
-                for key, limit in table["pipeline_actions"].get(provider, {}).items():
+        for stage in _sequence(props.get("Stages")):
+            for action in _sequence(_mapping(stage).get("Actions")):
+                action = _mapping(action)
+                provider = _mapping(action.get("ActionTypeId")).get("Provider")
+                config = _mapping(action.get("Configuration"))
+                known = (
+                    table["pipeline_actions"].get(provider, {}) if isinstance(provider, str) else {}
+                )
+                for key, limit in known.items():
                     if key in config:
                         yield f"action {action.get('Name')} {key}", config[key], limit
     if kind == "AWS::CodeBuild::Project":
-        env = (props.get("Environment") or {}).get("EnvironmentVariables") or []
-        for variable in env:
-            limit = table["codebuild_environment"].get(variable.get("Name"))
+        env = _sequence(_mapping(props.get("Environment")).get("EnvironmentVariables"))
+        for variable in map(_mapping, env):
+            name = variable.get("Name")
+            limit = table["codebuild_environment"].get(name) if isinstance(name, str) else None
             if limit and "Value" in variable:
-                yield f"variable {variable['Name']}", variable["Value"], limit
+                yield f"variable {name}", variable["Value"], limit
 
 
 def _check(value: str, limit: Limit) -> str | None:
@@ -60,7 +77,7 @@ def check(doc: Document) -> list[Finding]:
     template = doc.body
     values = parameter_values(template)
     findings = []
-    for logical_id, resource in (template.get("Resources") or {}).items():
+    for logical_id, resource in _mapping(template.get("Resources")).items():
         if not isinstance(resource, Mapping):
             continue
         for what, node, limit in _named_values(resource):

@@ -13,6 +13,7 @@ from mlops_seeds.names import LONGEST_PROJECT_ID, LONGEST_PROJECT_NAME
 
 Candidates = list[str] | None
 MAX_CANDIDATES = 64
+MAX_DEPTH = 32  # intrinsic functions nested deeper than this are left unresolved
 
 # The longest value of each pseudo parameter across AWS partitions and regions.
 PSEUDO_PARAMETERS: dict[str, Candidates] = {
@@ -35,11 +36,15 @@ _SUB = re.compile(r"\$\{([^}]*)\}")
 def parameter_values(template: Mapping[str, Any]) -> dict[str, Candidates]:
     """Candidate values of each template parameter and pseudo parameter."""
     values: dict[str, Candidates] = {}
-    parameters: Mapping[str, Any] = template.get("Parameters") or {}
+    parameters = template.get("Parameters") or {}
+    if not isinstance(parameters, Mapping):  # cfn-lint reports the shape
+        parameters = {}
     for name, spec in parameters.items():
         if name in PROJECT_PARAMETERS:
             values[name] = PROJECT_PARAMETERS[name]
-        elif spec.get("AllowedValues"):
+        elif not isinstance(spec, Mapping):
+            values[name] = None
+        elif isinstance(spec.get("AllowedValues"), list) and spec["AllowedValues"]:
             values[name] = [str(v) for v in spec["AllowedValues"]]
         elif "Default" in spec and not isinstance(spec["Default"], (list, dict)):
             values[name] = [str(spec["Default"])]
@@ -49,8 +54,11 @@ def parameter_values(template: Mapping[str, Any]) -> dict[str, Candidates]:
     return values
 
 
-def resolve(node: Any, values: Mapping[str, Candidates]) -> Candidates:
-    """Every string `node` can evaluate to, or None when any part is unknown."""
+def resolve(node: Any, values: Mapping[str, Candidates], depth: int = 0) -> Candidates:
+    """Every string `node` can evaluate to, or None when any part is unknown (or nested
+    deeper than MAX_DEPTH)."""
+    if depth > MAX_DEPTH:
+        return None
     if isinstance(node, bool):
         return [str(node).lower()]
     if isinstance(node, (str, int, float)):
@@ -59,15 +67,15 @@ def resolve(node: Any, values: Mapping[str, Candidates]) -> Candidates:
         return None
     ((function, argument),) = node.items()
     if function == "Ref":
-        return values.get(str(argument))
+        return values.get(argument) if isinstance(argument, str) else None
     if function == "Fn::Sub":
-        return _sub(argument, values)
+        return _sub(argument, values, depth + 1)
     if function == "Fn::Join":
-        return _join(argument, values)
+        return _join(argument, values, depth + 1)
     if function == "Fn::If":
-        return _if(argument, values)
+        return _if(argument, values, depth + 1)
     if function == "Fn::Select":
-        return _select(argument, values)
+        return _select(argument, values, depth + 1)
     return None
 
 
@@ -78,10 +86,12 @@ def _product(parts: list[Candidates]) -> Candidates:
     return ["".join(c) for c in combos]
 
 
-def _sub(argument: Any, values: Mapping[str, Candidates]) -> Candidates:
+def _sub(argument: Any, values: Mapping[str, Candidates], depth: int) -> Candidates:
     if isinstance(argument, list) and len(argument) == 2:
         text, variables = argument
-        local = {k: resolve(v, values) for k, v in (variables or {}).items()}
+        if not isinstance(variables, Mapping):
+            return None
+        local = {str(k): resolve(v, values, depth) for k, v in variables.items()}
         values = {**values, **local}
     else:
         text = argument
@@ -103,7 +113,7 @@ def _sub(argument: Any, values: Mapping[str, Candidates]) -> Candidates:
     return _product(parts)
 
 
-def _join(argument: Any, values: Mapping[str, Candidates]) -> Candidates:
+def _join(argument: Any, values: Mapping[str, Candidates], depth: int) -> Candidates:
     if not isinstance(argument, list) or len(argument) != 2 or not isinstance(argument[1], list):
         return None
     delimiter, items = argument
@@ -111,22 +121,22 @@ def _join(argument: Any, values: Mapping[str, Candidates]) -> Candidates:
     for index, item in enumerate(items):
         if index:
             parts.append([str(delimiter)])
-        parts.append(resolve(item, values))
+        parts.append(resolve(item, values, depth))
     return _product(parts)
 
 
-def _if(argument: Any, values: Mapping[str, Candidates]) -> Candidates:
+def _if(argument: Any, values: Mapping[str, Candidates], depth: int) -> Candidates:
     if not isinstance(argument, list) or len(argument) != 3:
         return None
-    branches = [resolve(branch, values) for branch in argument[1:]]
+    branches = [resolve(branch, values, depth) for branch in argument[1:]]
     known = [value for branch in branches if branch for value in branch]
     return known or None
 
 
-def _select(argument: Any, values: Mapping[str, Candidates]) -> Candidates:
+def _select(argument: Any, values: Mapping[str, Candidates], depth: int) -> Candidates:
     if not isinstance(argument, list) or len(argument) != 2:
         return None
     index, items = argument
     if not isinstance(items, list) or not str(index).isdigit() or int(index) >= len(items):
         return None
-    return resolve(items[int(index)], values)
+    return resolve(items[int(index)], values, depth)
