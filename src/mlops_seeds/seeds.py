@@ -164,7 +164,7 @@ def _key(key: str) -> str:
 def _shown(value: str) -> str:
     """`value` quoted on one line, shortened when long."""
     text = repr(value)
-    return text if len(text) <= SHOWN_VALUE_MAX else text[: SHOWN_VALUE_MAX - 4] + "...'"
+    return text if len(text) <= SHOWN_VALUE_MAX else text[: SHOWN_VALUE_MAX - 4] + "..." + text[0]
 
 
 def check_option_rules(seed: Seed) -> dict[str, Pattern]:
