@@ -323,7 +323,7 @@ def test_delete_endpoint_stops_its_server(
     sm.delete_endpoint(EndpointName="gone")
 
     assert not server.running()
-    assert not processes.ping(server.port)
+    assert not processes.ping(server.port, server.token)
     assert endpoints.deployment(HUB, REGION, "gone") is None
     with pytest.raises(ClientError, match="Endpoint gone of account 123456789012 not found"):
         smr.invoke_endpoint(EndpointName="gone", Body=b"1,2,3,4", ContentType="text/csv")

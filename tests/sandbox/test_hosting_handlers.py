@@ -3,6 +3,7 @@ scikit-learn handlers, the submit-directory mapping and the server process's lif
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -188,6 +189,35 @@ def test_model_server_serves_ping_and_invocations(booster_dir: Path, tmp_path: P
     assert refused.status == 415
     assert not server.running()
     assert server not in processes.live()
+
+
+def test_model_server_answers_only_the_sandbox(booster_dir: Path, tmp_path: Path) -> None:
+    directory = tmp_path / "server"
+    directory.mkdir()
+    server = processes.start("xgboost", booster_dir, directory, {})
+    port, good = server.port, {processes.TOKEN_HEADER: server.token}
+    try:
+        answers = {
+            "no token": _status(port, "POST", "/invocations", {}),
+            "wrong token": _status(port, "GET", "/ping", {processes.TOKEN_HEADER: "guess"}),
+            "foreign host": _status(port, "GET", "/ping", {**good, "Host": "evil.example"}),
+            "the sandbox": _status(port, "GET", "/ping", good),
+        }
+    finally:
+        server.stop()
+
+    assert answers == {"no token": 403, "wrong token": 403, "foreign host": 403, "the sandbox": 200}
+
+
+def _status(port: int, method: str, path: str, headers: dict[str, str]) -> int:
+    connection = http.client.HTTPConnection(processes.HOST, port, timeout=10)
+    try:
+        connection.request(
+            method, path, body=b"1,2,3,4" if method == "POST" else None, headers=headers
+        )
+        return connection.getresponse().status
+    finally:
+        connection.close()
 
 
 def test_an_exception_in_the_users_code_is_a_500(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -26,6 +27,43 @@ def test_a_busy_port_is_one_line_and_exit_2() -> None:
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"mlops-seeds: error: --port {port}: cannot listen")
+
+
+def test_the_env_file_exists_only_while_serving(tmp_path: Path) -> None:
+    env_file = tmp_path / "sandbox.env"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    process = subprocess.Popen(
+        [sys.executable, "-c", LAUNCH, "--env-file", str(env_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        printed = [process.stdout.readline() for _ in range(9)]
+        written = env_file.read_text().splitlines(keepends=True)
+        mode = env_file.stat().st_mode & 0o777
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert written == printed and written[-1].startswith("unset ")
+    assert mode == 0o600
+    assert not env_file.exists()
+
+
+def test_a_failed_start_writes_no_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / "sandbox.env"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(sandbox, ["--port", str(port), "--env-file", str(env_file)])
+    assert result.exit_code == 2
+    assert not env_file.exists()
 
 
 def test_shell_lines_quote_values_and_unset_the_rest() -> None:

@@ -1,8 +1,11 @@
 """`mlops-seeds sandbox`: the sandbox in the foreground, after the lines pointing at it."""
 
+import os
+import re
 import shlex
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 
 import click
@@ -23,16 +26,63 @@ def shell_lines(env: dict[str, str | None]) -> list[str]:
     return lines
 
 
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def check_origin(origin: str) -> None:
+    """SeedsError unless `origin` is one scheme://host[:port] (no wildcard, no path)."""
+    if not _ORIGIN.match(origin):
+        raise SeedsError(
+            f"--cors-origin {origin!r}: must be one origin, scheme://host[:port] "
+            "(http or https, no wildcard, no path)"
+        )
+
+
+def check_env_file(path: Path) -> None:
+    """SeedsError unless `path` can be written: its folder exists and it is not a folder."""
+    if path.is_dir():
+        raise SeedsError(f"--env-file {path}: is a directory")
+    if not path.parent.is_dir():
+        raise SeedsError(f"--env-file {path}: folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise SeedsError(f"--env-file {path}: folder {path.parent} is not writable")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` readable by this user only (it holds the sandbox's secret),
+    all at once: the file appears complete or not at all."""
+    scratch = path.with_name(f".{path.name}.{os.getpid()}")
+    descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    os.replace(scratch, path)
+
+
 @click.command("sandbox")
 @click.option("--port", type=int, default=0, show_default="a free port", help="Port on 127.0.0.1.")
 @click.option(
     "--region", default=DEFAULT_REGION, show_default=True, help="Region of the env lines."
 )
-def sandbox(port: int, region: str) -> None:
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="A browser origin (scheme://host[:port]) given a CORS allowance; none by default.",
+)
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the lines to FILE (mode 0600) once serving; removed at stop.",
+)
+def sandbox(port: int, region: str, cors_origins: tuple[str, ...], env_file: Path | None) -> None:
     """Run the AWS sandbox (moto with the mlops-seeds extensions) until Ctrl-C or SIGTERM.
 
     First prints the shell lines that point boto3, the AWS CLI and mlops-seeds at it:
-    eval them in another shell. Stopping forgets every resource.
+    eval them in another shell. Only clients signing with those credentials (made anew at
+    each start) are served. --env-file FILE exists only while the sandbox serves, so
+    `. FILE && ...` cannot fall through to a real AWS account. Stopping forgets every
+    resource.
     """
     stopping = threading.Event()
 
@@ -40,13 +90,22 @@ def sandbox(port: int, region: str) -> None:
         stopping.set()
 
     try:
-        server = Sandbox(port=port, region=region, log_requests=True).start()
+        for origin in cors_origins:
+            check_origin(origin)
+        if env_file is not None:
+            check_env_file(env_file)
+        server = Sandbox(
+            port=port, region=region, log_requests=True, cors_origins=cors_origins
+        ).start()
     except SeedsError as err:  # the same one line and exit code as the main command group
         click.echo(f"mlops-seeds: error: {err}", err=True)
         raise SystemExit(2) from err
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        for line in shell_lines(server.env()):
+        lines = shell_lines(server.env())
+        if env_file is not None:
+            write_private(env_file, "".join(f"{line}\n" for line in lines))
+        for line in lines:
             click.echo(line)
         click.echo(f"# sandbox at {server.endpoint_url}; Ctrl-C stops it", err=True)
         while not stopping.wait(0.5):
@@ -55,6 +114,8 @@ def sandbox(port: int, region: str) -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         server.stop()
+        if env_file is not None:
+            env_file.unlink(missing_ok=True)
         click.echo("# sandbox stopped", err=True)
 
 

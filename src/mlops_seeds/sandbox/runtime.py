@@ -12,24 +12,27 @@ from pathlib import Path
 import boto3
 
 from mlops_seeds import aws
-
-ACCESS_KEY_ID = "AKIAMLOPSSEEDSSANDBX"  # 20 characters, as moto expects of an access key
-SECRET_ACCESS_KEY = "sandbox-secret-access-key"
+from mlops_seeds.sandbox.auth import Credentials
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """A serving sandbox: endpoint, region and the directory holding its on-disk state."""
+    """A serving sandbox: endpoint, region, the directory holding its on-disk state, and
+    its root credentials (made anew at each start: only its own clients can sign)."""
 
     endpoint_url: str
     region: str
     workdir: Path
+    root: Credentials
 
     def session(self, role_arn: str | None = None) -> boto3.Session:
         """A session reaching this sandbox: the default account, or `role_arn`'s account
         (as the service would assume a role it was given)."""
         session = aws.endpoint_session(
-            self.endpoint_url, ACCESS_KEY_ID, SECRET_ACCESS_KEY, self.region
+            self.endpoint_url,
+            self.root.access_key_id,
+            self.root.secret_access_key,
+            self.region,
         )
         return aws.assume_role(session, role_arn) if role_arn else session
 

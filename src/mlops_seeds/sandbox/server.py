@@ -29,7 +29,8 @@ from werkzeug.serving import make_server
 from mlops_seeds.aws import DEFAULT_REGION
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.sandbox import extensions, runtime
-from mlops_seeds.sandbox.runtime import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+from mlops_seeds.sandbox.auth import Credentials, Gate, issued_credentials
+from mlops_seeds.sandbox.auth.keys import new_root
 
 HOST = "127.0.0.1"
 # Variables that would take a developer's own AWS setup into the sandbox's place.
@@ -54,16 +55,31 @@ class _QuietRequestHandler(MotoRequestHandler):
 
 class _Server(ThreadedMotoServer):
     """moto's threaded server, serving a socket bound and listening before the thread starts,
-    so a busy port is an error in the caller, not an exit inside the server thread."""
+    so a busy port is an error in the caller, not an exit inside the server thread. Every
+    request passes the Gate first (Host, Origin, signature)."""
 
-    def __init__(self, listening: socket.socket, log_requests: bool) -> None:
+    def __init__(
+        self,
+        listening: socket.socket,
+        log_requests: bool,
+        root: Credentials,
+        origins: tuple[str, ...],
+    ) -> None:
         host, port = listening.getsockname()[:2]
         super().__init__(ip_address=host, port=port, verbose=False)
         self._listening = listening
         self._handler = MotoRequestHandler if log_requests else _QuietRequestHandler
+        self._root = root
+        self._origins = origins
 
     def _server_entry(self) -> None:
-        app = DomainDispatcherApplication(create_backend_app)
+        hosts = [f"{HOST}:{self._port}", f"localhost:{self._port}"]
+        app = Gate(
+            DomainDispatcherApplication(create_backend_app),
+            issued_credentials(self._root),
+            hosts,
+            self._origins,
+        )
         self._server = make_server(
             self._ip_address,
             self._port,
@@ -85,6 +101,8 @@ def check_port(port: int) -> None:
 def _listen(port: int) -> socket.socket:
     """A socket listening on HOST:port (0 = a free port), else SeedsError."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # a port left in TIME_WAIT by a sandbox that was killed can be served again at once
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((HOST, port))
         sock.listen(128)
@@ -109,7 +127,9 @@ class Sandbox:
     Use as a context manager, or call start() and stop(). `port=0` picks a free port;
     `log_requests` writes one access-log line per request to stderr. `workdir` holds what
     the extensions keep on disk (git repositories, pipeline runs, model servers); without
-    it a temporary directory is made at start and removed at stop.
+    it a temporary directory is made at start and removed at stop. Only requests signed
+    with credentials the sandbox issued are served (root keys made at each start, see
+    env()); `cors_origins` are browser origins given a CORS allowance (none by default).
     """
 
     def __init__(
@@ -118,8 +138,11 @@ class Sandbox:
         region: str = DEFAULT_REGION,
         log_requests: bool = False,
         workdir: Path | None = None,
+        cors_origins: tuple[str, ...] = (),
     ) -> None:
         check_port(port)
+        self._cors_origins = cors_origins
+        self._root: Credentials | None = None
         self.region = region
         self._requested_port = port
         self._log_requests = log_requests
@@ -163,13 +186,16 @@ class Sandbox:
                 )
             extensions.install()
             self._socket = listening
-            self._server = _Server(self._socket, self._log_requests)
+            self._root = new_root()
+            self._server = _Server(self._socket, self._log_requests, self._root, self._cors_origins)
             self._server.start()
             workdir = self._workdir
             if workdir is None:
                 workdir = self._own_workdir = Path(tempfile.mkdtemp(prefix="mlops-seeds-sandbox-"))
             workdir.mkdir(parents=True, exist_ok=True)
-            runtime.set_current(runtime.Runtime(self.endpoint_url, self.region, workdir))
+            runtime.set_current(
+                runtime.Runtime(self.endpoint_url, self.region, workdir, self._root)
+            )
             _active.append(self)
         return self
 
@@ -206,12 +232,14 @@ class Sandbox:
         A value of None means: unset the variable (a session token, a profile or a
         per-service endpoint override from the developer's own setup).
         """
+        if self._root is None:
+            raise RuntimeError("the sandbox is not running")
         env: dict[str, str | None] = {
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "AWS_ACCESS_KEY_ID": self._root.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self._root.secret_access_key,
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_EC2_METADATA_DISABLED": "true",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import atexit
 import http.client
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -25,6 +26,9 @@ PING_INTERVAL_SECONDS = 0.05
 STOP_TIMEOUT_SECONDS = 5.0
 INVOKE_TIMEOUT_SECONDS = 60.0  # SageMaker's model response timeout
 LOG_FILE = "model-server.log"
+# The secret a model server demands of every request, so only the sandbox can reach it.
+TOKEN_ENV = "MLOPS_SEEDS_MODEL_SERVER_TOKEN"
+TOKEN_HEADER = "X-Mlops-Seeds-Token"
 # The caller's own AWS setup stays out of the model's environment, as it would in AWS.
 DROPPED_ENV_PREFIXES = ("AWS_",)
 
@@ -51,6 +55,7 @@ class ModelServer:
     port: int
     process: subprocess.Popen[bytes]
     directory: Path
+    token: str = field(repr=False, default="")
     started_seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -72,7 +77,7 @@ class ModelServer:
         self, body: bytes, content_type: str | None, accept: str | None, custom: str | None
     ) -> Answer:
         """POST /invocations with the request's headers; OSError when unreachable."""
-        headers = {"Content-Length": str(len(body))}
+        headers = {"Content-Length": str(len(body)), TOKEN_HEADER: self.token}
         for name, value in (
             ("Content-Type", content_type),
             ("Accept", accept),
@@ -153,11 +158,11 @@ def server_environment(environment: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def ping(port: int) -> bool:
+def ping(port: int, token: str) -> bool:
     """Whether GET /ping answers 200."""
     connection = http.client.HTTPConnection(HOST, port, timeout=2)
     try:
-        connection.request("GET", "/ping")
+        connection.request("GET", "/ping", headers={TOKEN_HEADER: token})
         return connection.getresponse().status == 200
     except OSError:
         return False
@@ -184,6 +189,7 @@ def start(
     """Start a server for `model_dir` and wait for its /ping; StartFailed otherwise."""
     began = time.monotonic()
     port = free_port()
+    token = secrets.token_urlsafe(24)
     command = [
         sys.executable,
         "-m",
@@ -203,12 +209,12 @@ def start(
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=server_environment(environment),
+            env={**server_environment(environment), TOKEN_ENV: token},
             cwd=directory,
         )
-    server = ModelServer(framework, port, process, directory)
+    server = ModelServer(framework, port, process, directory, token)
     _track(server)
-    while not ping(port):
+    while not ping(port, token):
         if process.poll() is not None:
             server.stop(remove=False)
             reason = last_line(server.log) or f"exit status {process.returncode}"

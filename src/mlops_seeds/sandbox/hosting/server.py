@@ -5,7 +5,10 @@ container: `GET /ping` answers 200 once the model is loaded, `POST /invocations`
     python -m mlops_seeds.sandbox.hosting.server --framework xgboost|sklearn \
         --model-dir DIR --port PORT [--parent-pid PID]
 
-The container's Environment is this process's environment. A model that cannot be loaded
+The container's Environment is this process's environment. Every request must carry the
+secret of $MLOPS_SEEDS_MODEL_SERVER_TOKEN in X-Mlops-Seeds-Token and be addressed to
+127.0.0.1:PORT (the sandbox alone knows the secret; the variable is removed before the
+model is loaded); anything else gets 403. A model that cannot be loaded
 ends the process (exit 1) with the reason on the last line of stderr. With --parent-pid the
 server exits when that process is gone, so no server outlives its sandbox.
 """
@@ -13,6 +16,7 @@ server exits when that process is gone, so no server outlives its sandbox.
 from __future__ import annotations
 
 import argparse
+import hmac
 import importlib
 import os
 import sys
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_seeds.sandbox.hosting import codecs, handlers
+from mlops_seeds.sandbox.hosting.processes import TOKEN_ENV, TOKEN_HEADER
 
 HOST = "127.0.0.1"
 FRAMEWORKS = {
@@ -52,20 +57,35 @@ def load_handler(framework: str, model_dir: Path) -> handlers.Handler:
     return handler
 
 
-def make_request_handler(handler: handlers.Handler) -> type[BaseHTTPRequestHandler]:
-    """The HTTP request handler serving `handler` (one prediction at a time)."""
+def make_request_handler(
+    handler: handlers.Handler, token: str, port: int
+) -> type[BaseHTTPRequestHandler]:
+    """The HTTP request handler serving `handler` (one prediction at a time) to requests
+    that carry `token` and are addressed to this server's loopback port."""
     lock = threading.Lock()
+    host = f"{HOST}:{port}"
 
     class ModelRequestHandler(BaseHTTPRequestHandler):
         server_version = "mlops-seeds-model-server"
 
+        def _allowed(self) -> bool:
+            sent = self.headers.get(TOKEN_HEADER, "")
+            if self.headers.get("Host") == host and hmac.compare_digest(sent, token):
+                return True
+            self._send(403, b"forbidden: only the sandbox may call this model server", "text/plain")
+            return False
+
         def do_GET(self) -> None:
+            if not self._allowed():
+                return
             if self.path == "/ping":
                 self._send(200, b"", "text/plain")
             else:
                 self._send(404, b"not found", "text/plain")
 
         def do_POST(self) -> None:
+            if not self._allowed():
+                return
             if self.path != "/invocations":
                 self._send(404, b"not found", "text/plain")
                 return
@@ -113,6 +133,10 @@ def exit_with_parent(parent_pid: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Load the model, then serve until terminated."""
     args = parse_args(argv)
+    token = os.environ.pop(TOKEN_ENV, "")
+    if not token:
+        print(f"model server: {TOKEN_ENV} must hold the sandbox's secret", file=sys.stderr)
+        return 1
     if args.parent_pid:
         threading.Thread(target=exit_with_parent, args=(args.parent_pid,), daemon=True).start()
     try:
@@ -122,7 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"model server: cannot load the model: {err}", file=sys.stderr)
         return 1
     try:
-        server = ThreadingHTTPServer((HOST, args.port), make_request_handler(handler))
+        server = ThreadingHTTPServer(
+            (HOST, args.port), make_request_handler(handler, token, args.port)
+        )
     except OSError as err:
         print(f"model server: cannot listen on {HOST}:{args.port}: {err}", file=sys.stderr)
         return 1
