@@ -31,3 +31,14 @@ def check_project_id(project_id: str, field: str = "project_id") -> None:
             f"{field} {project_id!r}: must be 1-{PROJECT_ID_MAX} characters of letters, digits "
             "and hyphens, start with a letter or digit and not end with a hyphen"
         )
+
+
+REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
+
+
+def check_region(region: str, field: str = "--region") -> None:
+    """Raise SeedsError unless `region` is shaped like an AWS region (us-east-1)."""
+    if not REGION_PATTERN.fullmatch(region):
+        raise SeedsError(
+            f"{field} {region!r}: must be an AWS region like us-east-1 (^{REGION_PATTERN.pattern}$)"
+        )

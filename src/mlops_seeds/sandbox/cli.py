@@ -12,6 +12,7 @@ import click
 
 from mlops_seeds.aws import DEFAULT_REGION
 from mlops_seeds.errors import SeedsError
+from mlops_seeds.names import check_region
 from mlops_seeds.sandbox.server import Sandbox
 
 
@@ -90,6 +91,7 @@ def sandbox(port: int, region: str, cors_origins: tuple[str, ...], env_file: Pat
         stopping.set()
 
     try:
+        check_region(region)
         for origin in cors_origins:
             check_origin(origin)
         if env_file is not None:
