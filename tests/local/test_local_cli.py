@@ -80,7 +80,7 @@ def test_without_local_one_line_says_only_local_runs_exist(kit: Kit, tmp_path: P
 @pytest.mark.parametrize(
     ("args", "definition", "message"),
     [
-        ((), "{broken", "definition is not valid JSON"),
+        ((), "{broken", "line 1: JSON syntax"),
         (("--param", "Nope=1"), None, "--param Nope: no such pipeline parameter"),
         (("--param", "Word"), None, "--param 'Word': expected NAME=VALUE"),
         (("--image-map", "x=/no/such/python"), None, "/no/such/python is not an executable"),
@@ -105,5 +105,7 @@ def test_bad_input_gets_one_line_and_exit_2_and_nothing_runs(
 def test_a_missing_definition_file_is_one_line(tmp_path: Path) -> None:
     result = invoke("run", "--local", str(tmp_path / "nope.json"))
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"mlops-seeds: error: cannot read definition {tmp_path}")
+    assert result.stderr.startswith(
+        f"mlops-seeds: error: definition {tmp_path / 'nope.json'}: cannot read"
+    )
     assert result.stderr.count("\n") == 1

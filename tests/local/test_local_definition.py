@@ -83,7 +83,7 @@ def test_param_pairs_need_an_equals_sign() -> None:
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("{not json", "not valid JSON"),
+        ("{not json", "JSON syntax"),
         ("[]", "expected a JSON object"),
         (json.dumps({"Steps": []}), "Steps must be a non-empty list"),
         (json.dumps(definition([step("A"), step("A")])), "step A: defined twice"),

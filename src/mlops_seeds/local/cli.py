@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ from mlops_seeds.local.images import parse_image_map
 from mlops_seeds.local.parameters import parse_pairs
 from mlops_seeds.local.record import SUCCEEDED
 from mlops_seeds.local.runner import run_definition
+from mlops_seeds.resource_names import PIPELINE_NAME
 
 ONLY_LOCAL = "only local runs exist yet: pass --local"
 
@@ -63,6 +65,9 @@ def run(
     try:
         if not local:
             raise SeedsError(ONLY_LOCAL)
+        check_pipeline_name(pipeline_name)
+        if record is not None:
+            check_writable(record, "--record")
         result = run_definition(
             load_definition(definition),
             parse_pairs(params),
@@ -77,6 +82,31 @@ def run(
     if result.status != SUCCEEDED:
         click.echo(f"mlops-seeds: execution failed: {result.failure_reason}", err=True)
         raise SystemExit(1)
+
+
+def check_pipeline_name(name: str) -> None:
+    """SeedsError unless `name` is a legal SageMaker pipeline name (CreatePipeline)."""
+    problem = PIPELINE_NAME.violation(name)
+    if problem is not None:
+        raise SeedsError(f"--pipeline-name {name!r}: {problem}")
+
+
+def check_writable(path: Path, option: str) -> None:
+    """SeedsError unless a file can be written at `path` (its folder may be created),
+    so that a run is not lost for want of a place to write its result."""
+    if path.is_dir():
+        raise SeedsError(f"{option} {path}: is a folder, not a file")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise SeedsError(f"{option} {path}: the file is not writable")
+        return
+    folder = path.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise SeedsError(f"{option} {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SeedsError(f"{option} {path}: cannot write in {folder}")
 
 
 COMMANDS: list[click.Command] = [pipeline]

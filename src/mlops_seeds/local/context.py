@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops_seeds.containment import PathEscape, contained
 from mlops_seeds.local.clients import Clients
 from mlops_seeds.local.definition import StepDef
 from mlops_seeds.local.expressions import Scope, evaluate
@@ -43,8 +44,12 @@ class ContainerTree:
     root: Path
 
     def host(self, container_path: str) -> Path:
-        """Where a container path lives in the tree (`/opt/ml/x` -> `<root>/opt/ml/x`)."""
-        return self.root / container_path.lstrip("/")
+        """Where a container path lives in the tree (`/opt/ml/x` -> `<root>/opt/ml/x`);
+        StepFailed for a path that would leave the tree (`..`, or a symlink the step made)."""
+        try:
+            return contained(self.root, container_path.lstrip("/"), what=repr(container_path))
+        except PathEscape as err:
+            raise StepFailed(f"container path {err}") from None
 
     def rewrite(self, text: str) -> str:
         """`text` with every container path starting with /opt/ml moved into the tree."""

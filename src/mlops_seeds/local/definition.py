@@ -3,11 +3,11 @@ plain dataclasses: parameters, and steps with the steps of condition branches fl
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops_seeds.bounded_parsing import DocumentError, load_json, read_text
 from mlops_seeds.errors import SeedsError
 
 PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
@@ -55,6 +55,7 @@ class StepDef:
     branch: Branch | None = None
     if_steps: tuple[str, ...] = ()
     else_steps: tuple[str, ...] = ()
+    where: str = ""  # its place in the JSON: Steps[2], Steps[2].Arguments.IfSteps[0], ...
 
 
 @dataclass(frozen=True)
@@ -66,21 +67,24 @@ class Definition:
 
 
 def load_definition(path: Path) -> Definition:
-    """Read and parse a definition file."""
+    """Read and parse a definition file (UTF-8, at most 1 MiB as CreatePipeline allows,
+    nesting and duplicate keys bounded: see `mlops_seeds.bounded_parsing`)."""
     try:
-        text = path.read_text()
-    except OSError as err:
-        raise DefinitionError(f"cannot read definition {path}: {err.strerror}") from err
-    return parse_definition(text)
+        document = load_json(read_text(path), f"definition {path}")
+    except DocumentError as err:
+        message = str(err)
+        prefix = "" if message.startswith("definition") else "definition "
+        raise DefinitionError(prefix + message) from None
+    return parse_definition(document)
 
 
 def parse_definition(source: str | dict[str, Any]) -> Definition:
     """Parse a definition from its JSON text or the decoded object."""
     if isinstance(source, str):
         try:
-            source = json.loads(source)
-        except json.JSONDecodeError as err:
-            raise DefinitionError(f"definition is not valid JSON: {err}") from err
+            source = load_json(source, "definition")
+        except DocumentError as err:
+            raise DefinitionError(str(err)) from None
     if not isinstance(source, dict):
         raise DefinitionError("definition: expected a JSON object")
     parameters = _parameters(source.get("Parameters") or [])
@@ -88,8 +92,8 @@ def parse_definition(source: str | dict[str, Any]) -> Definition:
     raw_steps = source.get("Steps")
     if not isinstance(raw_steps, list) or not raw_steps:
         raise DefinitionError("definition: Steps must be a non-empty list")
-    for raw in raw_steps:
-        _add_step(steps, raw, None)
+    for index, raw in enumerate(raw_steps):
+        _add_step(steps, raw, None, f"Steps[{index}]")
     return Definition(parameters=parameters, steps=steps)
 
 
@@ -112,9 +116,9 @@ def _parameters(raw: Any) -> dict[str, Parameter]:
     return parameters
 
 
-def _add_step(steps: dict[str, StepDef], raw: Any, branch: Branch | None) -> None:
+def _add_step(steps: dict[str, StepDef], raw: Any, branch: Branch | None, where: str) -> None:
     if not isinstance(raw, dict) or not isinstance(raw.get("Name"), str):
-        raise DefinitionError("Steps: every step needs a Name")
+        raise DefinitionError(f"{where}: every step needs a Name")
     name = raw["Name"]
     kind = raw.get("Type")
     if not isinstance(kind, str):
@@ -130,8 +134,8 @@ def _add_step(steps: dict[str, StepDef], raw: Any, branch: Branch | None) -> Non
     if_raw: list[Any] = []
     else_raw: list[Any] = []
     if kind == "Condition":
-        if_raw = list(arguments.get("IfSteps") or [])
-        else_raw = list(arguments.get("ElseSteps") or [])
+        if_raw = _branch_steps(arguments, "IfSteps", where)
+        else_raw = _branch_steps(arguments, "ElseSteps", where)
         if not isinstance(arguments.get("Conditions"), list):
             raise DefinitionError(f"step {name}: Conditions must be a list")
     steps[name] = StepDef(
@@ -141,18 +145,30 @@ def _add_step(steps: dict[str, StepDef], raw: Any, branch: Branch | None) -> Non
         depends_on=tuple(depends_on),
         property_files=_property_files(name, raw.get("PropertyFiles") or []),
         branch=branch,
-        if_steps=tuple(_step_name(s) for s in if_raw),
-        else_steps=tuple(_step_name(s) for s in else_raw),
+        if_steps=tuple(
+            _step_name(s, f"{where}.Arguments.IfSteps[{i}]") for i, s in enumerate(if_raw)
+        ),
+        else_steps=tuple(
+            _step_name(s, f"{where}.Arguments.ElseSteps[{i}]") for i, s in enumerate(else_raw)
+        ),
+        where=where,
     )
-    for item in if_raw:
-        _add_step(steps, item, Branch(name, True))
-    for item in else_raw:
-        _add_step(steps, item, Branch(name, False))
+    for index, item in enumerate(if_raw):
+        _add_step(steps, item, Branch(name, True), f"{where}.Arguments.IfSteps[{index}]")
+    for index, item in enumerate(else_raw):
+        _add_step(steps, item, Branch(name, False), f"{where}.Arguments.ElseSteps[{index}]")
 
 
-def _step_name(raw: Any) -> str:
+def _branch_steps(arguments: dict[str, Any], key: str, where: str) -> list[Any]:
+    steps = arguments.get(key) or []
+    if not isinstance(steps, list):
+        raise DefinitionError(f"{where}.Arguments.{key}: must be a list of steps")
+    return steps
+
+
+def _step_name(raw: Any, where: str) -> str:
     if not isinstance(raw, dict) or not isinstance(raw.get("Name"), str):
-        raise DefinitionError("Steps: every step needs a Name")
+        raise DefinitionError(f"{where}: every step needs a Name")
     return str(raw["Name"])
 
 

@@ -19,6 +19,8 @@ def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         if not sep or not name:
             raise SeedsError(f"--param {pair!r}: expected NAME=VALUE")
+        if name in values:
+            raise SeedsError(f"--param {name}: given twice (give each parameter once)")
         values[name] = value
     return values
 

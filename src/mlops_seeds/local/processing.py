@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mlops_seeds.containment import PathEscape, contained
+from mlops_seeds.local import contract
 from mlops_seeds.local.context import StepContext, StepFailed, StepResult
 from mlops_seeds.local.images import localize_command
 from mlops_seeds.local.process import run_command
@@ -32,6 +34,9 @@ def check(arguments: dict[str, Any]) -> list[str]:
 def execute(ctx: StepContext) -> StepResult:
     """Run one processing job locally."""
     args = ctx.evaluate(ctx.step.arguments)
+    violations = contract.step_violations(ctx.step, {}, args)
+    if violations:
+        raise StepFailed("; ".join(violations))
     tree = ctx.tree
     app = args["AppSpecification"]
     interpreter = ctx.interpreter(app["ImageUri"])
@@ -84,14 +89,20 @@ def _property_files(ctx: StepContext, outputs: list[dict[str, Any]]) -> dict[str
     for spec in ctx.step.property_files:
         if spec.output_name not in local:
             raise StepFailed(f"property file {spec.name}: no output named {spec.output_name}")
-        path = ctx.tree.host(local[spec.output_name]) / spec.path
         try:
+            path = contained(
+                ctx.tree.host(local[spec.output_name]),
+                spec.path,
+                what=f"property file {spec.name} FilePath {spec.path!r}",
+            )
             files[spec.name] = json.loads(path.read_text())
         except FileNotFoundError:
             raise StepFailed(
                 f"property file {spec.name}: the step wrote no {spec.path} in output "
                 f"{spec.output_name}"
             ) from None
-        except ValueError as err:
+        except PathEscape as err:
+            raise StepFailed(str(err)) from None
+        except (ValueError, IsADirectoryError) as err:
             raise StepFailed(f"property file {spec.name}: {spec.path} is not JSON: {err}") from None
     return files

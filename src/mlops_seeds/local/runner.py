@@ -20,8 +20,9 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mlops_seeds import aws
+from mlops_seeds.containment import PathEscape
 from mlops_seeds.errors import SeedsError
-from mlops_seeds.local import control, processing, registry, training
+from mlops_seeds.local import contract, control, processing, registry, training
 from mlops_seeds.local.clients import Clients
 from mlops_seeds.local.context import ContainerTree, StepContext, StepFailed, StepResult
 from mlops_seeds.local.definition import Definition, StepDef, parse_definition
@@ -92,9 +93,7 @@ def plan(
     graph = dependencies(definition)
     checked = Plan(definition, values, graph, topological_order(graph), image_map or {})
     problems = [
-        f"step {step.name}: {problem}"
-        for step in definition.steps.values()
-        for problem in _problems(step, checked)
+        problem for step in definition.steps.values() for problem in _problems(step, checked)
     ]
     if problems:
         raise SeedsError("cannot run locally: " + "; ".join(problems))
@@ -148,12 +147,17 @@ def _plain(source: Mapping[str, Any] | str) -> dict[str, Any] | str:
 def _problems(step: StepDef, checked: Plan) -> list[str]:
     if step.type not in EXECUTORS:
         supported = ", ".join(EXECUTORS)
-        return [f"step type {step.type} cannot run locally (supported: {supported})"]
+        return [
+            f"step {step.name}: step type {step.type} cannot run locally (supported: {supported})"
+        ]
+    violations = contract.step_violations(step, checked.values)
+    if violations:  # the container contract first: the other checks assume its shapes
+        return violations
     check = CHECKS.get(step.type)
-    problems = check(step.arguments) if check else []
+    problems = [f"step {step.name}: {p}" for p in (check(step.arguments) if check else [])]
     image = _static_image(step, checked.values)
     if image is not None and interpreter_for(image, checked.image_map) is None:
-        problems.append(unknown_image(image))
+        problems.append(f"step {step.name}: {unknown_image(image)}")
     return problems
 
 
@@ -186,7 +190,10 @@ def _workdir(workdir: Path | None, execution_id: str) -> Path:
     )
     if _UNSAFE_PATH.search(root.as_posix()):
         raise SeedsError(f"--workdir {root}: must not contain quotes, backslashes or spaces")
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SeedsError(f"--workdir {root}: cannot create it ({err.strerror or err})") from None
     return root
 
 
@@ -340,7 +347,14 @@ class Execution:
             result = EXECUTORS[step.type](ctx)
         except StepFailed as err:
             entry.status, entry.failure_reason = FAILED, err.reason
-        except (ExpressionError, TransferError, ClientError, BotoCoreError, OSError) as err:
+        except (
+            ExpressionError,
+            TransferError,
+            PathEscape,
+            ClientError,
+            BotoCoreError,
+            OSError,
+        ) as err:
             entry.status, entry.failure_reason = FAILED, str(err)
         except Exception as err:  # a bug or an odd definition must not stop the other steps
             entry.status, entry.failure_reason = FAILED, f"{type(err).__name__}: {err}"

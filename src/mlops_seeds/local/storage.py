@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from mlops_seeds.containment import PathEscape, contained
 from mlops_seeds.local.clients import Clients
 
 S3 = "s3://"
@@ -69,7 +70,7 @@ class Storage:
                 if key.endswith("/"):
                     continue
                 relative = key[len(prefix) :].lstrip("/") or key.rsplit("/", 1)[-1]
-                target = destination / relative
+                target = _inside(destination, relative, f"S3 key {key!r} under {uri}")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self.s3.download_file(bucket, key, str(target))
                 count += 1
@@ -78,6 +79,8 @@ class Storage:
     def upload_folder(self, source: Path, uri: str) -> list[str]:
         """Copy every file under `source` to `uri` + its relative path; returns the targets."""
         files = sorted(p for p in source.rglob("*") if p.is_file())
+        for path in files:  # a symlink the step left pointing elsewhere is not its output
+            _inside(source, path.relative_to(source), f"output file {path.relative_to(source)}")
         return [self.upload_file(p, join_uri(uri, p.relative_to(source).as_posix())) for p in files]
 
     def upload_file(self, source: Path, uri: str) -> str:
@@ -102,6 +105,17 @@ class Storage:
             return json.loads(body)
         except (OSError, ValueError) as err:
             raise TransferError(f"cannot read JSON from {uri}: {err}") from err
+
+
+def _inside(folder: Path, relative: str | Path, what: str) -> Path:
+    """`folder/relative`, or TransferError when it would lead outside `folder`."""
+    try:
+        target = contained(folder, relative, what=what)
+    except PathEscape as err:
+        raise TransferError(str(err)) from None
+    if target == folder.resolve():
+        raise TransferError(f"{what}: names no file inside {folder}")
+    return target
 
 
 def join_uri(base: str, relative: str) -> str:

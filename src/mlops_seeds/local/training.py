@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlops_seeds.containment import PathEscape, contained
+from mlops_seeds.local import contract
 from mlops_seeds.local.context import ContainerTree, StepContext, StepFailed, StepResult
 from mlops_seeds.local.images import localize_command
 from mlops_seeds.local.process import read_logs, run_command
@@ -108,6 +110,9 @@ def training_environment(
 def execute(ctx: StepContext) -> StepResult:
     """Run one training job locally."""
     args = ctx.evaluate(ctx.step.arguments)
+    violations = contract.step_violations(ctx.step, {}, args)
+    if violations:
+        raise StepFailed("; ".join(violations))
     tree = ctx.tree
     interpreter = ctx.interpreter(args["AlgorithmSpecification"]["TrainingImage"])
     raw_hps = args.get("HyperParameters") or {}
@@ -115,7 +120,11 @@ def execute(ctx: StepContext) -> StepResult:
     program = str(hps[PROGRAM])
     code = tree.host(CODE_DIR)
     _unpack_sources(ctx, str(hps.get(SUBMIT_DIRECTORY, "")), code)
-    if not (code / program).is_file():
+    try:
+        entry_point = contained(code, program, what=f"{PROGRAM} {program!r}")
+    except PathEscape as err:
+        raise StepFailed(f"{err} (the source directory)") from None
+    if not entry_point.is_file():
         raise StepFailed(f"{PROGRAM} {program!r} is not in the source directory")
     tree.rewrite_sources(code)
     channels = []
