@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from mlops_seeds.bounded_parsing import DocumentError
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.seeds import BUILDSPECS, bake, load_seeds
 from mlops_seeds.validate import buildspecs, cfn, derived_names
@@ -18,6 +19,7 @@ __all__ = ["Finding", "validate_paths", "validate_repo"]
 
 TEMPLATES = Path("templates")
 Progress = Callable[[str], None]
+_LINE = re.compile(r"line (\d+): ")
 # A buildspec is declared by its file name in buildspecs/, nothing else.
 _BUILDSPEC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.ya?ml")
 
@@ -58,7 +60,10 @@ def _codebuild_findings(doc: Document, root: Path) -> tuple[list[Finding], set[s
         spec = None
         if _BUILDSPEC_NAME.fullmatch(declared) and spec_path.is_file():
             used.add(declared)
-            spec = load(spec_path, _label(spec_path, root))
+            try:
+                spec = load(spec_path, _label(spec_path, root))
+            except DocumentError:  # reported when buildspecs/ itself is validated
+                spec = None
         if spec is None or spec.kind is not Kind.BUILDSPEC:
             findings.append(
                 Finding(
@@ -130,6 +135,28 @@ def _kind_of(node: Any) -> str:
     if node is None:
         return "nothing"
     return f"a {type(node).__name__.removesuffix('_node')}"
+
+
+def _refusal(label: str, err: DocumentError) -> Finding:
+    """A file the parser refused (not UTF-8, too deep, too large, ...) as an MS101 finding."""
+    message = str(err).removeprefix(f"{label}: ")
+    line = _LINE.match(message)
+    if line:
+        message = message[line.end() :]
+    return Finding(label, int(line.group(1)) if line else 1, "MS101", message)
+
+
+def _load_all(files: Iterable[Path], root: Path) -> tuple[list[Document], list[Finding]]:
+    """The documents of `files`, and a finding for each the parser refused."""
+    docs: list[Document] = []
+    refused: list[Finding] = []
+    for path in files:
+        label = _label(path, root)
+        try:
+            docs.append(load(path, label))
+        except DocumentError as err:
+            refused.append(_refusal(label, err))
+    return docs, refused
 
 
 def _check(
@@ -228,9 +255,9 @@ def validate_paths(
         else:
             files.append(path)
             explicit.add(path)
-    docs = [load(p, _label(p, root)) for p in files]
+    docs, refused = _load_all(files, root)
     checked, _ = _check(docs, root, explicit, progress)
-    return sorted(findings + checked)
+    return sorted(findings + refused + checked)
 
 
 def _rendered_templates(root: Path, scratch: Path) -> list[Document]:
@@ -252,7 +279,7 @@ def validate_repo(root: Path, progress: Progress = _ignore) -> list[Finding]:
     """Validate the repository: templates/, buildspecs/ and the templates the seeds render.
     Also flags a buildspec that no CodeBuild project runs."""
     files = discover(root / TEMPLATES) + discover(root / BUILDSPECS)
-    docs = [load(p, _label(p, root)) for p in files]
+    docs, refused = _load_all(files, root)
     with tempfile.TemporaryDirectory(prefix="mlops-seeds-validate-") as scratch:
         docs += _rendered_templates(root, Path(scratch))
         findings, used = _check(docs, root, set(files), progress)
@@ -267,7 +294,7 @@ def validate_repo(root: Path, progress: Progress = _ignore) -> list[Finding]:
                     "runs this buildspec (Metadata.MlopsSeeds.Buildspec)",
                 )
             )
-    return sorted(findings)
+    return sorted(findings + refused)
 
 
 def summarize(findings: list[Finding]) -> dict[str, Any]:
