@@ -182,7 +182,7 @@ def upload_actions(ctx: Context, bucket: str, blobs: Iterable[Blob], exists: boo
             "upload",
             ctx.hub_account,
             f"s3://{bucket}/{b.key}",
-            f"{len(b.body)} bytes",
+            b.summary,
             _put(bucket, b.key, b),
         )
         for b in blobs
