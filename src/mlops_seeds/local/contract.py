@@ -36,7 +36,7 @@ PROCESSING_ROOT = "/opt/ml/processing"
 CODE_DIR = "/opt/ml/code"
 PROGRAM = "sagemaker_program"
 LOCAL_PATH_MAX = 256
-SHOWN_CHARACTERS = 80
+SHOWN_CHARACTERS = 300  # a LocalPath may be 256 characters
 # A container path where one starts (as context.ContainerTree.rewrite finds them), up to
 # the next quote, space or separator.
 _CONTAINER_PATH = re.compile(r"(?<![\w/.\-])/opt/ml(?:/[^\s\"':;,]*)?(?=$|[\"'\s:;,])")
