@@ -1,8 +1,8 @@
 """Bare git repositories on disk standing in for CodeCommit's, made with the `git` CLI.
 
 A repository lives at `<sandbox workdir>/git/<account>/<region>/<name>.git`, a path checked
-to be exactly that folder (`mlops_seeds.containment`);
-its URL is the `file://` URL of that directory. Seeding writes a zip's files as one commit
+to be exactly that folder (`mlops_seeds.containment`); its URL is the `file://` URL of that
+directory. Seeding writes a zip's files as one commit
 on a branch, with author and committer given on the command line (no global git config).
 """
 
