@@ -102,3 +102,70 @@ def test_interrupted_new_version_converges_at_every_call(
             _publish(repo_copy, small_manifest)
         _publish(repo_copy, small_manifest)
         assert _state(catalog_snapshot, ou) == expected, f"interrupted at call {failing_call}"
+
+
+def test_interrupted_retire_converges_at_every_call(
+    sandbox: Sandbox,
+    repo_copy: Path,
+    small_manifest: dict[str, Any],
+    call_log: Any,
+    catalog_snapshot: Any,
+) -> None:
+    kept = [p for p in small_manifest["products"] if p["key"] != "build"]
+
+    def published() -> str:
+        ou = _fresh_accounts(sandbox, small_manifest)
+        _publish(repo_copy, small_manifest)
+        return ou
+
+    ou = published()
+    retired = {**small_manifest, "products": kept}  # shares "spokes": the OU of each reset
+
+    def retire() -> publishing.Summary:
+        manifest = validate_manifest(retired, repo_copy)
+        return publishing.publish(repo_copy, manifest, "servicecatalog", retire=True)
+
+    summary = retire()
+    assert [a.verb for a in summary.actions] == ["retire"]
+    expected = _state(catalog_snapshot, ou)
+    for failing_call in range(1, summary.calls.mutating + 1):
+        ou = published()
+        call_log.reset()
+        call_log.fail_at = failing_call
+        with pytest.raises(publishing.PublishFailed, match="InjectedFailure"):
+            retire()
+        retire()
+        assert _state(catalog_snapshot, ou) == expected, f"interrupted at call {failing_call}"
+        assert retire().actions == []
+
+
+def test_interrupted_rename_and_tagging_converge(
+    sandbox: Sandbox,
+    repo_copy: Path,
+    small_manifest: dict[str, Any],
+    call_log: Any,
+    catalog_snapshot: Any,
+) -> None:
+    from mlops_seeds.catalog.products import KEY_TAG
+
+    def published_untagged() -> str:
+        ou = _fresh_accounts(sandbox, small_manifest)
+        _publish(repo_copy, small_manifest)
+        sc = aws.client("servicecatalog")
+        for view in sc.search_products_as_admin()["ProductViewDetails"]:
+            sc.update_product(Id=view["ProductViewSummary"]["ProductId"], RemoveTags=[KEY_TAG])
+        return ou
+
+    ou = published_untagged()
+    summary = _publish(repo_copy, small_manifest)
+    assert [a.verb for a in summary.actions] == ["update", "update"]
+    expected = _state(catalog_snapshot, ou)
+    for failing_call in range(1, summary.calls.mutating + 1):
+        ou = published_untagged()
+        call_log.reset()
+        call_log.fail_at = failing_call
+        with pytest.raises(publishing.PublishFailed, match="InjectedFailure"):
+            _publish(repo_copy, small_manifest)
+        _publish(repo_copy, small_manifest)
+        assert _state(catalog_snapshot, ou) == expected, f"interrupted at call {failing_call}"
+        assert _publish(repo_copy, small_manifest).actions == []
