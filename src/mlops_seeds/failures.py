@@ -50,7 +50,9 @@ class OneLineUsageError(click.UsageError):
     """A usage error told in one line, naming the command's help."""
 
     def show(self, file: IO[Any] | None = None) -> None:
-        path = self.ctx.command_path if self.ctx is not None else "mlops-seeds"
+        # The command path under the tool's own name, however the group was invoked.
+        below = self.ctx.command_path.split(" ")[1:] if self.ctx is not None else []
+        path = " ".join(["mlops-seeds", *below])
         message = self.format_message().rstrip(".")
         click.echo(f"mlops-seeds: error: {message} (see '{path} --help')", err=True, file=file)
 
