@@ -17,10 +17,11 @@ from harness import Case, Places, check_one_line, ids, invoke
 MANIFEST = str(Path(__file__).resolve().parents[2] / "service_catalog" / "portfolio.yaml")
 SECONDS = 20.0  # every case ends well within this (the silent one after its 1 s timeout)
 SANDBOX_HINT = "is the sandbox running? start it with mlops-seeds sandbox"
+UNSET = ""  # a variable given this value in a case's env is removed from the environment
 NO_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "",
-    "AWS_SECRET_ACCESS_KEY": "",
-    "AWS_SESSION_TOKEN": "",
+    "AWS_ACCESS_KEY_ID": UNSET,
+    "AWS_SECRET_ACCESS_KEY": UNSET,
+    "AWS_SESSION_TOKEN": UNSET,
     "AWS_CONFIG_FILE": "{place}/empty-config",
     "AWS_SHARED_CREDENTIALS_FILE": "{place}/empty-credentials",
 }
@@ -173,10 +174,13 @@ def test_network_fault_is_one_line(
 
     for name in ("empty-config", "empty-credentials"):
         (places.place / name).write_text("")
+    for name, value in case.env.items():
+        if value == UNSET:
+            monkeypatch.delenv(name, raising=False)
     case = dataclasses.replace(
         case,
         expect=fill(case.expect),
-        env={name: fill(value) for name, value in case.env.items()},
+        env={name: fill(value) for name, value in case.env.items() if value != UNSET},
     )
     started = time.monotonic()
     result = invoke(places, case, monkeypatch)
