@@ -166,7 +166,12 @@ BAD = {
     "reserved-tag": (
         _set("tags", {"sagemaker:studio-visibility": "false"}),
         "tags.sagemaker:studio-visibility: 'sagemaker:studio-visibility': tag keys starting "
-        "with aws: or sagemaker: are reserved",
+        "with aws:, sagemaker:, mlops-seeds: are reserved",
+    ),
+    "tool-tag": (
+        _set("tags", {"mlops-seeds:product-key": "other"}),
+        "tags.mlops-seeds:product-key: 'mlops-seeds:product-key': tag keys starting "
+        "with aws:, sagemaker:, mlops-seeds: are reserved",
     ),
     "no-products": (
         _set("products", []),

@@ -31,7 +31,9 @@ DEFAULT_MANIFEST = Path("service_catalog") / "portfolio.yaml"
 TEMPLATES_DIR = "templates"
 DEFAULT_LAUNCH_ROLE = "AmazonSageMakerServiceCatalogProductsLaunchRole"
 DEFAULT_SPOKE_ROLE = "MlopsSeedsSpokeRole"
-MAX_USER_TAGS = 19  # Service Catalog takes 20 tags; the tool adds sagemaker:studio-visibility
+# CreateProduct takes 20 tags: the manifest's, plus sagemaker:studio-visibility; the tool's
+# mlops-seeds:product-key goes first and the rest follow by UpdateProduct AddTags.
+MAX_USER_TAGS = 19
 
 
 class ManifestError(SeedsError):

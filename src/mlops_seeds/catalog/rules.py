@@ -24,7 +24,7 @@ URL = re.compile(r"^https?://[^\s/]+\S*$")
 
 # Placeholders a bucket name may hold, with the longest value each can take.
 BUCKET_PLACEHOLDERS = {"{account_id}": "123456789012", "{region}": "ap-southeast-4"}
-RESERVED_TAG_PREFIXES = ("aws:", "sagemaker:")
+RESERVED_TAG_PREFIXES = ("aws:", "sagemaker:", "mlops-seeds:")  # AWS's, Studio's, ours
 S3_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9!_.*'()-]+$")
 S3_PREFIX_MAX = 512  # leaves room in S3's 1024-byte keys for what publish adds
 TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}$")
@@ -180,5 +180,7 @@ def tag_key(value: str) -> str:
     if not TAG_KEY.match(value):
         raise ValueError(f"{value!r}: a tag key is 1-128 of letters, digits, spaces and _.:/=+-@")
     if value.lower().startswith(RESERVED_TAG_PREFIXES):
-        raise ValueError(f"{value!r}: tag keys starting with aws: or sagemaker: are reserved")
+        raise ValueError(
+            f"{value!r}: tag keys starting with {', '.join(RESERVED_TAG_PREFIXES)} are reserved"
+        )
     return value
