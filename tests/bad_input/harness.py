@@ -55,8 +55,10 @@ class Places:
 
     def fill(self, args: Sequence[str]) -> list[str]:
         """`args` with {place} and {outside} replaced."""
-        return [a.replace("{place}", str(self.place)).replace("{outside}", str(self.outside))
-                for a in args]
+        return [
+            a.replace("{place}", str(self.place)).replace("{outside}", str(self.outside))
+            for a in args
+        ]
 
 
 def make_places(tmp_path: Path) -> Iterator[Places]:
@@ -95,4 +97,3 @@ def check_one_line(result: Result, case: Case, places: Places | None = None) -> 
     if places is not None:
         expect = places.fill([expect])[0]
     assert expect in errors[0], f"{expect!r} not in {errors[0]!r}"
-

@@ -4,7 +4,9 @@ import pytest
 from harness import Case, Places, check_one_line, ids, invoke
 
 CASES = [
-    Case("new-unknown-seed", ["new", "no-such-seed", "-o", "{place}"], "unknown seed 'no-such-seed'"),
+    Case(
+        "new-unknown-seed", ["new", "no-such-seed", "-o", "{place}"], "unknown seed 'no-such-seed'"
+    ),
 ]
 
 

@@ -59,14 +59,20 @@ def plan(manifest_path: Path, route: str, as_json: bool) -> None:
 @click.command(cls=OneLineCommand)
 @_manifest_option
 @_route_option
-def publish(manifest_path: Path, route: str) -> None:
+@click.option(
+    "--retire",
+    is_flag=True,
+    help="Also retire the portfolio's products the manifest no longer lists: take them out "
+    "of the portfolio and deactivate their versions (plan lists them).",
+)
+def publish(manifest_path: Path, route: str, retire: bool) -> None:
     """Publish the catalog: seed bucket, products and versions, shares, spoke imports."""
 
     root, manifest = _load(manifest_path)
     from mlops_seeds.catalog import publishing, report
 
     try:
-        summary = publishing.publish(root, manifest, route, progress=report.progress)
+        summary = publishing.publish(root, manifest, route, progress=report.progress, retire=retire)
     except publishing.PublishFailed as err:
         # An action failed part way: told in one line, and a rerun converges.
         raise AwsError(str(err)) from err

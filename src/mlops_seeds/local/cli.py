@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from mlops_seeds.errors import SeedsError
+from mlops_seeds.failures import OneLineCommand
 from mlops_seeds.local.definition import load_definition
 from mlops_seeds.local.images import parse_image_map
 from mlops_seeds.local.parameters import parse_pairs
@@ -23,7 +24,7 @@ def pipeline() -> None:
     """Run SageMaker pipeline definitions."""
 
 
-@pipeline.command("run")
+@pipeline.command("run", cls=OneLineCommand)
 @click.argument("definition", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--local", is_flag=True, help="Run on this machine (required for now).")
 @click.option(
@@ -62,23 +63,19 @@ def run(
 
     Progress goes to stderr; exit 0 when the execution succeeds, 1 when a step fails,
     2 for bad input (nothing runs then)."""
-    try:
-        if not local:
-            raise SeedsError(ONLY_LOCAL)
-        check_pipeline_name(pipeline_name)
-        if record is not None:
-            check_writable(record, "--record")
-        result = run_definition(
-            load_definition(definition),
-            parse_pairs(params),
-            image_map=parse_image_map(image_map),
-            workdir=workdir,
-            pipeline_name=pipeline_name,
-            record_path=record,
-        )
-    except SeedsError as err:
-        click.echo(f"mlops-seeds: error: {err}", err=True)
-        raise SystemExit(2) from None
+    if not local:
+        raise SeedsError(ONLY_LOCAL)
+    check_pipeline_name(pipeline_name)
+    if record is not None:
+        check_writable(record, "--record")
+    result = run_definition(
+        load_definition(definition),
+        parse_pairs(params),
+        image_map=parse_image_map(image_map),
+        workdir=workdir,
+        pipeline_name=pipeline_name,
+        record_path=record,
+    )
     if result.status != SUCCEEDED:
         click.echo(f"mlops-seeds: execution failed: {result.failure_reason}", err=True)
         raise SystemExit(1)

@@ -150,7 +150,7 @@ def run(options: Options, plan: Plan, echo: Echo, sandbox: Sandbox, directory: P
     try:
         _play(options, plan, report, sandbox)
     except Exception as err:  # any failure of a stage: reported, then exit 1
-        report.error = str(err) if isinstance(err, SeedsError) else f"{type(err).__name__}: {err}"
+        report.error = _failure(err)
         report.trace = traceback.format_exc()
     return report
 
@@ -248,3 +248,13 @@ def _mark_failures(stage: Stage, done: list[Run]) -> None:
 def clean(workdir: Path) -> None:
     """Remove the rehearsal's directory."""
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _failure(err: Exception) -> str:
+    """One line for a stage's failure: the tool's own words, AWS's as aws.describe_failure
+    words them, else the exception's type and message."""
+    if isinstance(err, SeedsError):
+        return str(err)
+    if type(err).__module__.startswith(("botocore.", "boto3.")):
+        return aws.describe_failure(err)
+    return f"{type(err).__name__}: {err}"

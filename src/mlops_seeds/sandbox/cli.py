@@ -12,6 +12,7 @@ import click
 
 from mlops_seeds.aws import DEFAULT_REGION
 from mlops_seeds.errors import SeedsError
+from mlops_seeds.failures import OneLineCommand
 from mlops_seeds.names import check_region
 from mlops_seeds.sandbox.server import Sandbox
 
@@ -59,7 +60,7 @@ def write_private(path: Path, text: str) -> None:
     os.replace(scratch, path)
 
 
-@click.command("sandbox")
+@click.command("sandbox", cls=OneLineCommand)
 @click.option("--port", type=int, default=0, show_default="a free port", help="Port on 127.0.0.1.")
 @click.option(
     "--region", default=DEFAULT_REGION, show_default=True, help="Region of the env lines."
@@ -90,18 +91,12 @@ def sandbox(port: int, region: str, cors_origins: tuple[str, ...], env_file: Pat
     def stop(signum: int, frame: FrameType | None) -> None:
         stopping.set()
 
-    try:
-        check_region(region)
-        for origin in cors_origins:
-            check_origin(origin)
-        if env_file is not None:
-            check_env_file(env_file)
-        server = Sandbox(
-            port=port, region=region, log_requests=True, cors_origins=cors_origins
-        ).start()
-    except SeedsError as err:  # the same one line and exit code as the main command group
-        click.echo(f"mlops-seeds: error: {err}", err=True)
-        raise SystemExit(2) from err
+    check_region(region)
+    for origin in cors_origins:
+        check_origin(origin)
+    if env_file is not None:
+        check_env_file(env_file)
+    server = Sandbox(port=port, region=region, log_requests=True, cors_origins=cors_origins).start()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         lines = shell_lines(server.env())

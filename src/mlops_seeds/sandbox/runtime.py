@@ -36,12 +36,6 @@ class Runtime:
         )
         return aws.assume_role(session, role_arn) if role_arn else session
 
-    def directory(self, *parts: str) -> Path:
-        """A directory under the working directory (created)."""
-        path = self.workdir.joinpath(*parts)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
 
 _lock = threading.Lock()
 _current: Runtime | None = None

@@ -20,7 +20,8 @@ from pathlib import Path
 
 HOST = "127.0.0.1"
 MODULE = "mlops_seeds.sandbox.hosting.server"
-# CreateEndpoint waits for /ping inside the request: stay under boto3's 60 s read timeout.
+# CreateEndpoint waits for /ping inside the request: stay under the clients' read timeout
+# against the sandbox (aws.LOOPBACK_TIMEOUTS.read).
 PING_TIMEOUT_SECONDS = 50.0
 PING_INTERVAL_SECONDS = 0.05
 STOP_TIMEOUT_SECONDS = 5.0
