@@ -18,9 +18,10 @@ def _install(session: nox.Session, *groups: str) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The tool's tests, including baking every seed combination and running each
-    rendered repo's own test suite."""
+    rendered repo's own test suite; one worker per core (pytest-xdist), the long tests
+    stolen by whichever worker is free."""
     _install(session, "test")
-    session.run("pytest", *(session.posargs or ["-q"]))
+    session.run("pytest", *(session.posargs or ["-q", "-n", "auto", "--dist", "worksteal"]))
 
 
 @nox.session(python=PYTHON)
