@@ -19,6 +19,7 @@ def new(seed: str, *sets: str) -> list[str]:
 
 
 CASES = [
+    Case("unknown-seed", ["new", "no-such-seed", *OUT], "unknown seed 'no-such-seed'"),
     Case("jinja-in-region", new("model-build", f"aws_region={JINJA}"), REGION_RULE),
     Case(
         "quote-newline-in-region",
