@@ -21,6 +21,7 @@ from werkzeug.test import EnvironBuilder
 from mlops_seeds import aws
 from mlops_seeds.sandbox import Sandbox, server
 from mlops_seeds.sandbox.auth import Gate, issued_credentials, sigv4
+from mlops_seeds.sandbox.auth.gate import CALLER_KEY
 from mlops_seeds.sandbox.auth.keys import Credentials
 from mlops_seeds.sandbox.auth.refusals import Reason, Refusal
 
@@ -179,8 +180,10 @@ def test_signed_responses_carry_no_cors_headers(sandbox: Sandbox) -> None:
     ]
 
 
-def _through_gate(gate: Gate, method: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
-    environ = EnvironBuilder(path="/", method=method, headers=headers).get_environ()
+def _through_gate(
+    gate: Gate, method: str, headers: dict[str, str], body: bytes = b""
+) -> tuple[int, dict[str, str]]:
+    environ = EnvironBuilder(path="/", method=method, headers=headers, data=body).get_environ()
     answer: dict[str, Any] = {}
 
     def start_response(status: str, response_headers: list[tuple[str, str]], *_: Any) -> None:
@@ -189,6 +192,21 @@ def _through_gate(gate: Gate, method: str, headers: dict[str, str]) -> tuple[int
 
     b"".join(gate(environ, start_response))
     return answer["status"], answer["headers"]
+
+
+def test_the_app_behind_the_gate_learns_who_signed() -> None:
+    seen: list[Any] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append(environ[CALLER_KEY])
+        start_response("200 OK", [])
+        return [b""]
+
+    signed = _signed("sagemaker", _now())
+    gate = Gate(app, _lookup, ["127.0.0.1:4566"])
+    status, _ = _through_gate(gate, "POST", {**signed.headers}, signed.body)
+
+    assert status == 200 and [c.access_key_id for c in seen] == [ROOT_KEY]
 
 
 def test_an_allowed_origin_gets_the_allowance_and_still_must_sign() -> None:

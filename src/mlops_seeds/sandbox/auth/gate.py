@@ -19,6 +19,9 @@ CORS_HEADERS = (
     "x-amz-content-sha256, x-amz-user-agent, amz-sdk-invocation-id, amz-sdk-request"
 )
 
+# The WSGI environ key holding the Credentials that signed the request (for IAM checks).
+CALLER_KEY = "mlops_seeds.caller"
+
 StartResponse = Callable[..., Any]
 App = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
@@ -93,7 +96,7 @@ class Gate:
                 headers=headers,
                 body=body,
             )
-            sigv4.verify(request, self._lookup, self._now())
+            caller = sigv4.verify(request, self._lookup, self._now())
         except Refusal as refusal:
             service = sigv4.service_of(sigv4.Request("GET", "/", query, headers, b""))
             status, response_headers, payload = render(
@@ -101,6 +104,7 @@ class Gate:
             )
             start_response(f"{status} {_REASONS.get(status, 'Error')}", response_headers)
             return [payload]
+        environ[CALLER_KEY] = caller
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         return self._app(environ, self._cors(origin, start_response))
@@ -155,4 +159,4 @@ class Gate:
 _REASONS = {400: "Bad Request", 403: "Forbidden", 413: "Payload Too Large"}
 
 
-__all__ = ["Gate", "Protocol"]
+__all__ = ["CALLER_KEY", "Gate", "Protocol"]
