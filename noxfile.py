@@ -2,7 +2,9 @@
 
 import nox
 
-nox.options.default_venv_backend = "venv"
+# uv makes the environments in seconds where it is installed (.ci/run installs it); plain
+# venv and pip otherwise.
+nox.options.default_venv_backend = "uv|venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "tests", "validate"]
 
@@ -12,7 +14,9 @@ PYTHON = "3.11"
 
 def _install(session: nox.Session, *groups: str) -> None:
     deps = [d for g in groups for d in nox.project.dependency_groups(PYPROJECT, g)]
-    session.install(".", *deps)
+    # pip too: uv makes environments without it, and the rehearsal's local builds run the
+    # tool's pip (rehearse/pyenv.py).
+    session.install(".", "pip", *deps)
 
 
 @nox.session(python=PYTHON)
