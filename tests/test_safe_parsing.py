@@ -178,3 +178,21 @@ def test_sandbox_template_loader_refuses_bombs_as_invalid_parameters() -> None:
     deep_json = '{"Resources": ' + "[" * 3000 + "]" * 3000 + "}"
     with pytest.raises(InvalidParameters, match="nested deeper"):
         parse_template(deep_json, "https://b.s3.amazonaws.com/t.json")
+
+
+def _stacked_anchors(levels: int, per: int = 90) -> str:
+    """Anchors each nesting `per` levels around an alias of the one before: each is shallow
+    for the parser, together they nest levels * per deep."""
+    lines, previous = [], "x"
+    for k in range(levels):
+        lines.append(f"a{k}: &a{k} " + "[" * per + previous + "]" * per)
+        previous = f"*a{k}"
+    return "\n".join(lines) + "\n"
+
+
+def test_nesting_stacked_through_aliases_is_refused() -> None:
+    text = _stacked_anchors(3)
+    with pytest.raises(DocumentError, match="nested deeper than 100 levels"):
+        load_yaml(text, "stacked.yaml")
+    with pytest.raises(DocumentError, match="nested deeper than 100 levels"):
+        check_yaml(text, "stacked.yaml")

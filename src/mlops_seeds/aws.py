@@ -169,9 +169,11 @@ def host_addresses(host: str) -> tuple[IPv4Address | IPv6Address, ...]:
 
 
 def _is_loopback(address: IPv4Address | IPv6Address) -> bool:
+    """This machine: a loopback address, or the unspecified one (0.0.0.0, ::), which a
+    connection on Linux takes to this machine too."""
     if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
 
 
 def is_loopback_url(url: str) -> bool:
@@ -226,9 +228,22 @@ def client_config(session: boto3.Session | None = None) -> Config:
     )
 
 
+def check_endpoint_url(url: str) -> None:
+    """SeedsError unless `url` (an endpoint override) is http(s)://host[:port][/path]."""
+    try:
+        parts = urlparse(url)
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError as err:
+        raise SeedsError(f"AWS_ENDPOINT_URL {url!r}: not a URL ({err})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SeedsError(f"AWS_ENDPOINT_URL {url!r}: must be http(s)://host[:port]")
+
+
 def client(service: str, session: boto3.Session | None = None, region: str | None = None) -> Any:
     """A boto3 client for `service` from `session` (default: a new default session)."""
     session = session or make_session(region=region)
+    if endpoint_url(session):
+        check_endpoint_url(endpoint_url(session))
     return session.client(
         service,
         region_name=region or region_of(session),

@@ -157,7 +157,11 @@ def load_yaml(text: str, source: str, loader: type[BoundedLoader] = BoundedLoade
     _check_size(text, source)
     instance = loader(text)
     try:
-        return instance.get_single_data()
+        data = instance.get_single_data()
+        # aliases may stack anchors' depths beyond what the parser counted
+        if _depth(data) > MAX_DEPTH:
+            raise _Refused(f"nested deeper than {MAX_DEPTH} levels (through aliases)")
+        return data
     except _Refused as err:
         raise DocumentError(f"{source}: {err}") from None
     except yaml.YAMLError as err:
@@ -177,6 +181,8 @@ def check_yaml(text: str, source: str) -> None:
         node = instance.get_single_node()
         if node is not None:
             _check_duplicates(node)
+            if _node_depth(node) > MAX_DEPTH:
+                raise _Refused(f"nested deeper than {MAX_DEPTH} levels (through aliases)")
     except _Refused as err:
         raise DocumentError(f"{source}: {err}") from None
     except yaml.YAMLError:
@@ -211,6 +217,24 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _Refused(f"duplicate key {key!r}")
         result[key] = value
     return result
+
+
+def _node_depth(root: Node) -> int:
+    """How deep the composed document nests, aliases followed (early out past the limit)."""
+    deepest, pending = 0, [(root, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, MappingNode | SequenceNode):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                return depth
+            children = (
+                [part for pair in node.value for part in pair]
+                if isinstance(node, MappingNode)
+                else node.value
+            )
+            pending += [(child, depth + 1) for child in children]
+    return deepest
 
 
 def _depth(value: Any) -> int:

@@ -7,6 +7,7 @@ Jinja environment, so an option value is only ever data.
 """
 
 import importlib
+import os
 import re
 import shutil
 import tempfile
@@ -258,7 +259,12 @@ def bake(
     check_settings(seed, settings)
     root, output_dir = root.absolute(), output_dir.absolute()
     created_output = not output_dir.exists()
-    output_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SeedsError(f"-o {output_dir}: cannot create it ({err.strerror})") from None
+    if not os.access(output_dir, os.W_OK | os.X_OK):
+        raise SeedsError(f"-o {output_dir}: not writable")
     try:
         with tempfile.TemporaryDirectory(dir=output_dir, prefix=".mlops-seeds-") as scratch:
             rendered = _render(seed, Path(scratch), settings, no_input)

@@ -20,6 +20,11 @@ def new(seed: str, *sets: str) -> list[str]:
 
 CASES = [
     Case("unknown-seed", ["new", "no-such-seed", *OUT], "unknown seed 'no-such-seed'"),
+    Case(
+        "output-under-proc",
+        ["new", "model-build", "--no-input", "-o", "/proc/mlops-seeds-nope"],
+        "-o /proc/mlops-seeds-nope: cannot create it",
+    ),
     Case("jinja-in-region", new("model-build", f"aws_region={JINJA}"), REGION_RULE),
     Case(
         "quote-newline-in-region",

@@ -131,7 +131,8 @@ def test_an_unsigned_request_is_refused(sandbox: Sandbox) -> None:
 def test_a_forged_signature_runs_nothing(sandbox: Sandbox) -> None:
     s3 = aws.client("s3")
     s3.create_bucket(Bucket="kept-bucket")
-    scope = f"{ROOT_KEY}/20261201/us-east-1/sagemaker/aws4_request"
+    now = datetime.datetime.now(datetime.UTC)
+    scope = f"{ROOT_KEY}/{now:%Y%m%d}/us-east-1/sagemaker/aws4_request"
     status, _, body = _raw(
         sandbox,
         "POST",
@@ -139,7 +140,7 @@ def test_a_forged_signature_runs_nothing(sandbox: Sandbox) -> None:
         {
             "Content-Type": "application/x-amz-json-1.1",
             "X-Amz-Target": "SageMaker.DeletePipeline",
-            "X-Amz-Date": datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ"),
+            "X-Amz-Date": now.strftime("%Y%m%dT%H%M%SZ"),
             "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, "
             "SignedHeaders=host;x-amz-date, Signature=00",
         },
@@ -337,3 +338,36 @@ def test_a_changed_body_breaks_the_signature() -> None:
     with pytest.raises(Refusal) as caught:
         sigv4.verify(tampered, _lookup, signed_at)
     assert caught.value.reason is Reason.MISMATCH
+
+
+def test_a_signature_of_any_characters_is_a_refusal_not_a_crash(sandbox: Sandbox) -> None:
+    now = datetime.datetime.now(datetime.UTC)
+    scope = f"{ROOT_KEY}/{now:%Y%m%d}/us-east-1/sagemaker/aws4_request"
+    status, _, body = _raw(
+        sandbox,
+        "POST",
+        "/",
+        {
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "SageMaker.ListPipelines",
+            "X-Amz-Date": now.strftime("%Y%m%dT%H%M%SZ"),
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, "
+            "SignedHeaders=host;x-amz-date, Signature=\u00e9\u00e9",
+        },
+    )
+    assert (status, b"InvalidSignatureException" in body) == (400, True)
+
+
+def test_only_s3_takes_an_unsigned_payload() -> None:
+    signed_at = datetime.datetime(2026, 12, 1, 12, 0, 0)
+    request = _signed("sagemaker", signed_at)
+    unsigned = sigv4.Request(
+        request.method,
+        request.path,
+        request.query,
+        {**request.headers, "x-amz-content-sha256": "UNSIGNED-PAYLOAD"},
+        b'{"anything": "else"}',
+    )
+    with pytest.raises(Refusal) as caught:
+        sigv4.verify(unsigned, _lookup, signed_at)
+    assert caught.value.reason is Reason.PAYLOAD_HASH

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from mlops_seeds import aws
-from mlops_seeds.sandbox.cli import COMMANDS, sandbox, shell_lines
+from mlops_seeds.sandbox.cli import COMMANDS, sandbox, shell_lines, write_private
 
 LAUNCH = "from mlops_seeds.sandbox.cli import sandbox; sandbox()"
 
@@ -111,3 +111,16 @@ def test_runs_in_the_foreground_after_printing_the_exports(monkeypatch: pytest.M
             process.wait()
     assert process.returncode == 0
     assert "sandbox stopped" in stderr
+
+
+def test_the_env_file_is_private_whatever_was_planted_beside_it(tmp_path: Path) -> None:
+    target = tmp_path / "sandbox.env"
+    planted = tmp_path / f".{target.name}.{os.getpid()}"
+    planted.write_text("planted\n")
+    planted.chmod(0o644)
+
+    write_private(target, "export AWS_SECRET_ACCESS_KEY=s3cr3t\n")
+
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert planted.read_text() == "planted\n"
+    assert target.read_text() == "export AWS_SECRET_ACCESS_KEY=s3cr3t\n"

@@ -28,8 +28,6 @@ OUTPUT_DATA_DIR = "/opt/ml/output/data"
 INPUT_DIR = "/opt/ml/input"
 CONFIG_DIR = "/opt/ml/input/config"
 CODE_DIR = "/opt/ml/code"
-# Python 3.11.4+ refuses archive members that would land outside the target folder.
-SAFE_EXTRACT: dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 
 
 def check(arguments: dict[str, Any]) -> list[str]:
@@ -173,7 +171,7 @@ def _unpack_sources(ctx: StepContext, submit_directory: str, code: Path) -> None
     for archive in staging.iterdir():
         try:
             with tarfile.open(archive) as tar:
-                tar.extractall(code, **SAFE_EXTRACT)
+                tar.extractall(code, filter="data")  # no member lands outside `code`
         except tarfile.TarError as err:
             raise StepFailed(f"{submit_directory}: not a tar.gz archive ({err})") from None
 

@@ -4,6 +4,7 @@ import os
 import re
 import shlex
 import signal
+import tempfile
 import threading
 from pathlib import Path
 from types import FrameType
@@ -33,7 +34,7 @@ _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 def check_origin(origin: str) -> None:
     """SeedsError unless `origin` is one scheme://host[:port] (no wildcard, no path)."""
-    if not _ORIGIN.match(origin):
+    if not _ORIGIN.fullmatch(origin):
         raise SeedsError(
             f"--cors-origin {origin!r}: must be one origin, scheme://host[:port] "
             "(http or https, no wildcard, no path)"
@@ -52,12 +53,16 @@ def check_env_file(path: Path) -> None:
 
 def write_private(path: Path, text: str) -> None:
     """Write `text` to `path` readable by this user only (it holds the sandbox's secret),
-    all at once: the file appears complete or not at all."""
-    scratch = path.with_name(f".{path.name}.{os.getpid()}")
-    descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(text)
-    os.replace(scratch, path)
+    all at once: the file appears complete or not at all. The scratch file is new (O_EXCL,
+    mode 0600), so nothing planted beside it can widen its mode or redirect it."""
+    descriptor, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(text)
+        os.replace(scratch, path)
+    except BaseException:
+        Path(scratch).unlink(missing_ok=True)
+        raise
 
 
 @click.command("sandbox", cls=OneLineCommand)

@@ -197,10 +197,18 @@ def payload_hash(request: Request, signed: Signed) -> str:
     declared = request.headers.get("x-amz-content-sha256")
     actual = hashlib.sha256(request.body).hexdigest()
     if declared is not None:
-        if _HEX64.match(declared) and declared != actual:
+        if _HEX64.match(declared):
+            if declared != actual:
+                raise Refusal(
+                    Reason.PAYLOAD_HASH,
+                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                )
+        elif signed.service != "s3" or not declared.startswith(UNSIGNED_PAYLOADS):
+            # only S3 takes an unsigned or streamed payload; its chunk signatures are not
+            # checked here
             raise Refusal(
                 Reason.PAYLOAD_HASH,
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                f"x-amz-content-sha256 {declared[:40]!r} is not the payload's SHA-256",
             )
         return declared
     if signed.presigned and signed.service == "s3":
@@ -229,6 +237,13 @@ def canonical_request(request: Request, signed: Signed) -> str:
             ";".join(signed.signed_headers),
             payload_hash(request, signed),
         ]
+    )
+
+
+def _same(one: str, other: str) -> bool:
+    """Constant-time equality of two texts, whatever characters a request put in them."""
+    return hmac.compare_digest(
+        one.encode(errors="surrogateescape"), other.encode(errors="surrogateescape")
     )
 
 
@@ -285,7 +300,7 @@ def _check_token(signed: Signed, known: Credentials, now: datetime.datetime) -> 
                 Reason.BAD_TOKEN, "The security token included in the request is invalid."
             )
         return
-    if signed.token is None or not hmac.compare_digest(signed.token, known.session_token):
+    if signed.token is None or not _same(signed.token, known.session_token):
         raise Refusal(Reason.BAD_TOKEN, "The security token included in the request is invalid.")
     if known.expires is not None and now > known.expires:
         raise Refusal(Reason.EXPIRED_TOKEN, "The security token included in the request is expired")
@@ -308,7 +323,7 @@ def verify(request: Request, lookup: Lookup, now: datetime.datetime) -> Credenti
     if "host" not in signed.signed_headers:
         raise Refusal(Reason.INCOMPLETE, "'Host' must be a signed header")
     expected = signature(known.secret_access_key, signed, canonical_request(request, signed))
-    if not hmac.compare_digest(expected, signed.signature):
+    if not _same(expected, signed.signature):
         raise Refusal(
             Reason.MISMATCH,
             "The request signature we calculated does not match the signature you provided. "

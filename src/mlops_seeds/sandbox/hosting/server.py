@@ -70,7 +70,9 @@ def make_request_handler(
 
         def _allowed(self) -> bool:
             sent = self.headers.get(TOKEN_HEADER, "")
-            if self.headers.get("Host") == host and hmac.compare_digest(sent, token):
+            if self.headers.get("Host") == host and hmac.compare_digest(
+                sent.encode(errors="surrogateescape"), token.encode()
+            ):
                 return True
             self._send(403, b"forbidden: only the sandbox may call this model server", "text/plain")
             return False
