@@ -318,3 +318,14 @@ def test_plain_cookiecutter_run_is_checked_by_the_hook(tmp_path: Path, root: Pat
     assert "ERROR: aws_region=" in result.stderr
     assert "must match ^[a-z]{2}(-[a-z]+)+-[0-9]$" in result.stderr
     assert not marker.exists()
+
+
+def test_rendered_hooks_leave_nothing_in_the_temporary_folder(
+    toy: Path, tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(temporary))
+
+    assert run("new", "toy", "--no-input", "-o", str(tmp_path / "out")).exit_code == 0
+    assert list(temporary.iterdir()) == []

@@ -337,16 +337,34 @@ def sandboxed_cookiecutter(check_answers: Callable[[dict[str, Any]], None]) -> I
                 module.create_env_with_context = original
 
 
+class _HookTempfile:
+    """The tempfile module as cookiecutter's hooks module sees it during a bake: the same,
+    but NamedTemporaryFile makes its files in `directory`."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = str(directory)
+
+    def NamedTemporaryFile(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("dir", self._directory)
+        return tempfile.NamedTemporaryFile(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(tempfile, name)
+
+
 @contextmanager
-def _temporary_files_in(directory: Path) -> Iterator[None]:
-    """New temporary files go to `directory` (cookiecutter 2.x writes each rendered hook
-    to a temporary file it never deletes; inside the scratch directory they go with it)."""
-    saved = tempfile.tempdir
-    tempfile.tempdir = str(directory)
+def _hook_files_in(directory: Path) -> Iterator[None]:
+    """cookiecutter 2.x writes each rendered hook to a temporary file it never deletes:
+    its hooks module makes them in `directory` (inside the scratch folder they go with it).
+    Only that module's view changes, so no other thread's temporary files move; bakes are
+    serialised by sandboxed_cookiecutter."""
+    hooks: Any = importlib.import_module("cookiecutter.hooks")
+    saved = hooks.tempfile
+    hooks.tempfile = _HookTempfile(directory)
     try:
         yield
     finally:
-        tempfile.tempdir = saved
+        hooks.tempfile = saved
 
 
 def _render(seed: Seed, scratch: Path, settings: dict[str, str], no_input: bool) -> Path:
@@ -358,7 +376,7 @@ def _render(seed: Seed, scratch: Path, settings: dict[str, str], no_input: bool)
         check_settings(seed, chosen, origin="answer")
 
     try:
-        with sandboxed_cookiecutter(check_answers), _temporary_files_in(hooks):
+        with sandboxed_cookiecutter(check_answers), _hook_files_in(hooks):
             path = cookiecutter(
                 str(seed.path), no_input=no_input, extra_context=settings, output_dir=str(scratch)
             )
