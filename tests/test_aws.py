@@ -2,6 +2,7 @@
 account, and one line for each way of failing to reach AWS."""
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -257,3 +258,22 @@ def test_assume_role_unreachable_is_an_aws_error_not_bad_input(
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
     with pytest.raises(AwsError, match=r"cannot assume role .*: cannot reach .* refused"):
         aws.assume_role(aws.make_session(), "arn:aws:iam::111111111111:role/x")
+
+
+def test_a_resolver_that_never_answers_counts_as_unresolved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    released = threading.Event()
+
+    def hang(*_: object, **__: object) -> list[object]:
+        released.wait(30)
+        return []
+
+    monkeypatch.setattr(aws, "RESOLVE_SECONDS", 0.2)
+    monkeypatch.setattr(aws.socket, "getaddrinfo", hang)
+    aws.host_addresses.cache_clear()
+    try:
+        assert aws.host_addresses("hung-resolver.example") == ()
+    finally:
+        released.set()
+        aws.host_addresses.cache_clear()

@@ -11,6 +11,7 @@ reach AWS or to be let in is told in one line by `describe_failure`.
 
 import os
 import socket
+import threading
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from ipaddress import IPv4Address, IPv6Address, ip_address
@@ -149,6 +150,30 @@ def _host(url: str) -> str | None:
         return None
 
 
+RESOLVE_SECONDS = 5.0  # a resolver that does not answer by then counts as "does not resolve"
+
+
+def _getaddrinfo(host: str, flags: int) -> list[Any]:
+    """socket.getaddrinfo, given up after RESOLVE_SECONDS (it has no timeout of its own; the
+    lookup goes on in a daemon thread that ends with the process)."""
+    answer: list[Any] = []
+
+    def lookup() -> None:
+        try:
+            answer.append(socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP, flags=flags))
+        except (OSError, UnicodeError) as err:
+            answer.append(err)
+
+    worker = threading.Thread(target=lookup, daemon=True, name=f"resolve {host}")
+    worker.start()
+    worker.join(RESOLVE_SECONDS)
+    if not answer:
+        raise TimeoutError(f"no answer from the resolver for {host} in {RESOLVE_SECONDS:g} s")
+    if isinstance(answer[0], Exception):
+        raise answer[0]
+    return list(answer[0])
+
+
 @lru_cache(maxsize=64)
 def host_addresses(host: str) -> tuple[IPv4Address | IPv6Address, ...]:
     """The addresses `host` stands for, as the connection would find them: a literal IP
@@ -160,8 +185,8 @@ def host_addresses(host: str) -> tuple[IPv4Address | IPv6Address, ...]:
         pass
     for flags in (socket.AI_NUMERICHOST, 0):
         try:
-            found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP, flags=flags)
-        except (OSError, UnicodeError):
+            found = _getaddrinfo(host, flags)
+        except (OSError, UnicodeError, TimeoutError):
             continue
         # An IPv6 sockaddr may carry a zone (fe80::1%eth0): the address is before the %.
         return tuple(ip_address(str(entry[4][0]).split("%")[0]) for entry in found)
