@@ -16,7 +16,7 @@ from moto.core.utils import camelcase_to_underscores
 from moto.sagemaker.responses import SageMakerResponse
 
 from mlops_seeds.sandbox.catalog.context import Caller
-from mlops_seeds.sandbox.sagemaker import executions, names, projects
+from mlops_seeds.sandbox.sagemaker import executions, names, packages, projects
 from mlops_seeds.sandbox.sagemaker.errors import SageMakerError
 
 Operation = Callable[[Caller, dict[str, Any]], dict[str, Any]]
@@ -44,8 +44,9 @@ def _method(operation: Operation) -> Callable[[Any], ActionResult]:
 
 def install() -> None:
     """Add the extension's operations to moto's SageMaker responses and its name checks
-    to moto's backend (once)."""
+    and package updates to moto's backend (once)."""
     names.install()
+    packages.install()
     if getattr(SageMakerResponse, _MARK, False):
         return
     for name, operation in operations().items():
