@@ -44,8 +44,10 @@ def test_first_publish_creates_everything(
         [(PATTERN, "IAM_PATTERN"), ("arn:aws:iam::123456789012:role/StudioExecution", "IAM")]
     )
     assert portfolio["shares"] == [
-        ("ACCOUNT", "111111111111", True),
-        ("ACCOUNT", "222222222222", True),
+        # SharePrincipals only for organization nodes (CreatePortfolioShare reference);
+        # each spoke account associates its own principals (below).
+        ("ACCOUNT", "111111111111", False),
+        ("ACCOUNT", "222222222222", False),
         ("ORGANIZATIONAL_UNIT", organizational_unit, True),
     ]
     launch = json.dumps({"LocalRoleName": "AmazonSageMakerServiceCatalogProductsLaunchRole"})

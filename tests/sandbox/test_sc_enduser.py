@@ -61,12 +61,23 @@ def catalog(
     sc.associate_principal_with_portfolio(
         PortfolioId=portfolio_id, PrincipalARN=STUDIO_PATTERN, PrincipalType="IAM_PATTERN"
     )
-    sc.create_portfolio_share(PortfolioId=portfolio_id, AccountId=SPOKE, SharePrincipals=True)
+    sc.create_portfolio_share(PortfolioId=portfolio_id, AccountId=SPOKE)
     return Catalog(portfolio_id, product_id, deprecated, current, inactive)
 
 
 def _client(session: boto3.Session) -> Any:
     return aws.client("servicecatalog", session)
+
+
+def _import(catalog: Catalog, spoke: Callable[..., boto3.Session]) -> Any:
+    """The spoke admin accepts the share and associates the Studio pattern itself (a share
+    to an account carries no principals); its Service Catalog client."""
+    admin = _client(spoke(SPOKE))
+    admin.accept_portfolio_share(PortfolioId=catalog.portfolio_id)
+    admin.associate_principal_with_portfolio(
+        PortfolioId=catalog.portfolio_id, PrincipalARN=STUDIO_PATTERN, PrincipalType="IAM_PATTERN"
+    )
+    return admin
 
 
 def _found(client: Any) -> list[str]:
@@ -80,7 +91,7 @@ def test_the_spoke_user_finds_products_only_after_the_share_is_accepted(
     assert _found(studio) == []
     with pytest.raises(studio.exceptions.ResourceNotFoundException):
         studio.describe_product(Id=catalog.product_id)
-    _client(spoke(SPOKE)).accept_portfolio_share(PortfolioId=catalog.portfolio_id)
+    _import(catalog, spoke)
     summaries = studio.search_products()["ProductViewSummaries"]
     assert [s["ProductId"] for s in summaries] == [catalog.product_id]
     assert summaries[0]["HasDefaultPath"] is True
@@ -90,7 +101,7 @@ def test_the_spoke_user_finds_products_only_after_the_share_is_accepted(
 def test_describe_product_shows_active_versions_and_launch_paths(
     catalog: Catalog, spoke: Callable[..., boto3.Session]
 ) -> None:
-    _client(spoke(SPOKE)).accept_portfolio_share(PortfolioId=catalog.portfolio_id)
+    _import(catalog, spoke)
     studio = _client(spoke(SPOKE, "StudioExecutionRole"))
     described = studio.describe_product(Id=catalog.product_id)
     versions = {a["Id"]: a["Guidance"] for a in described["ProvisioningArtifacts"]}
@@ -114,11 +125,9 @@ def test_describe_product_shows_active_versions_and_launch_paths(
         studio.describe_product()
 
 
-def test_without_principal_sharing_the_spoke_associates_its_own_principals(
-    sc: Any, catalog: Catalog, spoke: Callable[..., boto3.Session]
+def test_an_account_share_carries_no_principals_the_spoke_associates_its_own(
+    catalog: Catalog, spoke: Callable[..., boto3.Session]
 ) -> None:
-    sc.delete_portfolio_share(PortfolioId=catalog.portfolio_id, AccountId=SPOKE)
-    sc.create_portfolio_share(PortfolioId=catalog.portfolio_id, AccountId=SPOKE)
     admin = _client(spoke(SPOKE))
     admin.accept_portfolio_share(PortfolioId=catalog.portfolio_id)
     studio = _client(spoke(SPOKE, "StudioExecutionRole"))
@@ -152,8 +161,7 @@ def test_the_hub_user_needs_a_principal_association_too(
 def test_a_spoke_portfolio_can_carry_an_imported_product(
     catalog: Catalog, spoke: Callable[..., boto3.Session]
 ) -> None:
-    admin = _client(spoke(SPOKE))
-    admin.accept_portfolio_share(PortfolioId=catalog.portfolio_id)
+    admin = _import(catalog, spoke)
     local = admin.create_portfolio(DisplayName="local", ProviderName="spoke")["PortfolioDetail"][
         "Id"
     ]

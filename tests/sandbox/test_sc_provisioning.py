@@ -49,9 +49,16 @@ def launch(
         PrincipalARN="arn:aws:iam:::role/Studio*",
         PrincipalType="IAM_PATTERN",
     )
-    sc.create_portfolio_share(PortfolioId=portfolio_id, AccountId=SPOKE, SharePrincipals=True)
+    sc.create_portfolio_share(PortfolioId=portfolio_id, AccountId=SPOKE)
     admin = spoke(SPOKE)
-    aws.client("servicecatalog", admin).accept_portfolio_share(PortfolioId=portfolio_id)
+    spoke_sc = aws.client("servicecatalog", admin)
+    spoke_sc.accept_portfolio_share(PortfolioId=portfolio_id)
+    # A share to an account carries no principals: the spoke associates its own.
+    spoke_sc.associate_principal_with_portfolio(
+        PortfolioId=portfolio_id,
+        PrincipalARN="arn:aws:iam:::role/Studio*",
+        PrincipalType="IAM_PATTERN",
+    )
     aws.client("iam", admin).create_role(RoleName=LAUNCH_ROLE, AssumeRolePolicyDocument=TRUST)
     studio = aws.client("servicecatalog", spoke(SPOKE, "StudioExecutionRole"))
     return studio, admin, product_id, artifact_id

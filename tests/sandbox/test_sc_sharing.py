@@ -21,9 +21,7 @@ def test_a_spoke_sees_the_portfolio_only_after_accepting(
     sc: Any, spoke: Spoke, make_portfolio: Callable[..., str]
 ) -> None:
     portfolio_id = make_portfolio("seeds")
-    assert sc.create_portfolio_share(
-        PortfolioId=portfolio_id, AccountId=SPOKE, SharePrincipals=True
-    )
+    assert sc.create_portfolio_share(PortfolioId=portfolio_id, AccountId=SPOKE)
     shares = sc.describe_portfolio_shares(PortfolioId=portfolio_id, Type="ACCOUNT")
     assert shares["PortfolioShareDetails"] == [
         {
@@ -31,7 +29,7 @@ def test_a_spoke_sees_the_portfolio_only_after_accepting(
             "Type": "ACCOUNT",
             "Accepted": False,
             "ShareTagOptions": False,
-            "SharePrincipals": True,
+            "SharePrincipals": False,
         }
     ]
     spoke_sc = aws.client("servicecatalog", spoke(SPOKE))
@@ -50,6 +48,29 @@ def test_a_spoke_sees_the_portfolio_only_after_accepting(
     assert sc.list_portfolio_access(PortfolioId=portfolio_id)["AccountIds"] == [SPOKE]
     other_sc = aws.client("servicecatalog", spoke(OTHER))
     assert other_sc.list_accepted_portfolio_shares()["PortfolioDetails"] == []
+
+
+def test_principal_sharing_is_refused_on_a_share_to_an_account(
+    sc: Any, hub: boto3.Session, make_portfolio: Callable[..., str]
+) -> None:
+    # CreatePortfolioShare: SharePrincipals "is only supported for portfolios with an
+    # OrganizationalNode Type of ORGANIZATION or ORGANIZATIONAL_UNIT".
+    portfolio_id = make_portfolio()
+    _, _, member, _ = _organization(hub)
+    for where in (
+        {"AccountId": SPOKE},
+        {"OrganizationNode": {"Type": "ACCOUNT", "Value": member}},
+    ):
+        with pytest.raises(
+            sc.exceptions.InvalidParametersException,
+            match="only supported for portfolios with an OrganizationalNode Type of "
+            "ORGANIZATION or ORGANIZATIONAL_UNIT",
+        ):
+            sc.create_portfolio_share(PortfolioId=portfolio_id, SharePrincipals=True, **where)
+    for kind in ("ACCOUNT", "ORGANIZATION_MEMBER_ACCOUNT"):
+        shares = sc.describe_portfolio_shares(PortfolioId=portfolio_id, Type=kind)
+        assert shares["PortfolioShareDetails"] == []
+    sc.create_portfolio_share(PortfolioId=portfolio_id, AccountId=SPOKE, SharePrincipals=False)
 
 
 def make_spoke_portfolio(spoke_sc: Any) -> str:
@@ -240,3 +261,31 @@ def test_an_organization_share(
         ]
         == []
     )
+
+
+def test_an_organizational_unit_share_carries_the_principal_patterns(
+    sc: Any,
+    hub: boto3.Session,
+    spoke: Spoke,
+    make_portfolio: Callable[..., str],
+    make_product: Callable[..., tuple[str, str]],
+) -> None:
+    _, unit_id, member, _ = _organization(hub)
+    portfolio_id = make_portfolio()
+    product_id, _ = make_product("build")
+    sc.associate_product_with_portfolio(ProductId=product_id, PortfolioId=portfolio_id)
+    sc.associate_principal_with_portfolio(
+        PortfolioId=portfolio_id,
+        PrincipalARN="arn:aws:iam:::role/Studio*",
+        PrincipalType="IAM_PATTERN",
+    )
+    sc.create_portfolio_share(
+        PortfolioId=portfolio_id,
+        OrganizationNode={"Type": "ORGANIZATIONAL_UNIT", "Value": unit_id},
+        SharePrincipals=True,
+    )
+    studio = aws.client("servicecatalog", spoke(member, "StudioExecutionRole"))
+    found = studio.search_products()["ProductViewSummaries"]
+    assert [s["ProductId"] for s in found] == [product_id]
+    other = aws.client("servicecatalog", spoke(member, "DataEngineer"))
+    assert other.search_products()["ProductViewSummaries"] == []

@@ -9,6 +9,8 @@ from mlops_seeds.catalog.manifest import Manifest
 from mlops_seeds.errors import SeedsError
 
 VISIBILITY = {"sagemaker:studio-visibility": "true"}
+# The organization node types a share may carry principals to (CreatePortfolioShare).
+PRINCIPAL_SHARE_TYPES = ("ORGANIZATION", "ORGANIZATIONAL_UNIT")
 
 
 def wanted_tags(manifest: Manifest) -> dict[str, str]:
@@ -127,7 +129,10 @@ def _associate_principal(account: str, arn: str, kind: str) -> Any:
 
 
 def share_actions(ctx: Context, manifest: Manifest, portfolio_known: bool) -> list[Action]:
-    """Share the portfolio, principals included, with each spoke account and org node."""
+    """Share the portfolio with each spoke account and org node. Principals are shared with
+    org nodes only: CreatePortfolioShare's SharePrincipals "is only supported for portfolios
+    with an OrganizationalNode Type of ORGANIZATION or ORGANIZATIONAL_UNIT"; a spoke account
+    associates its own principals (principal_actions)."""
     hub = ctx.hub_account
     targets = [("ACCOUNT", a) for a in manifest.spokes.accounts] + [
         (rules.organization_node_type(n), n) for n in manifest.spokes.organization_nodes
@@ -152,11 +157,11 @@ def share_actions(ctx: Context, manifest: Manifest, portfolio_known: bool) -> li
                     "share",
                     hub,
                     f"portfolio with {target}",
-                    f"{kind}, principals shared",
+                    f"{kind}, principals shared" if shares_principals(kind) else kind,
                     _share(kind, target, update=False),
                 )
             )
-        elif not found.get("SharePrincipals"):
+        elif shares_principals(kind) and not found.get("SharePrincipals"):
             actions.append(
                 Action(
                     "update",
@@ -169,6 +174,11 @@ def share_actions(ctx: Context, manifest: Manifest, portfolio_known: bool) -> li
     return actions
 
 
+def shares_principals(kind: str) -> bool:
+    """Whether a share of this type carries the portfolio's principals (SharePrincipals)."""
+    return kind in PRINCIPAL_SHARE_TYPES
+
+
 def _share(kind: str, target: str, update: bool) -> Any:
     def run(ctx: Context) -> None:
         sc = ctx.client("servicecatalog")
@@ -178,7 +188,9 @@ def _share(kind: str, target: str, update: bool) -> Any:
             else {"OrganizationNode": {"Type": kind, "Value": target}}
         )
         call = sc.update_portfolio_share if update else sc.create_portfolio_share
-        call(PortfolioId=ctx.require_portfolio(), SharePrincipals=True, **where)
+        if shares_principals(kind):
+            where["SharePrincipals"] = True
+        call(PortfolioId=ctx.require_portfolio(), **where)
 
     return run
 

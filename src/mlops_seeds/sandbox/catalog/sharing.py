@@ -5,6 +5,11 @@ share through AWS Organizations (OrganizationNode) needs the sharing account to 
 organization in the sandbox's Organizations; it counts as accepted in every member account
 under the node (Accepted=true, as AWS reports organizational shares) unless a member rejects
 it, and recipients list it with PortfolioShareType AWS_ORGANIZATIONS.
+
+SharePrincipals "is only supported for portfolios with an OrganizationalNode Type of
+ORGANIZATION or ORGANIZATIONAL_UNIT" (CreatePortfolioShare API reference): on a share to an
+account (AccountId, or an OrganizationNode of Type ACCOUNT) it is InvalidParametersException,
+and the recipient account associates its own principals.
 """
 
 import re
@@ -33,6 +38,11 @@ NODE_TYPES = {
 SHARE_TYPES = ("ACCOUNT", "ORGANIZATION", "ORGANIZATIONAL_UNIT", "ORGANIZATION_MEMBER_ACCOUNT")
 PORTFOLIO_SHARE_TYPES = ("IMPORTED", "AWS_SERVICECATALOG", "AWS_ORGANIZATIONS")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
+PRINCIPAL_SHARE_TYPES = ("ORGANIZATION", "ORGANIZATIONAL_UNIT")
+SHARE_PRINCIPALS_REFUSED = (
+    "SharePrincipals is only supported for portfolios with an OrganizationalNode Type of "
+    "ORGANIZATION or ORGANIZATIONAL_UNIT."
+)
 
 
 def _target(caller: Caller, params: dict[str, Any]) -> tuple[str, str]:
@@ -78,6 +88,8 @@ def create_portfolio_share(caller: Caller, params: dict[str, Any]) -> dict[str, 
     Sharing again to the same target changes nothing."""
     portfolio = local_portfolio(caller, params["PortfolioId"])
     share_type_, principal_id = _target(caller, params)
+    if params.get("SharePrincipals") and share_type_ not in PRINCIPAL_SHARE_TYPES:
+        raise InvalidParameters(SHARE_PRINCIPALS_REFUSED)
     via_organizations = share_type_ != "ACCOUNT"
     if via_organizations:
         _check_node(caller, share_type_, principal_id)
