@@ -64,8 +64,11 @@ def aws_managed_version(name_or_arn: str) -> str:
     return str(_entry(name_or_arn)[1].get("DefaultVersionId", ""))
 
 
-@lru_cache(maxsize=256)
 def aws_managed_policy(name_or_arn: str) -> Policy:
-    """The parsed AWS-managed policy, named by its ARN, by name or ARN."""
-    name, entry = _entry(name_or_arn)
-    return parse_policy(entry["Document"], name=aws_managed_arn(name))
+    """The parsed AWS-managed policy, named by its ARN, by name or ARN (parsed once)."""
+    return _parsed(_entry(name_or_arn)[0])
+
+
+@lru_cache(maxsize=256)
+def _parsed(name: str) -> Policy:
+    return parse_policy(_catalogue()[name]["Document"], name=aws_managed_arn(name))
