@@ -295,6 +295,11 @@ def test_same_account_resource_policy_naming_the_account_needs_an_identity_allow
     assert evaluate(request("s3:GetObject", BUCKET, policy=account_wide), identity).allowed
 
 
+def test_resource_policy_allow_without_principal_grants_nobody() -> None:
+    nameless = policy(allow("s3:GetObject", "arn:aws:s3:::data/*"))
+    assert evaluate(request("s3:GetObject", BUCKET, policy=nameless), Identity(USER)).denied
+
+
 def test_resource_policy_for_another_principal_does_not_apply() -> None:
     other_user = f"arn:aws:iam::{ACCOUNT}:user/maria"
     decision = evaluate(

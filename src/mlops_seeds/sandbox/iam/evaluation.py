@@ -164,8 +164,12 @@ def _applies(
             return None
     except Unresolved:
         return None  # "causes the statement to be invalid"
-    if identity is None or statement.principals is None:
+    if identity is None:
         return Grant.DIRECT
+    if statement.principals is None:
+        # A resource-based policy's Allow must name its principals; a Deny without one
+        # is read as applying to everyone.
+        return Grant.DIRECT if statement.effect is Effect.DENY else None
     if statement.not_principal:
         boundary_rule = statement.effect is Effect.DENY and identity.boundary is not None
         if spared_by(statement.principals, identity) and not boundary_rule:
