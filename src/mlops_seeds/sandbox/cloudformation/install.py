@@ -1,6 +1,8 @@
 """Install the CloudFormation extension into moto (idempotent): the resource types below
-take precedence over moto's own for the same type, custom resources fail fast, stacks roll
-back on failure, CodeCommit repositories are git repositories."""
+take precedence over moto's own for the same type, custom resources fail fast, a type
+nothing here creates fails (or is refused, when CloudFormation does not know it either, see
+unsupported.py), stacks roll back on failure, CodeCommit repositories are git
+repositories."""
 
 from collections.abc import Callable
 
@@ -21,6 +23,7 @@ from mlops_seeds.sandbox.cloudformation.sagemaker import (
     Model,
     ModelPackageGroup,
 )
+from mlops_seeds.sandbox.cloudformation.unsupported import UnsupportedResource
 
 TYPES: dict[str, type[SandboxResource]] = {
     kind.TYPE: kind
@@ -49,11 +52,21 @@ def sandbox_type(name: str) -> type[SandboxResource] | None:
     return TYPES.get(name)
 
 
+def creatable(name: str) -> bool:
+    """Whether the extension or moto creates resources of a CloudFormation type."""
+    return sandbox_type(name) is not None or name in parsing.get_model_map()
+
+
 def _class_from_type(
     original: Callable[[str], type[CloudFormationModel]],
 ) -> Callable[[str], type[CloudFormationModel]]:
     def resource_class_from_type(resource_type: str) -> type[CloudFormationModel]:
-        return sandbox_type(resource_type) or original(resource_type)
+        kind = sandbox_type(resource_type)
+        if kind is not None:
+            return kind
+        if resource_type in parsing.get_model_map():
+            return original(resource_type)
+        return UnsupportedResource  # moto would skip it (None) with a warning
 
     return resource_class_from_type
 
@@ -76,7 +89,7 @@ def install() -> None:
     )
     parsing.resource_class_from_type = _class_from_type(original_class)  # type: ignore[assignment]
     parsing.resource_name_property_from_type = _name_property(original_name)  # type: ignore[assignment]
-    stacks.install(lambda name: sandbox_type(name) is not None)
+    stacks.install(lambda name: sandbox_type(name) is not None, creatable)
     codecommit.install()
     events.install()
     s3.install()

@@ -8,7 +8,9 @@
 - AWS::SageMaker::Endpoint: created, updated and deleted only through the backend's
   `create_endpoint`, `update_endpoint` and `delete_endpoint` (the hosting extension
   patches those to run local model servers); a new EndpointConfigName updates the
-  endpoint in place, as AWS does. Ref is the ARN; GetAtt EndpointName.
+  endpoint in place, as AWS does. An endpoint that does not reach InService fails its
+  resource (on update the stack then rolls back, the endpoint keeping its old config).
+  Ref is the ARN; GetAtt EndpointName.
 
 Unnamed models and endpoint configs get `<LogicalId>-<random>` names, as CloudFormation
 gives them; a changed property of either replaces it (new name), and the old one is deleted
@@ -267,7 +269,9 @@ class Endpoint(SandboxResource):
         self.attributes = {"EndpointName": self.name}
 
     def update(self, properties: dict[str, Any]) -> None:
-        """UpdateEndpoint through the backend when the config changes; tags."""
+        """UpdateEndpoint through the backend when the config changes; tags. CloudFormation
+        waits for InService on the new config: an endpoint left on its old config (the
+        backend rolled it back with a FailureReason) or Failed fails the resource."""
         backend = _backend(self.context)
         config_name = str(properties["EndpointConfigName"])
         if config_name != self.properties.get("EndpointConfigName"):
@@ -276,6 +280,15 @@ class Endpoint(SandboxResource):
                 update(endpoint_name=self.name, endpoint_config_name=config_name)
             else:
                 _move_endpoint(backend, self.name, config_name)
+            endpoint = backend.endpoints[self.name]
+            if endpoint.endpoint_config_name != config_name or endpoint.endpoint_status != (
+                "InService"
+            ):
+                reason = endpoint.failure_reason or "no reason given"
+                raise EndpointFailed(
+                    f"endpoint {self.name} failed to update to {config_name} "
+                    f"({endpoint.endpoint_status} on {endpoint.endpoint_config_name}): {reason}"
+                )
         _set_tags(backend.endpoints[self.name], properties)
 
     def remove(self) -> None:

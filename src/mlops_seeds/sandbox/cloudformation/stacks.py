@@ -1,5 +1,9 @@
 """How stacks behave around the added types (patches of moto's CloudFormation).
 
+- Templates: a resource type CloudFormation does not know is refused by CreateStack,
+  UpdateStack and CreateChangeSet (ValidationError "Template format error: Unrecognized
+  resource types: [...]"); a real type nothing in the sandbox creates fails its resource
+  (unsupported.py). moto would skip both with a warning.
 - Creation: a resource that fails to create is CREATE_FAILED with its reason (a stack
   event), the stack rolls back (what was created is deleted, Retain kept) and ends
   ROLLBACK_COMPLETE, as AWS does with the default OnFailure=ROLLBACK. CreateStack itself
@@ -7,32 +11,56 @@
 - Update: a resource whose Ref/GetAtt/Sub/DependsOn targets changed is updated too when it
   is one of this extension's types (e.g. a new Model -> new EndpointConfig -> the Endpoint
   moves to it), in dependency order; replaced resources are deleted after the update.
-  A failing update still raises from UpdateStack (moto's behaviour), keeping the old
-  resources.
+  The first resource that fails to update (UPDATE_FAILED) or to be added (CREATE_FAILED)
+  ends the update and the stack rolls back, as AWS does: resources made by the update are
+  deleted, the extension's resources changed in place get their old properties back, the
+  old template, parameters and outputs return, nothing replaced is deleted, and the stack
+  ends UPDATE_ROLLBACK_COMPLETE (UPDATE_ROLLBACK_FAILED when a step of the rollback fails).
+  UpdateStack itself succeeds. (moto raises from UpdateStack and keeps half the update.)
+  Limits: moto's own types changed in place are not changed back, and resources the
+  update removes are deleted before the others change (moto's order), not in clean-up.
 """
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from moto.cloudformation import parsing
 from moto.cloudformation.models import Event, Stack
 from moto.cloudformation.parsing import OutputMap, ResourceMap
 
-from mlops_seeds.sandbox.cloudformation import references
-from mlops_seeds.sandbox.cloudformation.resource import deferred_deletions
+from mlops_seeds.sandbox.cloudformation import references, unsupported
+from mlops_seeds.sandbox.cloudformation.resource import SandboxResource, deferred_deletions
 
 _MARK = "_mlops_seeds_stacks"
+_JOURNAL = "_mlops_seeds_journal"
+_FAILURE = "_mlops_seeds_failure"
 
 
 class ResourceFailed(Exception):
-    """A resource of a stack failed to create."""
+    """A resource of a stack failed to create (or, with status UPDATE_FAILED, to update)."""
 
-    def __init__(self, logical_id: str, resource_type: str, reason: str) -> None:
+    def __init__(
+        self, logical_id: str, resource_type: str, reason: str, status: str = "CREATE_FAILED"
+    ) -> None:
         super().__init__(f"{logical_id} ({resource_type}): {reason}")
         self.logical_id = logical_id
         self.resource_type = resource_type
         self.reason = reason
+        self.status = status
+
+
+@dataclass
+class Change:
+    """What one step of a stack update did to a resource: `before` the resource object
+    (None when added) with its properties, `after` the object the stack now holds."""
+
+    logical_id: str
+    json: dict[str, Any]
+    before: Any
+    before_properties: dict[str, Any] | None
+    after: Any
 
 
 def _reason(err: Exception) -> str:
@@ -46,13 +74,53 @@ def _creating(create: Callable[..., Any]) -> Callable[..., Any]:
         logical_id: str, resource_json: dict[str, Any], *args: Any, **kwargs: Any
     ) -> Any:
         try:
-            return create(logical_id, resource_json, *args, **kwargs)
+            created = create(logical_id, resource_json, *args, **kwargs)
         except ResourceFailed:
             raise
         except Exception as err:
             raise ResourceFailed(logical_id, str(resource_json["Type"]), _reason(err)) from err
+        journal = getattr(args[0], _JOURNAL, None) if args else None
+        if journal is not None and created is not None:
+            journal.append(Change(logical_id, resource_json, None, None, created))
+        return created
 
     return parse_and_create_resource
+
+
+def _updating(update: Callable[..., Any]) -> Callable[..., Any]:
+    """The first failure ends the update: moto would retry the failed resource and go on
+    with the others; every later call raises the same failure."""
+
+    @functools.wraps(update)
+    def parse_and_update_resource(
+        logical_id: str,
+        resource_json: dict[str, Any],
+        resources_map: ResourceMap,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        failed: ResourceFailed | None = getattr(resources_map, _FAILURE, None)
+        if failed is not None:
+            raise failed
+        before = resources_map._parsed_resources.get(logical_id)
+        properties = dict(before.properties) if isinstance(before, SandboxResource) else None
+        try:
+            after = update(logical_id, resource_json, resources_map, *args, **kwargs)
+        except ResourceFailed as failed_add:
+            setattr(resources_map, _FAILURE, failed_add)
+            raise
+        except Exception as err:
+            failed_update = ResourceFailed(
+                logical_id, str(resource_json["Type"]), _reason(err), "UPDATE_FAILED"
+            )
+            setattr(resources_map, _FAILURE, failed_update)
+            raise failed_update from err
+        journal = getattr(resources_map, _JOURNAL, None)
+        if journal is not None and after is not None:
+            journal.append(Change(logical_id, resource_json, before, properties, after))
+        return after
+
+    return parse_and_update_resource
 
 
 def _event(stack: Stack, failure: ResourceFailed) -> Event:
@@ -62,7 +130,7 @@ def _event(stack: Stack, failure: ResourceFailed) -> Event:
         logical_resource_id=failure.logical_id,
         physical_resource_id="",
         resource_type=failure.resource_type,
-        resource_status="CREATE_FAILED",
+        resource_status=failure.status,
         resource_status_reason=failure.reason,
         resource_properties=None,
     )
@@ -130,20 +198,140 @@ def _diff(
 def _update(update: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(update)
     def wrapper(resource_map: ResourceMap, *args: Any, **kwargs: Any) -> None:
+        setattr(resource_map, _JOURNAL, [])
+        setattr(resource_map, _FAILURE, None)
         with deferred_deletions():
             update(resource_map, *args, **kwargs)
 
     return wrapper
 
 
-def install(ours: Callable[[str], bool]) -> None:
-    """Patch moto's stacks (once); `ours` tells the extension's resource types."""
+def _undo(resource_map: ResourceMap, journal: list[Change]) -> None:
+    """Undo an update's changes, newest first: delete what it made (a replaced resource of
+    the same name is made again), give the extension's resources their old properties."""
+    for change in reversed(journal):
+        after, before = change.after, change.before
+        if after is not before:
+            resource_map._delete_resource(after, change.json)
+            if isinstance(before, SandboxResource) and getattr(after, "name", None) == before.name:
+                before.create()  # the replacement took the old one's name: it was deleted
+        elif (
+            isinstance(after, SandboxResource)
+            and change.before_properties is not None
+            and after.properties != change.before_properties
+        ):
+            after.update(change.before_properties)
+            after.properties = change.before_properties
+
+
+@dataclass
+class _Saved:
+    """What a stack update changes in moto's stack and resource map before its resources."""
+
+    template: Any
+    template_dict: dict[str, Any]
+    map_template: dict[str, Any]
+    json_map: dict[str, Any]
+    parsed: dict[str, Any]
+    input_parameters: Any
+    resolved: dict[str, Any]
+    conditions: Any
+    output_map: OutputMap
+
+    @classmethod
+    def of(cls, stack: Stack) -> "_Saved":
+        rm = stack.resource_map
+        return cls(
+            stack.template,
+            stack.template_dict,
+            rm._template,
+            rm._resource_json_map,
+            dict(rm._parsed_resources),
+            rm.input_parameters,
+            dict(rm.resolved_parameters),
+            getattr(rm, "lazy_condition_map", None),
+            stack.output_map,
+        )
+
+    def restore(self, stack: Stack) -> None:
+        rm = stack.resource_map
+        stack.template, stack.template_dict = self.template, self.template_dict
+        rm._template, rm._resource_json_map = self.map_template, self.json_map
+        rm._parsed_resources.clear()  # in place: the condition map holds this dict
+        rm._parsed_resources.update(self.parsed)
+        rm.resolved_parameters.clear()
+        rm.resolved_parameters.update(self.resolved)
+        rm.input_parameters = self.input_parameters
+        if self.conditions is not None:
+            rm.lazy_condition_map = self.conditions
+        stack.output_map = self.output_map
+
+
+def roll_back_update(stack: Stack, failure: ResourceFailed, saved: _Saved) -> None:
+    """Record the failure, undo the update, end in UPDATE_ROLLBACK_COMPLETE (or
+    UPDATE_ROLLBACK_FAILED when a step of the rollback fails)."""
+    stack.events.append(_event(stack, failure))
+    verb = "create" if failure.status == "CREATE_FAILED" else "update"
+    stack._add_stack_event(
+        "UPDATE_ROLLBACK_IN_PROGRESS",
+        resource_status_reason=f"The following resource(s) failed to {verb}: "
+        f"[{failure.logical_id}]. ",
+    )
+    journal: list[Change] = getattr(stack.resource_map, _JOURNAL, None) or []
+    try:
+        _undo(stack.resource_map, journal)
+        status, reason = "UPDATE_ROLLBACK_COMPLETE", None
+    except Exception as err:  # as AWS: the rollback fails, the stack needs attention
+        status, reason = "UPDATE_ROLLBACK_FAILED", _reason(err)
+    saved.restore(stack)
+    setattr(stack.resource_map, _JOURNAL, None)
+    setattr(stack.resource_map, _FAILURE, None)
+    if status == "UPDATE_ROLLBACK_COMPLETE":
+        stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
+    stack._add_stack_event(status, resource_status_reason=reason)
+    stack.status = status
+    stack.stack_status_reason = failure.reason  # type: ignore[attr-defined]
+
+
+def _stack_update(
+    update: Callable[..., None], creatable: Callable[[str], bool]
+) -> Callable[..., None]:
+    @functools.wraps(update)
+    def wrapper(stack: Stack, template: str, *args: Any, **kwargs: Any) -> None:
+        unsupported.check_template(Stack.parse_template(template), stack.region_name, creatable)
+        saved = _Saved.of(stack)
+        try:
+            update(stack, template, *args, **kwargs)
+        except ResourceFailed as failure:
+            roll_back_update(stack, failure, saved)
+        finally:
+            setattr(stack.resource_map, _JOURNAL, None)
+            setattr(stack.resource_map, _FAILURE, None)
+
+    return wrapper
+
+
+def _load(load: Callable[[ResourceMap], None], creatable: Callable[[str], bool]) -> Any:
+    @functools.wraps(load)
+    def wrapper(resource_map: ResourceMap) -> None:
+        unsupported.check_template(resource_map._template, resource_map._region_name, creatable)
+        load(resource_map)
+
+    return wrapper
+
+
+def install(ours: Callable[[str], bool], creatable: Callable[[str], bool]) -> None:
+    """Patch moto's stacks (once); `ours` tells the extension's resource types, `creatable`
+    the types the sandbox creates (the extension's and moto's)."""
     if getattr(Stack, _MARK, False):
         return
     parsing.parse_and_create_resource = _creating(parsing.parse_and_create_resource)
+    parsing.parse_and_update_resource = _updating(parsing.parse_and_update_resource)
     Stack.create_resources = _create_resources(  # type: ignore[method-assign,assignment]
         Stack.create_resources
     )
+    Stack.update = _stack_update(Stack.update, creatable)  # type: ignore[method-assign]
+    ResourceMap.load = _load(ResourceMap.load, creatable)  # type: ignore[method-assign]
     ResourceMap.build_resource_diff = _diff(  # type: ignore[method-assign]
         ResourceMap.build_resource_diff, ours
     )
