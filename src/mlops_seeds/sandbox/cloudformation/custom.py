@@ -6,9 +6,7 @@ and the stack rolls back (see stacks.py). The seed check-in of GitHub, GitLab an
 repositories says what to do instead.
 """
 
-from typing import Any
-
-from mlops_seeds.sandbox.cloudformation.resource import SandboxResource
+from mlops_seeds.sandbox.cloudformation.resource import FailingResource
 
 SEED_CHECKIN = "Custom::SeedCheckin"
 
@@ -31,35 +29,12 @@ def reason(resource_type: str) -> str:
     )
 
 
-class CustomResource(SandboxResource):
+class CustomResource(FailingResource):
     """A Lambda- or SNS-backed custom resource: always fails to create."""
 
     TYPE = "AWS::CloudFormation::CustomResource"
 
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        """Any attribute (the function decides which it returns)."""
-        return True
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> "SandboxResource":
-        """Fail with the reason."""
-        raise CustomResourceUnsupported(reason(str(kwargs.get("ResourceType", cls.TYPE))))
-
-    def create(self) -> None:
-        """Never reached."""
-        raise CustomResourceUnsupported(reason(self.TYPE))
-
-    def update(self, properties: dict[str, Any]) -> None:
-        """Never reached."""
-        raise CustomResourceUnsupported(reason(self.TYPE))
-
-    def remove(self) -> None:
-        """Nothing was created."""
+    def failure(cls, resource_type: str) -> Exception:
+        """CustomResourceUnsupported, with the reason."""
+        return CustomResourceUnsupported(reason(resource_type))

@@ -204,3 +204,43 @@ def deferred_deletions() -> Iterator[None]:
             delete()
     finally:
         _pending.queue = outer
+
+
+class FailingResource(SandboxResource):
+    """A resource the sandbox cannot create: creating or updating it raises `failure` of its
+    type, so the resource fails with that reason and the stack rolls back (stacks.py)."""
+
+    TYPE = "AWS::CloudFormation::Unsupported"
+
+    @classmethod
+    def failure(cls, resource_type: str) -> Exception:
+        """The exception, naming why `resource_type` cannot be created here."""
+        raise NotImplementedError
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        """Any attribute: the resource fails before any GetAtt is read."""
+        return True
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> "SandboxResource":
+        """Fail with the reason."""
+        raise cls.failure(str(kwargs.get("ResourceType", cls.TYPE)))
+
+    def create(self) -> None:
+        """Never reached."""
+        raise self.failure(self.TYPE)
+
+    def update(self, properties: dict[str, Any]) -> None:
+        """Never reached."""
+        raise self.failure(self.TYPE)
+
+    def remove(self) -> None:
+        """Nothing was created."""

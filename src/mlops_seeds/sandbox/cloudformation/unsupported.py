@@ -20,7 +20,7 @@ from typing import Any
 
 from moto.cloudformation.exceptions import ValidationError
 
-from mlops_seeds.sandbox.cloudformation.resource import SandboxResource
+from mlops_seeds.sandbox.cloudformation.resource import FailingResource
 
 _SCHEMA_REGION = "us-east-1"
 
@@ -78,35 +78,12 @@ def check_template(template: dict[str, Any], region: str, creatable: Callable[[s
         )
 
 
-class UnsupportedResource(SandboxResource):
+class UnsupportedResource(FailingResource):
     """A real resource type nothing in the sandbox creates: always fails to create."""
 
     TYPE = "AWS::CloudFormation::Unsupported"
 
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        """Any attribute: the resource fails before any GetAtt is read."""
-        return True
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> "SandboxResource":
-        """Fail with the reason."""
-        raise ResourceTypeUnsupported(reason(str(kwargs.get("ResourceType", cls.TYPE))))
-
-    def create(self) -> None:
-        """Never reached."""
-        raise ResourceTypeUnsupported(reason(self.TYPE))
-
-    def update(self, properties: dict[str, Any]) -> None:
-        """Never reached."""
-        raise ResourceTypeUnsupported(reason(self.TYPE))
-
-    def remove(self) -> None:
-        """Nothing was created."""
+    def failure(cls, resource_type: str) -> Exception:
+        """ResourceTypeUnsupported, with the reason."""
+        return ResourceTypeUnsupported(reason(resource_type))
