@@ -82,7 +82,19 @@ def write_private(path: Path, text: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the lines to FILE (mode 0600) once serving; removed at stop.",
 )
-def sandbox(port: int, region: str, cors_origins: tuple[str, ...], env_file: Path | None) -> None:
+@click.option(
+    "--enforce-iam/--no-enforce-iam",
+    default=False,
+    show_default=True,
+    help="Evaluate IAM policies for every request (AccessDenied as AWS gives it).",
+)
+def sandbox(
+    port: int,
+    region: str,
+    cors_origins: tuple[str, ...],
+    env_file: Path | None,
+    enforce_iam: bool,
+) -> None:
     """Run the AWS sandbox (moto with the mlops-seeds extensions) until Ctrl-C or SIGTERM.
 
     First prints the shell lines that point boto3, the AWS CLI and mlops-seeds at it:
@@ -101,15 +113,22 @@ def sandbox(port: int, region: str, cors_origins: tuple[str, ...], env_file: Pat
         check_origin(origin)
     if env_file is not None:
         check_env_file(env_file)
-    server = Sandbox(port=port, region=region, log_requests=True, cors_origins=cors_origins).start()
+    server = Sandbox(
+        port=port,
+        region=region,
+        log_requests=True,
+        cors_origins=cors_origins,
+        enforce_iam=enforce_iam,
+    ).start()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         lines = shell_lines(server.env())
         if env_file is not None:
             write_private(env_file, "".join(f"{line}\n" for line in lines))
+        iam = "IAM enforced" if enforce_iam else "IAM not enforced (--enforce-iam turns it on)"
+        click.echo(f"# sandbox at {server.endpoint_url}; {iam}; Ctrl-C stops it", err=True)
         for line in lines:
             click.echo(line)
-        click.echo(f"# sandbox at {server.endpoint_url}; Ctrl-C stops it", err=True)
         while not stopping.wait(0.5):
             pass
     finally:

@@ -30,7 +30,9 @@ from mlops_seeds.aws import DEFAULT_REGION
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.sandbox import extensions, runtime
 from mlops_seeds.sandbox.auth import Credentials, Gate, issued_credentials
+from mlops_seeds.sandbox.auth.authorize import Authorizer
 from mlops_seeds.sandbox.auth.keys import new_root
+from mlops_seeds.sandbox.iam import callers
 
 HOST = "127.0.0.1"
 # Variables that would take a developer's own AWS setup into the sandbox's place.
@@ -64,6 +66,7 @@ class _Server(ThreadedMotoServer):
         log_requests: bool,
         root: Credentials,
         origins: tuple[str, ...],
+        authorizer: Authorizer,
     ) -> None:
         host, port = listening.getsockname()[:2]
         super().__init__(ip_address=host, port=port, verbose=False)
@@ -71,6 +74,7 @@ class _Server(ThreadedMotoServer):
         self._handler = MotoRequestHandler if log_requests else _QuietRequestHandler
         self._root = root
         self._origins = origins
+        self._authorizer = authorizer
 
     def _server_entry(self) -> None:
         hosts = [f"{HOST}:{self._port}", f"localhost:{self._port}"]
@@ -79,6 +83,7 @@ class _Server(ThreadedMotoServer):
             issued_credentials(self._root),
             hosts,
             self._origins,
+            authorizer=self._authorizer,
         )
         self._server = make_server(
             self._ip_address,
@@ -130,6 +135,8 @@ class Sandbox:
     it a temporary directory is made at start and removed at stop. Only requests signed
     with credentials the sandbox issued are served (root keys made at each start, see
     env()); `cors_origins` are browser origins given a CORS allowance (none by default).
+    `enforce_iam` evaluates IAM for every signed request (off by default for now; the
+    `enforce_iam` property switches it on a running sandbox, from the next request).
     """
 
     def __init__(
@@ -139,8 +146,11 @@ class Sandbox:
         log_requests: bool = False,
         workdir: Path | None = None,
         cors_origins: tuple[str, ...] = (),
+        enforce_iam: bool = False,
     ) -> None:
         check_port(port)
+        self._enforce_iam = enforce_iam
+        self._authorizer: Authorizer | None = None
         self._cors_origins = cors_origins
         self._root: Credentials | None = None
         self.region = region
@@ -169,6 +179,17 @@ class Sandbox:
         return runtime.current().workdir
 
     @property
+    def enforce_iam(self) -> bool:
+        """Whether IAM is evaluated for every signed request."""
+        return self._enforce_iam
+
+    @enforce_iam.setter
+    def enforce_iam(self, value: bool) -> None:
+        self._enforce_iam = value
+        if self._authorizer is not None:
+            self._authorizer.enabled = value
+
+    @property
     def running(self) -> bool:
         """Whether the server is serving."""
         return self._server is not None
@@ -187,7 +208,10 @@ class Sandbox:
             extensions.install()
             self._socket = listening
             self._root = new_root()
-            self._server = _Server(self._socket, self._log_requests, self._root, self._cors_origins)
+            self._authorizer = Authorizer(self._root.access_key_id, self._enforce_iam)
+            self._server = _Server(
+                self._socket, self._log_requests, self._root, self._cors_origins, self._authorizer
+            )
             self._server.start()
             workdir = self._workdir
             if workdir is None:
@@ -225,6 +249,7 @@ class Sandbox:
         state: pipeline runs, model servers), keeping the server up."""
         extensions.reset()
         moto_api_backend.reset()
+        callers.forget()
 
     def env(self) -> dict[str, str | None]:
         """The environment that points boto3, the AWS CLI and mlops-seeds at the sandbox.

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from mlops_seeds.sandbox.auth import sigv4
+from mlops_seeds.sandbox.auth.authorize import Authorizer
 from mlops_seeds.sandbox.auth.keys import Lookup
 from mlops_seeds.sandbox.auth.refusals import Protocol, Reason, Refusal, protocol_of, render
 
@@ -53,7 +54,8 @@ def _now() -> datetime.datetime:
 
 class Gate:
     """Wraps `app`; `hosts` are the Host header values accepted (e.g. 127.0.0.1:4566),
-    `origins` the browser origins given a CORS allowance (none by default)."""
+    `origins` the browser origins given a CORS allowance (none by default); `authorizer`,
+    when given, decides each signed request by IAM (it is off until enabled)."""
 
     def __init__(
         self,
@@ -62,12 +64,14 @@ class Gate:
         hosts: Sequence[str],
         origins: Sequence[str] = (),
         now: Callable[[], datetime.datetime] = _now,
+        authorizer: Authorizer | None = None,
     ) -> None:
         self._app = app
         self._lookup = lookup
         self._hosts = frozenset(h.lower() for h in hosts)
         self._origins = frozenset(origins)
         self._now = now
+        self._authorizer = authorizer
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         headers = _headers(environ)
@@ -96,7 +100,10 @@ class Gate:
                 headers=headers,
                 body=body,
             )
-            caller = sigv4.verify(request, self._lookup, self._now())
+            now = self._now()
+            caller = sigv4.verify(request, self._lookup, now)
+            if self._authorizer is not None and self._authorizer.enabled:
+                self._authorizer(request, caller, now)
         except Refusal as refusal:
             service = sigv4.service_of(sigv4.Request("GET", "/", query, headers, b""))
             status, response_headers, payload = render(

@@ -37,6 +37,7 @@ class Reason(Enum):
     EXPIRED_URL = "expired-url"  # a presigned URL past X-Amz-Expires
     PAYLOAD_HASH = "payload-hash"  # x-amz-content-sha256 is not the body's hash
     FORBIDDEN = "forbidden"  # a foreign Host or browser Origin
+    ACCESS_DENIED = "access-denied"  # IAM denies the request (enforcement on)
 
 
 # Reason -> protocol -> (code, HTTP status). REST-JSON takes the JSON names with 403.
@@ -104,6 +105,14 @@ _CODES: dict[Reason, dict[Protocol, tuple[str, int]]] = {
     Reason.FORBIDDEN: {
         Protocol.QUERY: ("AccessDenied", 403),
         Protocol.JSON: ("AccessDeniedException", 403),
+        Protocol.REST_JSON: ("AccessDeniedException", 403),
+        Protocol.S3: ("AccessDenied", 403),
+    },
+    # "AccessDenied" for query services and S3 (403); JSON services answer
+    # AccessDeniedException with 400, REST-JSON ones with 403.
+    Reason.ACCESS_DENIED: {
+        Protocol.QUERY: ("AccessDenied", 403),
+        Protocol.JSON: ("AccessDeniedException", 400),
         Protocol.REST_JSON: ("AccessDeniedException", 403),
         Protocol.S3: ("AccessDenied", 403),
     },

@@ -1,0 +1,258 @@
+"""From an API request to the IAM authorization requests AWS makes for it: the action,
+the resources (ARNs from the request's members by the table in `actions.yaml`, with
+their resource-based policies and tags from moto's state), the request's condition
+context, and the iam:PassRole checks for role ARNs handed to a service."""
+
+import datetime
+import json
+import re
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources as package_files
+from typing import Any
+
+import yaml
+from moto.iam.models import iam_backends
+from moto.s3.models import s3_backends
+from moto.sagemaker.models import sagemaker_backends
+
+from mlops_seeds.sandbox.iam.documents import Policy, parse_policy
+from mlops_seeds.sandbox.iam.errors import PolicyError
+from mlops_seeds.sandbox.iam.evaluation import Request, Resource
+from mlops_seeds.sandbox.iam.operations import Operation
+
+_PLACEHOLDER = re.compile(r"\$\{([^}|:]+)(?::([^}|]*))?(?:\|(lower))?\}")
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a request is made: partition, region and the account it addresses."""
+
+    partition: str
+    region: str
+    account: str
+
+
+@dataclass(frozen=True)
+class Checks:
+    """The authorization requests of one API request: the main one first, then any
+    iam:PassRole checks; `mapped` is False when the table has no resource for it (the
+    request is evaluated on "*"); `open` when AWS authorizes nobody for it."""
+
+    requests: tuple[Request, ...]
+    mapped: bool
+    open: bool = False
+
+
+@lru_cache(maxsize=1)
+def table() -> dict[str, Any]:
+    """The operation table (`actions.yaml`)."""
+    text = package_files.files(__package__).joinpath("actions.yaml").read_text()
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
+
+
+def _walk(value: Any, path: list[str]) -> Iterator[Any]:
+    if not path:
+        if isinstance(value, list):
+            yield from value
+        elif value is not None and value != "":
+            yield value
+        return
+    head, rest = path[0], path[1:]
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return
+    if head == "*" and isinstance(value, list):
+        for item in value:
+            yield from _walk(item, rest)
+    elif isinstance(value, Mapping) and head in value:
+        yield from _walk(value[head], rest)
+
+
+def member_values(params: Mapping[str, Any], path: str) -> list[str]:
+    """The values of a dotted member path (`pipeline.roleArn`, `Targets.*.RoleArn`)."""
+    return [str(v) for v in _walk(params, path.split(".")) if isinstance(v, str | int)]
+
+
+def _expand(template: str, params: Mapping[str, Any], where: Where, lower: bool) -> list[str]:
+    """Every ARN the template gives (one per value of a list member); [] when a member
+    without default is absent."""
+    fixed = {"Partition": where.partition, "Region": where.region, "Account": where.account}
+    results = [""]
+    position = 0
+    for found in _PLACEHOLDER.finditer(template):
+        literal = template[position : found.start()]
+        name, default, lowering = found.group(1), found.group(2), found.group(3)
+        values = [fixed[name]] if name in fixed else member_values(params, name)
+        if not values and default is not None:
+            values = [default]
+        if not values:
+            return []
+        if lowering and lower:
+            values = [v.lower() for v in values]
+        results = [r + literal + v for r in results for v in values]
+        position = found.end()
+    return [r + template[position:] for r in results]
+
+
+def _tags(params: Mapping[str, Any], member: str | None) -> dict[str, str]:
+    """The request's tags: a list of {Key, Value} (any case), a map, query-flattened
+    `Tags.member.N.Key`, or S3's URL-encoded `k=v&...` text."""
+    names = [member] if member else ["Tags", "tags"]
+    for name in names:
+        value = params.get(name)
+        if isinstance(value, str):
+            return dict(urllib.parse.parse_qsl(value, keep_blank_values=True))
+        if isinstance(value, Mapping):
+            return {str(k): str(v) for k, v in value.items()}
+        if isinstance(value, list):
+            found = {}
+            for item in value:
+                if isinstance(item, Mapping):
+                    key = item.get("Key", item.get("key"))
+                    if key is not None:
+                        found[str(key)] = str(item.get("Value", item.get("value", "")))
+            return found
+        flat = {}
+        for key, text in params.items():
+            parts = str(key).split(".")
+            if len(parts) == 4 and parts[0] == name and parts[3] == "Key":
+                flat[text] = str(params.get(".".join([*parts[:3], "Value"]), ""))
+        if flat:
+            return {str(k): v for k, v in flat.items()}
+    return {}
+
+
+@lru_cache(maxsize=1024)
+def parsed(document: str, name: str) -> Policy | None:
+    """A policy document parsed once per text (None when it does not parse)."""
+    try:
+        return parse_policy(
+            urllib.parse.unquote(document) if "%" in document[:3] else document, name=name
+        )
+    except (PolicyError, ValueError):
+        return None
+
+
+def _role_of(arn: str) -> Any:
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
+        return None
+    account: Any = iam_backends.get(parts[4])
+    backend = account.get(parts[1]) if account is not None else None
+    if backend is None:
+        return None
+    name = parts[5].rsplit("/", 1)[-1]
+    for role in list(backend.roles.values()):
+        if role.name == name:
+            return role
+    return None
+
+
+def trust_policy(role_arn: str) -> Policy | None:
+    role = _role_of(role_arn)
+    if role is None:
+        return None
+    return parsed(str(role.assume_role_policy_document), f"{role_arn} trust policy")
+
+
+def _s3_resource(arn: str, where: Where) -> Resource:
+    bucket_name = arn.split(":::", 1)[-1].split("/", 1)[0]
+    location = s3_backends.bucket_accounts.get(bucket_name)
+    if location is None:
+        return Resource(arn, account=where.account)
+    partition, account = location
+    backend = s3_backends[account][partition]
+    bucket = backend.buckets.get(bucket_name)
+    policy = None
+    context: dict[str, str] = {}
+    if bucket is not None:
+        if bucket.policy:
+            policy = parsed(bucket.policy.decode(), f"bucket policy of {bucket_name}")
+        if "/" not in arn.split(":::", 1)[-1]:
+            for tag in backend.tagger.list_tags_for_resource(bucket.arn).get("Tags", []):
+                context[f"aws:ResourceTag/{tag['Key']}"] = tag["Value"]
+    return Resource(arn, account=account, policy=policy, context=context)
+
+
+def _sagemaker_resource(arn: str, raw: str, where: Where) -> Resource:
+    context: dict[str, str] = {}
+    account: Any = sagemaker_backends.get(where.account)
+    backend = account.get(where.region) if account is not None else None
+    if backend is not None:
+        try:
+            tags = backend._get_resource_from_arn(raw).tags
+        except Exception:  # moto raises its own error per type: no tags
+            tags = []
+        for tag in tags:
+            context[f"aws:ResourceTag/{tag['Key']}"] = tag["Value"]
+    return Resource(arn, context=context)
+
+
+def _resource(arn: str, raw: str, where: Where, trust: bool) -> Resource:
+    if trust:
+        return Resource(arn, policy=trust_policy(arn))
+    if arn.startswith(f"arn:{where.partition}:s3:::"):
+        return _s3_resource(arn, where)
+    if ":sagemaker:" in arn:
+        return _sagemaker_resource(arn, raw, where)
+    return Resource(arn)
+
+
+def checks(operation: Operation, where: Where, now: datetime.datetime) -> Checks:
+    """The authorization requests AWS makes for `operation`."""
+    service = table().get(operation.service) or {}
+    prefix = str(service.get("prefix") or operation.service)
+    entry: dict[str, Any] = (service.get("operations") or {}).get(operation.name) or {}
+    arns: dict[str, str] = service.get("arns") or {}
+    action = f"{prefix}:{entry.get('action', operation.name)}"
+    params = operation.params
+    trust = bool(entry.get("trust"))
+    resources: list[Resource] = []
+    for item in entry.get("resources", []):
+        template = arns.get(item, item)
+        lowered = _expand(template, params, where, lower=True)
+        raw = _expand(template, params, where, lower=False)
+        for arn, original in zip(lowered, raw, strict=True):
+            resources.append(_resource(arn, original, where, trust))
+    context: dict[str, Any] = {
+        "aws:SecureTransport": False,
+        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now.replace(tzinfo=datetime.UTC).timestamp())),
+        "aws:RequestedRegion": where.region,
+    }
+    tags = _tags(params, entry.get("tags"))
+    if tags:
+        context["aws:TagKeys"] = list(tags)
+        for key, value in tags.items():
+            context[f"aws:RequestTag/{key}"] = value
+    for key, member in (entry.get("context") or {}).items():
+        values = member_values(params, str(member))
+        if values:
+            context[key] = values
+    main = Request(
+        action,
+        tuple(resources) or (Resource(),),
+        context,
+        resource_policy_required=trust,
+    )
+    requests = [main]
+    pass_role = entry.get("pass_role")
+    if pass_role:
+        member, principal = pass_role
+        base = {k: v for k, v in context.items() if not k.startswith("aws:RequestTag")}
+        base.pop("aws:TagKeys", None)
+        for role_arn in member_values(params, member):
+            requests.append(
+                Request(
+                    "iam:PassRole",
+                    (Resource(role_arn),),
+                    {**base, "iam:PassedToService": principal},
+                )
+            )
+    return Checks(tuple(requests), mapped=bool(resources), open=bool(entry.get("open")))
