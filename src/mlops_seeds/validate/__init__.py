@@ -11,13 +11,14 @@ from typing import Any
 from mlops_seeds.bounded_parsing import DocumentError
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.seeds import BUILDSPECS, bake, load_seeds
-from mlops_seeds.validate import buildspecs, cfn, derived_names
+from mlops_seeds.validate import buildspecs, cfn, derived_names, iam
 from mlops_seeds.validate.documents import SUFFIXES, Document, Kind, discover, line_of, load
 from mlops_seeds.validate.findings import Finding
 
 __all__ = ["Finding", "validate_paths", "validate_repo"]
 
 TEMPLATES = Path("templates")
+BOOTSTRAP = Path("service_catalog")  # its *-bootstrap.yaml: the hub and spoke templates
 Progress = Callable[[str], None]
 _LINE = re.compile(r"line (\d+): ")
 # A buildspec is declared by its file name in buildspecs/, nothing else.
@@ -172,6 +173,7 @@ def _check(
             shape = _shape_findings(doc)
             findings += shape or cfn.lint(doc)
             findings += derived_names.check(doc)
+            findings += [] if shape else iam.check(doc)
             project_findings, project_used = _codebuild_findings(doc, root)
             findings += project_findings
             used |= project_used
@@ -276,9 +278,10 @@ def _rendered_templates(root: Path, scratch: Path) -> list[Document]:
 
 
 def validate_repo(root: Path, progress: Progress = _ignore) -> list[Finding]:
-    """Validate the repository: templates/, buildspecs/ and the templates the seeds render.
-    Also flags a buildspec that no CodeBuild project runs."""
-    files = discover(root / TEMPLATES) + discover(root / BUILDSPECS)
+    """Validate the repository: templates/, service_catalog/*-bootstrap.yaml, buildspecs/ and
+    the templates the seeds render. Also flags a buildspec that no CodeBuild project runs."""
+    bootstrap = sorted((root / BOOTSTRAP).glob("*-bootstrap.yaml"))
+    files = discover(root / TEMPLATES) + bootstrap + discover(root / BUILDSPECS)
     docs, refused = _load_all(files, root)
     with tempfile.TemporaryDirectory(prefix="mlops-seeds-validate-") as scratch:
         docs += _rendered_templates(root, Path(scratch))
