@@ -38,7 +38,8 @@ def _unknown_action(doc: Document, path: Sequence[Any], message: str) -> str:
         (
             e
             for e in entries
-            if isinstance(e, str) and wrong in (e.lower(), e.partition(":")[2].lower())
+            if isinstance(e, str)
+            and wrong in (e.lower(), e.partition(":")[0].lower(), e.partition(":")[2].lower())
         ),
         wrong,
     )
