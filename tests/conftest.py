@@ -2,6 +2,7 @@
 the sandbox (one server for the session, emptied for each test that uses it)."""
 
 import json
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -103,3 +104,21 @@ def sandbox(_sandbox_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterat
             monkeypatch.setenv(name, value)
     yield _sandbox_server
     _sandbox_server.reset()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on: bound, read, closed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A loopback port that accepts connections (the kernel's backlog) and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield sock.getsockname()[1]

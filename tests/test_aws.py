@@ -4,7 +4,6 @@ account, and one line for each way of failing to reach AWS."""
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -156,22 +155,6 @@ def test_a_bad_timeout_variable_is_bad_input_naming_it(
         aws.client("sts")
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port on loopback that accepts connections and never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        yield sock.getsockname()[1]
-
-
 def _failure(monkeypatch: pytest.MonkeyPatch, url: str) -> tuple[str, float]:
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
     started = time.monotonic()
@@ -181,12 +164,14 @@ def _failure(monkeypatch: pytest.MonkeyPatch, url: str) -> tuple[str, float]:
 
 
 def test_a_closed_port_is_one_line_pointing_at_the_sandbox(
-    fake_credentials: None, no_timeout_variables: None, monkeypatch: pytest.MonkeyPatch
+    fake_credentials: None,
+    no_timeout_variables: None,
+    monkeypatch: pytest.MonkeyPatch,
+    closed_port: int,
 ) -> None:
-    port = _closed_port()
-    line, seconds = _failure(monkeypatch, f"http://127.1:{port}")
+    line, seconds = _failure(monkeypatch, f"http://127.1:{closed_port}")
     assert line == (
-        f"cannot reach http://127.1:{port} (connection refused): is the sandbox running? "
+        f"cannot reach http://127.1:{closed_port} (connection refused): is the sandbox running? "
         "start it with mlops-seeds sandbox, or unset AWS_ENDPOINT_URL"
     )
     assert seconds < 2
@@ -213,7 +198,7 @@ def test_an_unresolvable_host_is_one_line_naming_it(
 
 
 def test_missing_credentials_are_one_line_saying_what_to_set(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, closed_port: int
 ) -> None:
     for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
@@ -221,7 +206,7 @@ def test_missing_credentials_are_one_line_saying_what_to_set(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "empty"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "empty"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    line, _ = _failure(monkeypatch, f"http://127.0.0.1:{_closed_port()}")
+    line, _ = _failure(monkeypatch, f"http://127.0.0.1:{closed_port}")
     assert line.startswith("no AWS credentials to call http://127.0.0.1:")
     assert "AWS_ACCESS_KEY_ID" in line
 
@@ -253,9 +238,9 @@ def test_refused_credentials_and_a_connect_timeout_are_one_line_each(
 
 
 def test_assume_role_unreachable_is_an_aws_error_not_bad_input(
-    fake_credentials: None, monkeypatch: pytest.MonkeyPatch
+    fake_credentials: None, monkeypatch: pytest.MonkeyPatch, closed_port: int
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port}")
     with pytest.raises(AwsError, match=r"cannot assume role .*: cannot reach .* refused"):
         aws.assume_role(aws.make_session(), "arn:aws:iam::111111111111:role/x")
 

@@ -6,9 +6,7 @@ Endpoints in a case's env may hold {closed} (a loopback port nothing listens on)
 {silent} (a loopback port that accepts connections and never answers)."""
 
 import dataclasses
-import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -149,24 +147,6 @@ def _cases(command: str) -> list[Case]:
 
 
 CASES = _cases("plan") + _cases("publish")
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A loopback port nothing listens on: bound, read, closed."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A loopback port that accepts connections (the kernel's backlog) and never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(16)
-        yield sock.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)
