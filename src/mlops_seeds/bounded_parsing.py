@@ -15,6 +15,7 @@ naming the file and the rule it broke:
 """
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -219,35 +220,40 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _node_depth(root: Node) -> int:
-    """How deep the composed document nests, aliases followed (early out past the limit)."""
+def _deepest(root: Any, children: Callable[[Any], list[Any] | None]) -> int:
+    """How deep `root` nests, walking `children` (None for a leaf); stops past MAX_DEPTH."""
     deepest, pending = 0, [(root, 1)]
     while pending:
-        node, depth = pending.pop()
-        if isinstance(node, MappingNode | SequenceNode):
+        item, depth = pending.pop()
+        below = children(item)
+        if below is not None:
             deepest = max(deepest, depth)
             if depth > MAX_DEPTH:
                 return depth
-            children = (
-                [part for pair in node.value for part in pair]
-                if isinstance(node, MappingNode)
-                else node.value
-            )
-            pending += [(child, depth + 1) for child in children]
+            pending += [(child, depth + 1) for child in below]
     return deepest
+
+
+def _node_children(node: Any) -> list[Any] | None:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    return list(node.value) if isinstance(node, SequenceNode) else None
+
+
+def _value_children(item: Any) -> list[Any] | None:
+    if isinstance(item, dict):
+        return list(item.values())
+    return item if isinstance(item, list) else None
+
+
+def _node_depth(root: Node) -> int:
+    """How deep the composed document nests, aliases followed (early out past the limit)."""
+    return _deepest(root, _node_children)
 
 
 def _depth(value: Any) -> int:
-    deepest, pending = 0, [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            if depth > MAX_DEPTH:
-                return depth
-            children = item.values() if isinstance(item, dict) else item
-            pending += [(child, depth + 1) for child in children]
-    return deepest
+    """How deep a loaded value nests (early out past the limit)."""
+    return _deepest(value, _value_children)
 
 
 def load_json(text: str, source: str) -> Any:

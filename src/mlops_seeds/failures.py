@@ -14,13 +14,19 @@ import click
 from mlops_seeds.errors import FAILED, SeedsError
 
 
+def is_aws_failure(err: BaseException) -> bool:
+    """Whether `err` is botocore's or boto3's (AWS unreachable, not letting in, or
+    refusing), told by its module so that boto3 need not be imported to ask."""
+    return type(err).__module__.startswith(("botocore.", "boto3."))
+
+
 def failure_lines(err: Exception) -> tuple[int, list[str]]:
     """The exit code and the line(s) on stderr for an exception that ends a command: one
     line, except a manifest's errors, one line per problem."""
     if isinstance(err, SeedsError):
         lines = str(err).splitlines() or [type(err).__name__]
         return err.exit_code, [f"mlops-seeds: error: {line}" for line in lines]
-    if type(err).__module__.startswith(("botocore.", "boto3.")):
+    if is_aws_failure(err):
         from mlops_seeds.aws import describe_failure
 
         return FAILED, [f"mlops-seeds: error: {describe_failure(err)}"]

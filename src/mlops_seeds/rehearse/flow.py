@@ -16,6 +16,7 @@ from mlops_seeds.bounded_parsing import read_yaml
 from mlops_seeds.catalog import publishing
 from mlops_seeds.catalog.manifest import DEFAULT_MANIFEST, validate_manifest
 from mlops_seeds.errors import SeedsError
+from mlops_seeds.failures import is_aws_failure
 from mlops_seeds.paths import repo_root
 from mlops_seeds.rehearse import project as projects
 from mlops_seeds.rehearse import world as worlds
@@ -255,6 +256,6 @@ def _failure(err: Exception) -> str:
     words them, else the exception's type and message."""
     if isinstance(err, SeedsError):
         return str(err)
-    if type(err).__module__.startswith(("botocore.", "boto3.")):
+    if is_aws_failure(err):
         return aws.describe_failure(err)
     return f"{type(err).__name__}: {err}"
