@@ -1,10 +1,13 @@
 """Benchmark the rehearsal: total and per-stage wall time of each scenario asked for, on
-the embedded sandbox (goal: the happy path under 120 s on a 2-core machine).
+the embedded sandbox, beside the figures measured before IAM was enforced and builds were
+isolated (rehearse_baseline.json; goal: the happy path's stages under 30 s on a 2-core
+machine).
 
 Run: python benchmarks/rehearse.py [--scenario happy] [--scenario rejected ...] [--all]
 """
 
 import argparse
+import json
 import resource
 import tempfile
 import time
@@ -13,6 +16,15 @@ from pathlib import Path
 from mlops_seeds.rehearse import flow
 from mlops_seeds.rehearse.scenarios import SCENARIOS
 from mlops_seeds.sandbox import Sandbox
+
+BASELINE = Path(__file__).with_name("rehearse_baseline.json")
+
+
+def baseline() -> dict[str, dict[str, float]]:
+    """Per-stage seconds of each scenario before (scenario -> stage -> seconds)."""
+    data = json.loads(BASELINE.read_text())
+    stages: dict[str, dict[str, float]] = data["scenarios"]
+    return stages
 
 
 def quiet(_: str) -> None:
@@ -32,9 +44,19 @@ def rehearse(scenario: str) -> None:
         ):
             report = flow.run(options, plan, quiet, sandbox, directory)
     wall = time.perf_counter() - started
-    stages = "  ".join(f"{s.name} {s.seconds:.1f}" for s in report.timeline.stages)
     verdict = "passed" if report.outcome and report.outcome.passed else "FAILED"
-    print(f"rehearse {scenario:<19} {wall:6.1f} s total ({verdict})  {stages}")
+    before = baseline().get(scenario, {})
+    stages = sum(s.seconds for s in report.timeline.stages)
+    print(f"rehearse {scenario}: {wall:.1f} s wall, stages {stages:.1f} s ({verdict})")
+    print(f"  {'stage':<10} {'now':>6} {'before':>7} {'ratio':>6}")
+    for stage in report.timeline.stages:
+        old = before.get(stage.name)
+        ratio = f"{stage.seconds / old:5.2f}x" if old else "     -"
+        shown = f"{old:6.1f}" if old is not None else "      -"
+        print(f"  {stage.name:<10} {stage.seconds:6.1f} {shown} {ratio}")
+    if before:
+        total = sum(before.values())
+        print(f"  {'stages':<10} {stages:6.1f} {total:6.1f} {stages / total:5.2f}x")
 
 
 def main() -> None:

@@ -124,7 +124,11 @@ def make_session(profile: str | None = None, region: str | None = None) -> boto3
 
 
 def endpoint_session(
-    endpoint_url: str, access_key_id: str, secret_access_key: str, region: str
+    endpoint_url: str,
+    access_key_id: str,
+    secret_access_key: str,
+    region: str,
+    session_token: str | None = None,
 ) -> boto3.Session:
     """A session whose clients all reach `endpoint_url` with the given static credentials,
     whatever the environment says (code running inside the sandbox calls it this way)."""
@@ -132,6 +136,7 @@ def endpoint_session(
         endpoint_url=endpoint_url,
         aws_access_key_id=access_key_id,
         aws_secret_access_key=secret_access_key,
+        aws_session_token=session_token,
         region_name=region,
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 import botocore.session
 import pytest
 import yaml
+from accounts import bootstrap_spoke, user_role
 from botocore.exceptions import ClientError
 
 from mlops_seeds.catalog.manifest import DEFAULT_MANIFEST
@@ -120,8 +121,25 @@ def organizational_unit(sandbox: Sandbox) -> str:
     return str(unit["OrganizationalUnit"]["Id"])
 
 
+def prepare_spokes() -> None:
+    """Bootstrap the spokes (the role publish assumes, the launch role); the Studio roles
+    snapshot() searches as are made when first used."""
+    template = (ROOT / "service_catalog" / "spoke-bootstrap.yaml").read_text()
+    for account in SPOKES:
+        bootstrap_spoke(account, template)
+
+
 @pytest.fixture
-def catalog_manifest(manifest_data: dict[str, Any], organizational_unit: str) -> dict[str, Any]:
+def spoke_accounts(sandbox: Sandbox) -> Callable[[], None]:
+    """The spokes, bootstrapped; the fixture's value bootstraps them again (after a reset)."""
+    prepare_spokes()
+    return prepare_spokes
+
+
+@pytest.fixture
+def catalog_manifest(
+    manifest_data: dict[str, Any], organizational_unit: str, spoke_accounts: Callable[[], None]
+) -> dict[str, Any]:
     """The repository's manifest with two spoke accounts, an OU and role principals, in
     the sandbox."""
     manifest_data["spokes"] = {
@@ -246,7 +264,7 @@ def _studio_products(hub: Any, account: str) -> list[str]:
     """The products a Studio execution role of `account` sees (SearchProducts)."""
     from mlops_seeds import aws
 
-    studio = aws.assume_role(hub, f"arn:aws:iam::{account}:role/service-role/{STUDIO_ROLE}")
+    studio = user_role(account, STUDIO_ROLE, path="/service-role/")
     found = aws.client("servicecatalog", studio).search_products()["ProductViewSummaries"]
     return sorted(v["Name"] for v in found)
 

@@ -2,6 +2,7 @@
 the state of an uninterrupted publish, with nothing duplicated."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,11 @@ def small_manifest(catalog_manifest: dict[str, Any]) -> dict[str, Any]:
     return catalog_manifest
 
 
-def _fresh_accounts(sandbox: Sandbox, data: dict[str, Any]) -> str:
-    """Empty the sandbox, make the hub's organization and OU again; return the OU id."""
+def _fresh_accounts(sandbox: Sandbox, data: dict[str, Any], spokes: Callable[[], None]) -> str:
+    """Empty the sandbox, make the spokes, the hub's organization and OU again; return the
+    OU id."""
     sandbox.reset()
+    spokes()
     organizations = aws.client("organizations")
     organizations.create_organization(FeatureSet="ALL")
     root_id = organizations.list_roots()["Roots"][0]["Id"]
@@ -48,17 +51,18 @@ def test_interrupted_first_publish_converges_at_every_call(
     sandbox: Sandbox,
     repo_copy: Path,
     small_manifest: dict[str, Any],
+    spoke_accounts: Callable[[], None],
     call_log: Any,
     catalog_snapshot: Any,
 ) -> None:
-    ou = _fresh_accounts(sandbox, small_manifest)
+    ou = _fresh_accounts(sandbox, small_manifest, spoke_accounts)
     total = _publish(repo_copy, small_manifest).calls.mutating
     expected = _state(catalog_snapshot, ou)
     assert total > 20
     for failing_call in [
         int(n) for n in __import__("os").environ.get("FAILS", "").split()
     ] or range(1, total + 1):
-        ou = _fresh_accounts(sandbox, small_manifest)
+        ou = _fresh_accounts(sandbox, small_manifest, spoke_accounts)
         call_log.reset()
         call_log.fail_at = failing_call
         with pytest.raises(publishing.PublishFailed, match="InjectedFailure"):
@@ -75,6 +79,7 @@ def test_interrupted_new_version_converges_at_every_call(
     sandbox: Sandbox,
     repo_copy: Path,
     small_manifest: dict[str, Any],
+    spoke_accounts: Callable[[], None],
     call_log: Any,
     catalog_snapshot: Any,
 ) -> None:
@@ -84,7 +89,7 @@ def test_interrupted_new_version_converges_at_every_call(
 
     def published_then_changed() -> str:
         readme.write_text(original)
-        ou = _fresh_accounts(sandbox, small_manifest)
+        ou = _fresh_accounts(sandbox, small_manifest, spoke_accounts)
         _publish(repo_copy, small_manifest)
         readme.write_text(original + "\nchanged\n")
         return ou
@@ -108,13 +113,14 @@ def test_interrupted_retire_converges_at_every_call(
     sandbox: Sandbox,
     repo_copy: Path,
     small_manifest: dict[str, Any],
+    spoke_accounts: Callable[[], None],
     call_log: Any,
     catalog_snapshot: Any,
 ) -> None:
     kept = [p for p in small_manifest["products"] if p["key"] != "build"]
 
     def published() -> str:
-        ou = _fresh_accounts(sandbox, small_manifest)
+        ou = _fresh_accounts(sandbox, small_manifest, spoke_accounts)
         _publish(repo_copy, small_manifest)
         return ou
 
@@ -143,13 +149,14 @@ def test_interrupted_rename_and_tagging_converge(
     sandbox: Sandbox,
     repo_copy: Path,
     small_manifest: dict[str, Any],
+    spoke_accounts: Callable[[], None],
     call_log: Any,
     catalog_snapshot: Any,
 ) -> None:
     from mlops_seeds.catalog.products import KEY_TAG
 
     def published_untagged() -> str:
-        ou = _fresh_accounts(sandbox, small_manifest)
+        ou = _fresh_accounts(sandbox, small_manifest, spoke_accounts)
         _publish(repo_copy, small_manifest)
         sc = aws.client("servicecatalog")
         for view in sc.search_products_as_admin()["ProductViewDetails"]:

@@ -21,7 +21,7 @@ from mlops_seeds.errors import SeedsError
 from mlops_seeds.sandbox import Sandbox
 
 BUILD = "MLOps build and train (XGBoost regression)"
-LAUNCH = json.dumps({"LocalRoleName": "AmazonSageMakerServiceCatalogProductsLaunchRole"})
+LAUNCH = json.dumps({"LocalRoleName": "MlopsSeedsLaunchRole"})
 
 
 def _publish(root: Path, data: dict[str, Any], retire: bool = False) -> publishing.Summary:

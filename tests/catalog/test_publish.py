@@ -50,7 +50,7 @@ def test_first_publish_creates_everything(
         ("ACCOUNT", "222222222222", False),
         ("ORGANIZATIONAL_UNIT", organizational_unit, True),
     ]
-    launch = json.dumps({"LocalRoleName": "AmazonSageMakerServiceCatalogProductsLaunchRole"})
+    launch = json.dumps({"LocalRoleName": "MlopsSeedsLaunchRole"})
     assert [(kind, parameters) for kind, _, parameters in portfolio["constraints"]] == [
         ("LAUNCH", launch)
     ] * 3
@@ -264,7 +264,7 @@ def test_an_existing_product_outside_the_portfolio_is_adopted_not_duplicated(
 def _edit_fields(data: dict[str, Any]) -> None:
     data["products"][0]["description"] = "A new description."
     data["portfolio"]["provider"] = "Another team"
-    data["launch_role"] = "MlopsSeedsLaunchRole"
+    data["launch_role"] = "PlatformLaunchRole"
 
 
 def test_changed_product_fields_and_launch_role_are_planned_as_updates(
@@ -278,9 +278,9 @@ def test_changed_product_fields_and_launch_role_are_planned_as_updates(
     assert planned == [
         ("update", "portfolio 'MLOps project seeds'", "providername"),
         ("update", "product build-deploy", "description"),
-        ("update", "product build-deploy", "launch role MlopsSeedsLaunchRole"),
-        ("update", "product build-deploy-classification", "launch role MlopsSeedsLaunchRole"),
-        ("update", "product build", "launch role MlopsSeedsLaunchRole"),
+        ("update", "product build-deploy", "launch role PlatformLaunchRole"),
+        ("update", "product build-deploy-classification", "launch role PlatformLaunchRole"),
+        ("update", "product build", "launch role PlatformLaunchRole"),
     ]
 
 

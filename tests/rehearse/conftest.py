@@ -7,6 +7,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from accounts import member_admin
 
 from mlops_seeds import aws
 from mlops_seeds.rehearse import git
@@ -19,11 +20,12 @@ REGION = "us-east-1"
 @pytest.fixture
 def spoke(sandbox: Sandbox) -> boto3.Session:
     """An admin session in the spoke account."""
-    return aws.assume_role(aws.make_session(), f"arn:aws:iam::{SPOKE}:role/admin")
+    return member_admin(SPOKE)
 
 
 def _make_role(session: boto3.Session, name: str, service: str) -> str:
-    """A role `service` may assume; its ARN."""
+    """A role `service` may assume, allowed everything (these tests are about walking
+    pipelines and builds; the rehearsal's refusal tests take permissions away); its ARN."""
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -32,6 +34,11 @@ def _make_role(session: boto3.Session, name: str, service: str) -> str:
     }
     iam = aws.client("iam", session)
     role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    everything = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName=name, PolicyName="all", PolicyDocument=json.dumps(everything))
     return str(role["Role"]["Arn"])
 
 

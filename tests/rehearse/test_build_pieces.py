@@ -15,7 +15,7 @@ from mlops_seeds.archives import unzip_directory, zip_directory
 from mlops_seeds.rehearse import stacks
 from mlops_seeds.rehearse.buildspec import BuildspecError, parse_buildspec
 from mlops_seeds.rehearse.codebuild import collect_artifacts
-from mlops_seeds.rehearse.pyenv import create_build_venv
+from mlops_seeds.rehearse.pyenv import closure, create_build_venv
 from mlops_seeds.rehearse.shell import BuildShell, CommandTimeout
 
 
@@ -108,17 +108,36 @@ def test_artifact_files_expand_variables_and_respect_base_directory(tmp_path: Pa
     assert (tmp_path / "o" / "nested" / "b.json").read_text() == "nested/b.json"
 
 
-def test_build_venv_sees_the_tools_packages_and_installs_into_itself(tmp_path: Path) -> None:
-    bin_dir = create_build_venv(tmp_path / "venv")
-    probe = "import sys, yaml, mlops_seeds; print(sys.prefix)"
+def test_build_venv_holds_only_what_the_repository_declares(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\n[project]\nname = "x"\n'
+        'dependencies = ["PyYAML>=6", "not-a-package-here"]\n'
+    )
+    bin_dir = create_build_venv(tmp_path / "venv", source)
+    probe = "import sys, yaml, hatchling; print(sys.prefix)"
     done = subprocess.run(
         [str(bin_dir / "python"), "-c", probe], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == str(tmp_path / "venv")
+    for undeclared in ("mlops_seeds", "boto3", "xgboost"):
+        missing = subprocess.run(
+            [str(bin_dir / "python"), "-c", f"import {undeclared}"], capture_output=True, text=True
+        )
+        assert f"No module named '{undeclared}'" in missing.stderr
     pip = subprocess.run(
         [str(bin_dir / "pip"), "--version"], capture_output=True, text=True, check=True
     )
     assert pip.stdout.startswith("pip ")
+
+
+def test_closure_follows_requirements_markers_and_extras() -> None:
+    assert {"boto3", "botocore", "s3transfer", "jmespath", "urllib3"} <= closure(["boto3>=1"])
+    assert "boto3" not in closure(["botocore"])
+    assert closure(["not-a-package-here", "also not a requirement!"]) == set()
+    assert closure(['boto3; python_version < "3"']) == set()
+    assert closure(["moto[s3]"]) - closure(["moto"]) == {"py-partiql-parser"}
 
 
 def test_zip_round_trip_keeps_paths_and_executable_bits(tmp_path: Path) -> None:

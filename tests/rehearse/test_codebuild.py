@@ -44,6 +44,7 @@ def _sources(tmp_path: Path) -> Sources:
     primary, other = tmp_path / "src", tmp_path / "other"
     primary.mkdir()
     other.mkdir()
+    (primary / "pyproject.toml").write_text('[project]\nname = "s"\ndependencies = ["boto3"]\n')
     (other / "other.txt").write_text("from the secondary source\n")
     return Sources(primary, {"Other": other}, version="abc123")
 
@@ -220,7 +221,7 @@ phases:
       - tiny-probe
       - WHERE="$(python -c 'import tiny_probe; print(tiny_probe.__file__)')"
       - PIP_OF="$(command -v pip)"
-      - python -c "import sagemaker, boto3"
+      - python -c "import yaml, boto3"
 """
 
 
@@ -238,6 +239,16 @@ def test_pip_install_of_a_hatchling_project_works_offline_in_the_build_venv(
     assert result.exported["WHERE"].startswith(str(venv))
     assert result.exported["PIP_OF"] == str(venv / "bin" / "pip")
     assert "tiny probe installed" in result.log_path.read_text()
+
+
+def test_a_package_the_repository_does_not_declare_is_missing_in_its_build(
+    spoke: boto3.Session, make_project: Callable[..., None], tmp_path: Path
+) -> None:
+    spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - python -c 'import yaml'\n"
+    make_project("undeclared", spec)
+    result = run_project(spoke, "undeclared", _sources(tmp_path), tmp_path / "b")
+    assert not result.succeeded
+    assert "ModuleNotFoundError: No module named 'yaml'" in result.log_path.read_text()
 
 
 def test_action_environment_variables_must_be_a_json_list() -> None:

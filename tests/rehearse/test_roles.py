@@ -1,7 +1,9 @@
-"""Acting as a service role: assumed where the role trusts the caller, else the caller's
-own credentials (a service role on AWS trusts only its service)."""
+"""Acting as a service role, as AWS's services do: the role's trust policy must allow the
+service; the refusal is AWS's sentence. Executions are recorded in the service only in the
+sandbox."""
 
-import boto3
+import json
+
 import pytest
 
 from mlops_seeds import aws
@@ -9,30 +11,36 @@ from mlops_seeds.errors import SeedsError
 from mlops_seeds.rehearse import codepipeline, roles
 from mlops_seeds.sandbox import Sandbox
 
-ROLE = "arn:aws:iam::222222222222:role/service-role"
+ACCOUNT = "123456789012"
 
 
-def test_the_role_is_assumed_when_it_can_be(sandbox: Sandbox) -> None:
-    said: list[str] = []
-    session = roles.act_as(aws.make_session(), ROLE, "codebuild", said.append)
+def _role(name: str, service: str) -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    iam = aws.client("iam", aws.make_session())
+    return str(
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    )
+
+
+def test_a_service_acts_as_the_role_that_trusts_it(sandbox: Sandbox) -> None:
+    arn = _role("builds", roles.CODEBUILD)
+    session = roles.act_as(roles.CODEBUILD, arn, "codebuild")
     identity = aws.client("sts", session).get_caller_identity()
-    assert identity["Arn"].startswith("arn:aws:sts::222222222222:assumed-role/service-role/")
-    assert said == []
+    assert identity["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/builds/codebuild"
 
 
-def test_a_role_that_refuses_leaves_the_callers_session_and_says_so(
-    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def refuse(session: boto3.Session, arn: str, name: str = "") -> boto3.Session:
-        raise SeedsError(f"cannot assume role {arn}: AccessDenied")
-
-    monkeypatch.setattr(aws, "assume_role", refuse)
-    caller = aws.make_session()
-    said: list[str] = []
-    assert roles.act_as(caller, ROLE, "codepipeline", said.append) is caller
-    assert said == [
-        f"acting with the caller's credentials: cannot assume role {ROLE}: AccessDenied"
-    ]
+def test_a_role_trusting_another_service_is_refused_in_awss_words(sandbox: Sandbox) -> None:
+    arn = _role("pipelines", roles.CODEPIPELINE)
+    with pytest.raises(SeedsError) as refused:
+        roles.act_as(roles.CODEBUILD, arn, "codebuild")
+    assert str(refused.value).startswith(
+        f"codebuild.amazonaws.com is not authorized to perform: sts:AssumeRole on resource: {arn}"
+    )
 
 
 def test_executions_are_recorded_in_the_service_only_in_the_sandbox(

@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 import pytest
+from accounts import member_admin, user_role
 
 from mlops_seeds import aws
 from mlops_seeds.sandbox import Sandbox
@@ -49,10 +50,11 @@ def sc(hub: boto3.Session) -> Any:
 
 @pytest.fixture
 def spoke(hub: boto3.Session) -> Callable[..., boto3.Session]:
-    """spoke(account, role="Admin"): a session of `role` in another account, by STS."""
+    """spoke(account, role="Admin"): the account's admin (its OrganizationAccountAccessRole),
+    or a session of `role` there (a Studio user's role, made when missing)."""
 
     def assume(account: str, role: str = "Admin") -> boto3.Session:
-        return aws.assume_role(hub, f"arn:aws:iam::{account}:role/{role}")
+        return member_admin(account) if role == "Admin" else user_role(account, role)
 
     return assume
 

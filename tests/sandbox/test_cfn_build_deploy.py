@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from accounts import member_admin
 
 from mlops_seeds import aws
 from mlops_seeds.sandbox import Sandbox
@@ -51,13 +52,25 @@ def hub(sandbox: Sandbox) -> boto3.Session:
         s3.put_object(Bucket=SEED_BUCKET, Key=key, Body=_zip(files))
     body = (ROOT / "templates" / "build-deploy.yaml").read_bytes()
     s3.put_object(Bucket=SEED_BUCKET, Key="templates/build-deploy.yaml", Body=body)
+    spoke_reads = {  # as publish grants the spokes (another account's bucket: both must allow)
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{SPOKE}:root"},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{SEED_BUCKET}/*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=SEED_BUCKET, Policy=json.dumps(spoke_reads))
     return session
 
 
 @pytest.fixture
 def spoke(hub: boto3.Session) -> boto3.Session:
     """The spoke account where the project is launched."""
-    return aws.assume_role(hub, f"arn:aws:iam::{SPOKE}:role/Admin")
+    return member_admin(SPOKE)
 
 
 def _parameters(**overrides: str) -> list[dict[str, str]]:
@@ -294,4 +307,5 @@ def test_third_party_providers_fail_fast_and_roll_back(spoke: boto3.Session) -> 
     assert "GitHub, GitLab or Bitbucket" in failed[0]["ResourceStatusReason"]
     codebuild = aws.client("codebuild", spoke)
     assert codebuild.list_projects()["projects"] == []
-    assert aws.client("iam", spoke).list_roles()["Roles"] == []
+    roles = aws.client("iam", spoke).list_roles()["Roles"]
+    assert [r["RoleName"] for r in roles] == ["OrganizationAccountAccessRole"]  # the admin's

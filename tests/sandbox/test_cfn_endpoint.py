@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
+from accounts import member_admin, model_role
 from moto.sagemaker.models import SageMakerModelBackend
 
 from mlops_seeds import aws
@@ -21,7 +22,10 @@ GROUP = "churn-p-abc123"
 
 @pytest.fixture
 def spoke(sandbox: Sandbox) -> boto3.Session:
-    return aws.assume_role(aws.make_session(), f"arn:aws:iam::{SPOKE}:role/Admin")
+    """The spoke's admin, with the endpoints' model execution role."""
+    session = member_admin(SPOKE)
+    model_role(session, "model-execution")
+    return session
 
 
 @pytest.fixture

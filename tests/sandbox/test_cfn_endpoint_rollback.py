@@ -11,6 +11,7 @@ import boto3
 import numpy as np
 import pytest
 import xgboost as xgb
+from accounts import member_admin, model_role
 
 from mlops_seeds import aws
 from mlops_seeds.sandbox import Sandbox
@@ -41,7 +42,10 @@ def _model_archive() -> tuple[xgb.Booster, bytes]:
 
 @pytest.fixture
 def spoke(sandbox: Sandbox) -> boto3.Session:
-    return aws.assume_role(aws.make_session(), f"arn:aws:iam::{SPOKE}:role/Admin")
+    """The spoke's admin, with the endpoints' model execution role."""
+    session = member_admin(SPOKE)
+    model_role(session, "model-execution")
+    return session
 
 
 def _package(sagemaker: Any, url: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from accounts import member_admin
 
 from mlops_seeds import aws
 from mlops_seeds.sandbox import Sandbox
@@ -39,7 +40,19 @@ def session(sandbox: Sandbox) -> boto3.Session:
     s3 = aws.client("s3", hub)
     s3.create_bucket(Bucket=SEEDS)
     s3.put_object(Bucket=SEEDS, Key="seed.zip", Body=buffer.getvalue())
-    return aws.assume_role(hub, "arn:aws:iam::444444444444:role/Admin")
+    spoke_reads = {  # another account's bucket: its policy must allow the read too
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{SEEDS}/*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=SEEDS, Policy=json.dumps(spoke_reads))
+    return member_admin("444444444444")
 
 
 def _template(resources: dict[str, Any], outputs: dict[str, Any] | None = None) -> str:

@@ -19,6 +19,7 @@ import joblib
 import numpy as np
 import pytest
 import xgboost as xgb
+from accounts import member_admin, model_role
 from botocore.exceptions import ClientError
 from sklearn.ensemble import GradientBoostingClassifier
 
@@ -90,7 +91,10 @@ def csv_values(body: bytes) -> list[float]:
 
 @pytest.fixture
 def hub(sandbox: Sandbox) -> boto3.Session:
-    return aws.make_session()
+    """The hub, with its model execution role ROLE."""
+    session = aws.make_session()
+    assert model_role(session) == ROLE
+    return session
 
 
 @pytest.fixture
@@ -117,11 +121,11 @@ def upload(hub: boto3.Session) -> Callable[[str, bytes], str]:
 
 
 def make_endpoint(
-    sm: Any, name: str, container: dict[str, Any], config: str | None = None
+    sm: Any, name: str, container: dict[str, Any], config: str | None = None, role: str = ROLE
 ) -> dict[str, Any]:
     """Model, endpoint config and endpoint `name`; the DescribeEndpoint answer."""
     config = config or f"{name}-config"
-    sm.create_model(ModelName=f"{config}-model", ExecutionRoleArn=ROLE, PrimaryContainer=container)
+    sm.create_model(ModelName=f"{config}-model", ExecutionRoleArn=role, PrimaryContainer=container)
     sm.create_endpoint_config(
         EndpointConfigName=config,
         ProductionVariants=[
@@ -238,13 +242,34 @@ def test_endpoint_from_a_model_package_serves_the_packages_container(
 def test_spoke_endpoint_reads_model_data_from_the_hubs_bucket(
     sandbox: Sandbox, hub: boto3.Session, upload: Callable[[str, bytes], str]
 ) -> None:
-    spoke = aws.assume_role(hub, "arn:aws:iam::111111111111:role/Admin")
+    spoke = member_admin("111111111111")
     booster = train_xgboost(3)
     url = upload("shared/model.tar.gz", xgboost_archive(booster))
+    spoke_role = model_role(spoke)
+    container = {"Image": XGBOOST_IMAGE, "ModelDataUrl": url}
+    # Another account's object: the spoke's role may read it once the bucket says so too.
+    refused = make_endpoint(aws.client("sagemaker", spoke), "refused", container, role=spoke_role)
+    assert refused["EndpointStatus"] == "Failed"
+    assert refused["FailureReason"].startswith(f"Could not access model data at {url}.")
+    assert (
+        f"User: arn:aws:sts::111111111111:assumed-role/model/SageMaker is not authorized to "
+        f"perform: s3:GetObject on resource: arn:aws:s3:::{BUCKET}/shared/model.tar.gz "
+        "because no resource-based policy allows the s3:GetObject action"
+    ) in refused["FailureReason"]
+    grant = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": spoke_role},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{BUCKET}/shared/*",
+            }
+        ],
+    }
+    aws.client("s3", hub).put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(grant))
 
-    described = make_endpoint(
-        aws.client("sagemaker", spoke), "spoke", {"Image": XGBOOST_IMAGE, "ModelDataUrl": url}
-    )
+    described = make_endpoint(aws.client("sagemaker", spoke), "spoke", container, role=spoke_role)
     response = aws.client("sagemaker-runtime", spoke).invoke_endpoint(
         EndpointName="spoke", Body=csv_rows(features(4, rows=1)), ContentType="text/csv"
     )

@@ -1,4 +1,4 @@
-"""IAM enforced in the sandbox (switched on for each test, off after): a role's policies
+"""IAM enforced in the sandbox (its default): a role's policies
 decide by action, resource ARN and condition; AWS's AccessDenied shapes and messages."""
 
 import json
@@ -32,11 +32,13 @@ def _policy(*statements: dict[str, Any]) -> str:
 
 @pytest.fixture
 def enforced(sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The sandbox with IAM enforced (its default), as it was left afterwards."""
+    before = sandbox.enforce_iam
     sandbox.enforce_iam = True
     try:
         yield sandbox
     finally:
-        sandbox.enforce_iam = False
+        sandbox.enforce_iam = before
 
 
 @pytest.fixture
@@ -277,13 +279,19 @@ def test_root_is_allowed(enforced: Sandbox) -> None:
     assert aws.client("s3", session).head_bucket(Bucket="root-bucket")
 
 
-def test_enforcement_off_is_todays_behaviour(
+def test_enforcement_is_on_by_default_and_off_lets_everything_through(
     sandbox: Sandbox, role_session: Callable[..., boto3.Session]
 ) -> None:
-    assert not sandbox.enforce_iam
+    assert sandbox.enforce_iam
     aws.client("s3", aws.make_session()).create_bucket(Bucket="free")
     session = role_session("Nothing")
-    aws.client("s3", session).put_object(Bucket="free", Key="k", Body=b"")
+    with pytest.raises(ClientError):
+        aws.client("s3", session).put_object(Bucket="free", Key="k", Body=b"")
+    sandbox.enforce_iam = False
+    try:
+        aws.client("s3", session).put_object(Bucket="free", Key="k", Body=b"")
+    finally:
+        sandbox.enforce_iam = True
 
 
 @pytest.mark.parametrize(

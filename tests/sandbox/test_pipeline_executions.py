@@ -21,9 +21,9 @@ from mlops_seeds.sandbox import Sandbox
 from mlops_seeds.sandbox.sagemaker import runs
 from mlops_seeds.seeds import bake, get_seed
 
-SPOKE = "111111111111"
+ACCOUNT = "123456789012"
 ROLE_NAME = "pipeline-role"
-ROLE_ARN = f"arn:aws:iam::{SPOKE}:role/{ROLE_NAME}"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAME}"
 PROJECT_NAME, PROJECT_ID = "churn", "p-abcdef123456"
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 SEED_STEPS = {"PreprocessData", "TrainModel", "EvaluateModel", "CheckMetricThreshold"}
@@ -44,11 +44,16 @@ TRUST = json.dumps(
 
 
 @pytest.fixture
-def spoke_admin(spoke: Callable[..., boto3.Session]) -> boto3.Session:
-    """The spoke's admin session, with the pipeline role created there."""
-    session = spoke(SPOKE)
-    aws.client("iam", session).create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=TRUST)
-    return session
+def pipeline_role(hub: boto3.Session) -> str:
+    """The pipelines' execution role (SageMaker runs the steps as it): S3 and SageMaker."""
+    iam = aws.client("iam", hub)
+    iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=TRUST)
+    steps = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:*", "sagemaker:*"], "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName=ROLE_NAME, PolicyName="steps", PolicyDocument=json.dumps(steps))
+    return ROLE_ARN
 
 
 @pytest.fixture
@@ -96,8 +101,8 @@ def steps_of(sm: Any, arn: str, **extra: Any) -> list[dict[str, Any]]:
     return [step for page in pages for step in page["PipelineExecutionSteps"]]
 
 
-def test_run_pipeline_registers_a_package_pending_approval_in_the_roles_account(
-    model_build: Path, hub: boto3.Session, spoke_admin: boto3.Session, sm: Any
+def test_run_pipeline_registers_a_package_pending_approval(
+    model_build: Path, hub: boto3.Session, pipeline_role: str, sm: Any
 ) -> None:
     bucket = "project-artifacts"
     aws.client("s3", hub).create_bucket(Bucket=bucket)
@@ -118,18 +123,14 @@ def test_run_pipeline_registers_a_package_pending_approval_in_the_roles_account(
     by_name = {s["StepName"]: s for s in steps}
     assert by_name["CheckMetricThreshold"]["Metadata"] == {"Condition": {"Outcome": "True"}}
     training = by_name["TrainModel"]["Metadata"]["TrainingJob"]["Arn"]
-    assert training.startswith(f"arn:aws:sagemaker:us-east-1:{SPOKE}:training-job/")
+    assert training.startswith(f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:training-job/")
     package_arn = by_name["RegisterModel"]["Metadata"]["RegisterModel"]["Arn"]
-    assert f":{SPOKE}:model-package/" in package_arn
+    assert f":{ACCOUNT}:model-package/" in package_arn
 
-    spoke_sm = aws.client("sagemaker", spoke_admin)
     group = f"{PROJECT_NAME}-{PROJECT_ID}"
-    (package,) = spoke_sm.list_model_packages(ModelPackageGroupName=group)[
-        "ModelPackageSummaryList"
-    ]
+    (package,) = sm.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
     assert package["ModelPackageArn"] == package_arn
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
-    assert sm.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
     run = runs.find(arn)
     assert run is not None and run.directory is not None
     record = json.loads((run.directory / "record.json").read_text())
@@ -139,7 +140,7 @@ def test_run_pipeline_registers_a_package_pending_approval_in_the_roles_account(
 
 
 def test_a_threshold_the_model_cannot_meet_fails_at_the_fail_step_with_its_message(
-    model_build: Path, hub: boto3.Session, spoke_admin: boto3.Session, sm: Any
+    model_build: Path, hub: boto3.Session, pipeline_role: str, sm: Any
 ) -> None:
     bucket = "project-artifacts"
     aws.client("s3", hub).create_bucket(Bucket=bucket)
@@ -161,8 +162,7 @@ def test_a_threshold_the_model_cannot_meet_fails_at_the_fail_step_with_its_messa
     assert steps["CheckMetricThreshold"]["Metadata"] == {"Condition": {"Outcome": "False"}}
     assert described["FailureReason"] == f"step FailMetricThreshold: {fail['FailureReason']}"
     assert fail["FailureReason"] in done.stderr
-    spoke_sm = aws.client("sagemaker", spoke_admin)
-    assert spoke_sm.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
+    assert sm.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
 
 
 # Small definitions: a condition on a parameter, and processing steps run from local code.
@@ -260,7 +260,7 @@ def start(sm: Any, pipeline: str, **extra: Any) -> str:
 
 
 def test_steps_carry_display_names_and_condition_metadata_and_page_newest_first(
-    sm: Any, spoke_admin: boto3.Session, make_pipeline: Callable[..., str]
+    sm: Any, pipeline_role: str, make_pipeline: Callable[..., str]
 ) -> None:
     pipeline = make_pipeline(condition_definition())
     arn = start(sm, pipeline, PipelineParameters=[{"Name": "Score", "Value": "0.5"}])
@@ -287,7 +287,7 @@ def test_steps_carry_display_names_and_condition_metadata_and_page_newest_first(
 
 
 def test_executions_list_newest_first_and_a_repeated_request_token_starts_nothing(
-    sm: Any, spoke_admin: boto3.Session, make_pipeline: Callable[..., str]
+    sm: Any, pipeline_role: str, make_pipeline: Callable[..., str]
 ) -> None:
     pipeline = make_pipeline(condition_definition())
     first = start(sm, pipeline, ClientRequestToken=TOKEN, PipelineExecutionDisplayName="one")
@@ -315,9 +315,7 @@ def test_executions_list_newest_first_and_a_repeated_request_token_starts_nothin
     assert parameters["PipelineParameters"] == [{"Name": "Score", "Value": "0"}]
 
 
-def test_a_definition_stored_in_s3_runs(
-    sm: Any, hub: boto3.Session, spoke_admin: boto3.Session
-) -> None:
+def test_a_definition_stored_in_s3_runs(sm: Any, hub: boto3.Session, pipeline_role: str) -> None:
     s3 = aws.client("s3", hub)
     s3.create_bucket(Bucket="definitions")
     s3.put_object(Bucket="definitions", Key="gate.json", Body=json.dumps(condition_definition()))
@@ -333,7 +331,7 @@ def test_a_definition_stored_in_s3_runs(
 
 
 def test_an_image_the_runner_cannot_run_fails_the_execution_with_the_runners_message(
-    sm: Any, spoke_admin: boto3.Session, make_pipeline: Callable[..., str], tmp_path: Path
+    sm: Any, pipeline_role: str, make_pipeline: Callable[..., str], tmp_path: Path
 ) -> None:
     image = "111122223333.dkr.ecr.us-east-1.amazonaws.com/team/custom:1"
     pipeline = make_pipeline(condition_definition([processing("Prepare", tmp_path, image)]))
@@ -385,7 +383,7 @@ def wait_until_exists(path: Path) -> None:
 
 def test_stopping_lets_the_running_step_end_and_starts_no_other(
     sm: Any,
-    spoke_admin: boto3.Session,
+    pipeline_role: str,
     make_pipeline: Callable[..., str],
     blocking: tuple[Path, Path],
 ) -> None:
@@ -412,7 +410,7 @@ def test_stopping_lets_the_running_step_end_and_starts_no_other(
 def test_reset_abandons_a_running_execution(
     sandbox: Sandbox,
     sm: Any,
-    spoke_admin: boto3.Session,
+    pipeline_role: str,
     make_pipeline: Callable[..., str],
     blocking: tuple[Path, Path],
     monkeypatch: pytest.MonkeyPatch,

@@ -70,7 +70,26 @@ def shared(
         PrincipalARN="arn:aws:iam:::role/Studio*",
         PrincipalType="IAM_PATTERN",
     )
-    aws.client("iam", admin).create_role(RoleName=LAUNCH_ROLE, AssumeRolePolicyDocument=TRUST)
+    iam = aws.client("iam", admin)
+    iam.create_role(RoleName=LAUNCH_ROLE, AssumeRolePolicyDocument=TRUST)
+    launch = {  # what provisioning the template takes: its stack and its bucket
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["cloudformation:CreateStack", "cloudformation:DeleteStack"],
+                "Resource": f"arn:aws:cloudformation:us-east-1:{SPOKE}:stack/SC-*",
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["s3:CreateBucket", "s3:DeleteBucket"],
+                "Resource": "arn:aws:s3:::sagemaker-*",
+            },
+        ],
+    }
+    iam.put_role_policy(
+        RoleName=LAUNCH_ROLE, PolicyName="launch", PolicyDocument=json.dumps(launch)
+    )
 
     def share(name: str = "build-deploy", template: str = PROJECT_TEMPLATE) -> tuple[str, str]:
         response = sc.create_product(
@@ -121,7 +140,10 @@ def error_code(raised: pytest.ExceptionInfo[ClientError]) -> str:
 
 
 def test_create_project_provisions_the_product_with_the_projects_name_and_id(
-    shared: Callable[..., tuple[str, str]], sm: Any, studio: boto3.Session
+    shared: Callable[..., tuple[str, str]],
+    sm: Any,
+    studio: boto3.Session,
+    spoke: Callable[..., boto3.Session],
 ) -> None:
     product_id, artifact_id = shared()
     stage = {"Key": "Stage", "Value": "prod"}
@@ -160,7 +182,7 @@ def test_create_project_provisions_the_product_with_the_projects_name_and_id(
         {"Key": "sagemaker:project-id", "Value": project_id},
     ]
     assert provisioned["Tags"] == [{"Key": "team", "Value": "ml"}, *project_tags]
-    stack = aws.client("cloudformation", studio).describe_stacks(
+    stack = aws.client("cloudformation", spoke(SPOKE)).describe_stacks(
         StackName=provisioned["PhysicalId"]
     )["Stacks"][0]
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
@@ -193,7 +215,10 @@ def test_without_an_artifact_id_the_newest_artifact_is_provisioned(
 
 
 def test_a_template_without_the_sagemaker_parameters_leaves_the_project_create_failed(
-    shared: Callable[..., tuple[str, str]], sm: Any, studio: boto3.Session
+    shared: Callable[..., tuple[str, str]],
+    sm: Any,
+    studio: boto3.Session,
+    spoke: Callable[..., boto3.Session],
 ) -> None:
     product_id, artifact_id = shared(
         "plain-bucket", "Resources:\n  B:\n    Type: AWS::S3::Bucket\n"
@@ -210,7 +235,7 @@ def test_a_template_without_the_sagemaker_parameters_leaves_the_project_create_f
         "InvalidParametersException: ProvisioningParameters: SageMakerProjectId is not a "
         "template parameter"
     )
-    assert aws.client("cloudformation", studio).describe_stacks()["Stacks"] == []
+    assert aws.client("cloudformation", spoke(SPOKE)).describe_stacks()["Stacks"] == []
 
 
 def test_a_product_the_caller_cannot_launch_leaves_the_project_create_failed(
@@ -291,11 +316,14 @@ def test_list_projects_filters_sorts_and_pages(
 
 
 def test_delete_project_terminates_the_provisioned_product_and_frees_the_name(
-    shared: Callable[..., tuple[str, str]], sm: Any, studio: boto3.Session
+    shared: Callable[..., tuple[str, str]],
+    sm: Any,
+    studio: boto3.Session,
+    spoke: Callable[..., boto3.Session],
 ) -> None:
     product_id, artifact_id = shared()
     create(sm, "churn", product_id, artifact_id)
-    cloudformation = aws.client("cloudformation", studio)
+    cloudformation = aws.client("cloudformation", spoke(SPOKE))
     assert len(cloudformation.describe_stacks()["Stacks"]) == 1
 
     sm.delete_project(ProjectName="churn")

@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from accounts import member_admin
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
@@ -22,7 +23,7 @@ from mlops_seeds import aws
 from mlops_seeds.sandbox import Sandbox, server
 from mlops_seeds.sandbox.auth import Gate, issued_credentials, sigv4
 from mlops_seeds.sandbox.auth.gate import CALLER_KEY
-from mlops_seeds.sandbox.auth.keys import Credentials
+from mlops_seeds.sandbox.auth.keys import Credentials, Roots
 from mlops_seeds.sandbox.auth.refusals import Reason, Refusal
 
 ROOT_KEY = "AKIAMLOPSSEEDSSANDBX"
@@ -94,7 +95,7 @@ def test_an_unknown_access_key_is_refused(
 
 
 def test_assumed_role_credentials_need_their_own_session_token(sandbox: Sandbox) -> None:
-    spoke = aws.assume_role(aws.make_session(), "arn:aws:iam::111111111111:role/Admin")
+    spoke = member_admin("111111111111")
     frozen = spoke.get_credentials().get_frozen_credentials()
 
     assert aws.account_id(spoke) == "111111111111"
@@ -105,7 +106,7 @@ def test_assumed_role_credentials_need_their_own_session_token(sandbox: Sandbox)
 
 
 def test_expired_session_credentials_are_refused(sandbox: Sandbox) -> None:
-    spoke = aws.assume_role(aws.make_session(), "arn:aws:iam::111111111111:role/Admin")
+    spoke = member_admin("111111111111")
     frozen = spoke.get_credentials().get_frozen_credentials()
     for backend in sts_backends["111111111111"].values():
         for role in backend.assumed_roles:
@@ -237,9 +238,8 @@ def test_presigned_urls_work_until_they_expire(sandbox: Sandbox) -> None:
         "s3", endpoint_url=sandbox.endpoint_url, config=Config(signature_version="s3v4")
     )
     env = sandbox.env()
-    issued = issued_credentials(
-        Credentials(str(env["AWS_ACCESS_KEY_ID"]), str(env["AWS_SECRET_ACCESS_KEY"]))
-    )
+    root = Credentials(str(env["AWS_ACCESS_KEY_ID"]), str(env["AWS_SECRET_ACCESS_KEY"]))
+    issued = issued_credentials(Roots("123456789012", root))
     s3.create_bucket(Bucket="presigned")
     s3.put_object(Bucket="presigned", Key="a b/c+d.txt", Body=b"hello")
     url = urllib.parse.urlsplit(

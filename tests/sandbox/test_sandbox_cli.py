@@ -75,10 +75,19 @@ def test_commands_are_exposed() -> None:
     assert [c.name for c in COMMANDS] == ["sandbox"]
 
 
-def test_runs_in_the_foreground_after_printing_the_exports(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        ([], "; IAM enforced;"),
+        (["--no-enforce-iam"], "; IAM NOT enforced (--no-enforce-iam): calls AWS would refuse"),
+    ],
+)
+def test_runs_in_the_foreground_after_printing_the_exports(
+    flags: list[str], says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     process = subprocess.Popen(
-        [sys.executable, "-c", LAUNCH, "--region", "eu-west-1"],
+        [sys.executable, "-c", LAUNCH, "--region", "eu-west-1", *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -110,6 +119,7 @@ def test_runs_in_the_foreground_after_printing_the_exports(monkeypatch: pytest.M
             process.kill()
             process.wait()
     assert process.returncode == 0
+    assert says in stderr.splitlines()[0]
     assert "sandbox stopped" in stderr
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import botocore.session
 import pytest
+from accounts import member_admin
 from moto.core.utils import camelcase_to_underscores
 from moto.servicecatalog.responses import ServiceCatalogResponse
 
@@ -55,7 +56,7 @@ def test_reset_forgets_everything(sandbox: Sandbox) -> None:
 
 def test_sts_assume_role_lands_in_the_other_account(sandbox: Sandbox) -> None:
     hub = aws.make_session()
-    spoke = aws.assume_role(hub, "arn:aws:iam::111111111111:role/Admin")
+    spoke = member_admin("111111111111")
     assert aws.account_id(spoke) == "111111111111"
     assert aws.account_id(hub) != "111111111111"
     aws.client("s3", spoke).create_bucket(Bucket="spoke-bucket")
@@ -63,7 +64,9 @@ def test_sts_assume_role_lands_in_the_other_account(sandbox: Sandbox) -> None:
     hub_portfolios.create_portfolio(DisplayName="hub", ProviderName="p")
     assert aws.client("servicecatalog", spoke).list_portfolios()["PortfolioDetails"] == []
     identity = aws.client("sts", spoke).get_caller_identity()
-    assert identity["Arn"].startswith("arn:aws:sts::111111111111:assumed-role/Admin/")
+    assert identity["Arn"].startswith(
+        "arn:aws:sts::111111111111:assumed-role/OrganizationAccountAccessRole/"
+    )
 
 
 def _free_port() -> int:

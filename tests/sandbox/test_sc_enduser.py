@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from accounts import user_role
 
 from mlops_seeds import aws
 
@@ -149,9 +150,7 @@ def test_the_hub_user_needs_a_principal_association_too(
     sc: Any, catalog: Catalog, hub: boto3.Session, spoke: Callable[..., boto3.Session]
 ) -> None:
     assert _found(sc) == []
-    hub_studio = _client(
-        aws.assume_role(hub, f"arn:aws:iam::{aws.account_id(hub)}:role/StudioUser")
-    )
+    hub_studio = _client(user_role(aws.account_id(hub), "StudioUser"))
     assert _found(hub_studio) == [catalog.product_id]
     filtered = hub_studio.search_products(Filters={"FullTextSearch": ["train"]})
     assert len(filtered["ProductViewSummaries"]) == 1
@@ -187,3 +186,20 @@ def test_a_spoke_portfolio_can_carry_an_imported_product(
             ProvisioningArtifactId=catalog.current,
             ProvisionedProductName="two-paths",
         )
+
+
+def test_a_spoke_user_who_is_not_a_portfolio_principal_cannot_launch(
+    catalog: Catalog, spoke: Callable[..., boto3.Session]
+) -> None:
+    _import(catalog, spoke)
+    # Both roles may call ProvisionProduct (AmazonSageMakerFullAccess); only one is a principal.
+    other = _client(spoke(SPOKE, "DataEngineer"))
+    with pytest.raises(other.exceptions.ResourceNotFoundException):
+        other.provision_product(
+            ProductId=catalog.product_id,
+            ProvisioningArtifactId=catalog.current,
+            ProvisionedProductName="not-mine",
+        )
+    assert _found(other) == []
+    studio = _client(spoke(SPOKE, "StudioExecutionRole"))
+    assert _found(studio) == [catalog.product_id]

@@ -59,7 +59,18 @@ def launch(
         PrincipalARN="arn:aws:iam:::role/Studio*",
         PrincipalType="IAM_PATTERN",
     )
-    aws.client("iam", admin).create_role(RoleName=LAUNCH_ROLE, AssumeRolePolicyDocument=TRUST)
+    iam = aws.client("iam", admin)
+    iam.create_role(RoleName=LAUNCH_ROLE, AssumeRolePolicyDocument=TRUST)
+    launch = {  # the product's stack and what its templates make
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "cloudformation:*", "Resource": "*"},
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        ],
+    }
+    iam.put_role_policy(
+        RoleName=LAUNCH_ROLE, PolicyName="launch", PolicyDocument=json.dumps(launch)
+    )
     studio = aws.client("servicecatalog", spoke(SPOKE, "StudioExecutionRole"))
     return studio, admin, product_id, artifact_id
 
@@ -171,6 +182,7 @@ def test_provision_errors(
     )
     with pytest.raises(sc.exceptions.ResourceInUseException):
         sc.delete_provisioning_artifact(ProductId=product_id, ProvisioningArtifactId=artifact_id)
+    aws.client("iam", admin).delete_role_policy(RoleName=LAUNCH_ROLE, PolicyName="launch")
     aws.client("iam", admin).delete_role(RoleName=LAUNCH_ROLE)
     with pytest.raises(errors.InvalidParametersException, match="LaunchRole does not exist"):
         _provision(studio, product_id, artifact_id, ProvisionedProductName="second")

@@ -29,7 +29,7 @@ from mlops_seeds.seeds import Seed, check_settings, load_seeds
 
 DEFAULT_MANIFEST = Path("service_catalog") / "portfolio.yaml"
 TEMPLATES_DIR = "templates"
-DEFAULT_LAUNCH_ROLE = "AmazonSageMakerServiceCatalogProductsLaunchRole"
+DEFAULT_LAUNCH_ROLE = "MlopsSeedsLaunchRole"
 DEFAULT_SPOKE_ROLE = "MlopsSeedsSpokeRole"
 # CreateProduct takes 20 tags: the manifest's, plus sagemaker:studio-visibility; the tool's
 # mlops-seeds:product-key goes first and the rest follow by UpdateProduct AddTags.

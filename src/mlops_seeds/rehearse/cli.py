@@ -109,7 +109,9 @@ def rehearse(
     plan = flow.prepare(options)
     directory = flow.workdir_for(options)
     try:
-        sandbox = Sandbox(port=port, workdir=directory / "sandbox").start()
+        sandbox = Sandbox(  # the rehearsal always enforces IAM
+            port=port, workdir=directory / "sandbox", enforce_iam=True
+        ).start()
     except SeedsError:
         if workdir is None:
             flow.clean(directory)

@@ -24,10 +24,13 @@ from typing import IO, Any
 import boto3
 
 from mlops_seeds import aws
+from mlops_seeds.errors import SeedsError
 from mlops_seeds.rehearse.buildspec import ArtifactSpec, Buildspec, BuildspecError, parse_buildspec
 from mlops_seeds.rehearse.pyenv import create_build_venv, pip_environment
-from mlops_seeds.rehearse.roles import act_as
+from mlops_seeds.rehearse.roles import CODEBUILD, act_as
 from mlops_seeds.rehearse.shell import BuildShell, CommandTimeout
+from mlops_seeds.sandbox import runtime
+from mlops_seeds.sandbox.iam import acting
 
 SUCCEEDED, FAILED, TIMED_OUT = "SUCCEEDED", "FAILED", "TIMED_OUT"
 DEFAULT_BUILDSPEC = "buildspec.yml"
@@ -64,6 +67,9 @@ class PhaseResult:
     reason: str = ""
 
 
+_DENIED = re.compile(r"User: \S+ is not authorized to perform: [^\n]*")
+
+
 @dataclass(frozen=True)
 class BuildResult:
     """A finished build: its status, phases, exported variables, output artifacts by name,
@@ -83,6 +89,13 @@ class BuildResult:
     def succeeded(self) -> bool:
         """Whether the build succeeded."""
         return self.status == SUCCEEDED
+
+    def denial(self) -> str:
+        """The last IAM refusal in the build's log ("User: ... is not authorized to perform:
+        ..."; "" when none): what a reader of a failed build looks for first."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        found = _DENIED.findall(text)
+        return str(found[-1]).strip() if found else ""
 
     def log_tail(self, lines: int = 30) -> str:
         """The last `lines` lines of the build log."""
@@ -409,8 +422,14 @@ def run_project(
 
     `overrides` are {name, value, type} variables over the project's (a start-build or
     CodePipeline action override); `echo` gets a line per phase. CodeBuildError when the
-    build cannot start; a bad buildspec or a failing command gives a FAILED result."""
-    project = read_project(session, project_name)
+    build cannot start (among others: `session`, the caller's, may not start it); a bad
+    buildspec or a failing command gives a FAILED result."""
+    sandbox = runtime.current()
+    try:  # the caller starts the build; CodeBuild then reads its own project
+        sandbox.check(session, "codebuild", "StartBuild", {"projectName": project_name})
+    except acting.AccessDenied as err:
+        raise CodeBuildError(f"StartBuild: {err.message}") from err
+    project = read_project(sandbox.account_session(aws.account_id(session)), project_name)
     workdir.mkdir(parents=True, exist_ok=True)
     build = _Build(f"{project_name}:{uuid.uuid4()}", project_name, workdir / "build.log")
     timeout = 60 * int(project.get("timeoutInMinutes") or DEFAULT_TIMEOUT_MINUTES)
@@ -427,10 +446,16 @@ def run_project(
             return build.result(FAILED)
         for note in spec.notes:
             log.line(f"Note: {note}")
-        role = act_as(session, str(project["serviceRole"]), "codebuild", log.line)
+        try:
+            role = act_as(CODEBUILD, str(project["serviceRole"]), "codebuild")
+        except SeedsError as err:
+            reason = f"ACCESS_DENIED: {err}"
+            log.line(f"Phase complete: PROVISIONING State: FAILED: {reason}")
+            build.phases.append(PhaseResult("provisioning", FAILED, 0.0, reason))
+            return build.result(FAILED)
         variables = _variables(role, spec, project, overrides)
         made = time.monotonic()
-        bin_dir = create_build_venv(workdir / "venv")
+        bin_dir = create_build_venv(workdir / "venv", sources.primary)
         log.line(f"Virtual environment {bin_dir.parent} made in {time.monotonic() - made:.2f} s")
         env = {
             **_base_environment(),

@@ -24,7 +24,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mlops_seeds import aws
-from mlops_seeds.errors import SeedsError
+from mlops_seeds.errors import AwsError, SeedsError
 from mlops_seeds.rehearse import git
 from mlops_seeds.rehearse.approvals import ApprovalRequest, Approver, auto_approve
 from mlops_seeds.rehearse.artifacts import Artifact, ArtifactStore
@@ -34,7 +34,7 @@ from mlops_seeds.rehearse.codebuild import (
     action_environment_variables,
     run_project,
 )
-from mlops_seeds.rehearse.roles import act_as
+from mlops_seeds.rehearse.roles import CODEPIPELINE, act_as
 from mlops_seeds.rehearse.stacks import (
     StackConfigError,
     deploy_stack,
@@ -228,7 +228,11 @@ def _codebuild(run: _Run, action: dict[str, Any], record: ActionRecord, director
     if not result.succeeded:
         for line in result.log_tail(20).splitlines():
             run.echo(f"    | {line}")
-        raise ActionFailed(f"build {result.build_id} {result.status}: {result.reason}")
+        denial = result.denial()
+        raise ActionFailed(
+            f"build {result.build_id} {result.status}: {result.reason}"
+            + (f"; the log says: {denial}" if denial else "")
+        )
     for name in outputs:
         _output(run, record, name, result.artifacts[name])
     return f"build {result.build_id} succeeded in {result.seconds:.1f} s"
@@ -354,9 +358,12 @@ def _start(session: boto3.Session, name: str, variables: Mapping[str, str]) -> s
     if not aws.targets_loopback(session):
         return str(uuid.uuid4())
     values = [{"name": k, "value": v} for k, v in variables.items()]
-    answer = aws.client("codepipeline", session).start_pipeline_execution(
-        name=name, **({"variables": values} if values else {})
-    )
+    try:
+        answer = aws.client("codepipeline", session).start_pipeline_execution(
+            name=name, **({"variables": values} if values else {})
+        )
+    except (ClientError, BotoCoreError) as err:
+        raise AwsError(aws.describe_failure(err, session)) from err
     return str(answer["pipelineExecutionId"])
 
 
@@ -370,19 +377,21 @@ def run_pipeline(
     clone_url: CloneUrlResolver = codecommit_clone_url,
     variables: Mapping[str, str] | None = None,
     source_revisions: Mapping[str, str] | None = None,
+    starter: boto3.Session | None = None,
 ) -> ExecutionRecord:
     """Run pipeline `name` of `session`'s account to its end or its first failed action.
 
     `approver` decides manual approvals; `clone_url` maps a CodeCommit repository name to a
     URL git can clone; `variables` set pipeline variables; `source_revisions` pin a source
-    action (by name) to a commit. Files go under `workdir`/<pipeline>-<execution id>."""
+    action (by name) to a commit; `starter` starts the execution (an event rule's role;
+    default `session`). Files go under `workdir`/<pipeline>-<execution id>."""
     pipeline = aws.client("codepipeline", session).get_pipeline(name=name)["pipeline"]
     values = _variables(pipeline, variables or {})
     store_config = pipeline.get("artifactStore") or {}
     if store_config.get("type") != "S3":
         raise SeedsError(f"pipeline {name}: artifactStore must be an S3 bucket")
-    execution_id = _start(session, name, values)
-    role = act_as(session, pipeline["roleArn"], "codepipeline", echo)
+    execution_id = _start(starter or session, name, values)
+    role = act_as(CODEPIPELINE, pipeline["roleArn"], "codepipeline")
     record = ExecutionRecord(name, execution_id, workdir / f"{name}-{execution_id[:8]}")
     run = _Run(
         session=role,

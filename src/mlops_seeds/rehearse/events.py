@@ -155,5 +155,13 @@ def route(session: boto3.Session, event: dict[str, Any], bus: str = "default") -
 
 def pipelines_to_start(targets: list[Target]) -> list[str]:
     """The names of the CodePipeline pipelines among `targets`, in order, once each."""
-    names = [t.resource for t in targets if t.service == "codepipeline"]
-    return list(dict.fromkeys(names))
+    return [t.resource for t in pipeline_targets(targets)]
+
+
+def pipeline_targets(targets: list[Target]) -> list[Target]:
+    """The CodePipeline targets among `targets`, in order, the first one per pipeline."""
+    found: dict[str, Target] = {}
+    for target in targets:
+        if target.service == "codepipeline":
+            found.setdefault(target.resource, target)
+    return list(found.values())

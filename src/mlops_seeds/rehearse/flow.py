@@ -22,6 +22,7 @@ from mlops_seeds.rehearse import project as projects
 from mlops_seeds.rehearse import world as worlds
 from mlops_seeds.rehearse.approvals import Approver
 from mlops_seeds.rehearse.outcome import Outcome, check_outcome
+from mlops_seeds.rehearse.roles import SAGEMAKER, act_as
 from mlops_seeds.rehearse.runs import PipelineRuns, Run
 from mlops_seeds.rehearse.scenarios import Scenario
 from mlops_seeds.rehearse.stages import Echo, Stage, Timeline
@@ -172,9 +173,13 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
         world = worlds.connect()
         for account in worlds.SPOKES:
             worlds.bootstrap_spoke(
-                world, account, root / SPOKE_BOOTSTRAP, manifest.spokes.role_name
+                world,
+                account,
+                root / SPOKE_BOOTSTRAP,
+                manifest.spokes.role_name,
+                manifest.launch_role,
             )
-            studio_role = worlds.enable_projects(world, account, manifest.launch_role)
+            studio_role = worlds.enable_projects(world, account)
         stage.detail = f"hub {world.hub_account}, Studio role {studio_role.split('/')[-1]}"
 
     with timeline.stage("admin", "publish the catalog to the hub, share it, spokes accept"):
@@ -182,11 +187,8 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
         timeline.line(f"{summary.done} actions, {summary.calls.total} AWS calls")
 
     with timeline.stage("scientist", f"launch {name!r} from Studio in spoke {spoke}") as stage:
-        scientist = aws.assume_role(
-            world.spokes[spoke],
-            world.role_arn(spoke, worlds.STUDIO_ROLE_NAME, worlds.STUDIO_ROLE_PATH),
-            "scientist",
-        )
+        studio = world.role_arn(spoke, worlds.STUDIO_ROLE_NAME, worlds.STUDIO_ROLE_PATH)
+        scientist = act_as(SAGEMAKER, studio, "scientist")  # as Studio gives it
         product = projects.find_product(scientist, name)
         project = projects.create_project(scientist, options.project_name, product, {})
         report.project = project
@@ -210,7 +212,7 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
     with timeline.stage(
         "build", "the pushes' pipelines: source, build, SageMaker pipeline"
     ) as stage:
-        _mark_failures(stage, runs.run_pending())
+        _mark_failures(stage, runs.run_pending(), runs.refusals)
 
     group = project.outputs["ModelPackageGroupName"]
     registered = runs.packages(group)
@@ -223,7 +225,8 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
             timeline.line(f"{package['ModelPackageArn']}: {decision}")
 
         with timeline.stage("deploy", "the deploy pipeline: build, staging, test, prod") as stage:
-            _mark_failures(stage, runs.run_pending())
+            refused = len(runs.refusals)
+            _mark_failures(stage, runs.run_pending(), runs.refusals[refused:])
 
     with timeline.stage("check", "what the project ended with") as stage:
         report.outcome = check_outcome(runs, project, scenario, problem_type)
@@ -232,13 +235,14 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
         stage.detail = report.outcome.summary
 
 
-def _mark_failures(stage: Stage, done: list[Run]) -> None:
-    """A stage whose pipeline runs failed shows it (whether the scenario expected it or not)."""
+def _mark_failures(stage: Stage, done: list[Run], refused: list[str]) -> None:
+    """A stage whose pipeline runs failed, or whose pipelines EventBridge could not start,
+    shows it (whether the scenario expected it or not)."""
     failures = [
         f"{run.record.pipeline} failed at {action.name}"
         for run in done
         if (action := run.record.failed_action) is not None
-    ]
+    ] + refused
     if failures:
         stage.status = "failed"
         stage.detail = "; ".join(failures)

@@ -88,7 +88,7 @@ def create_project(
         )
         raise SeedsError(f"project {name}: {described['ProjectStatus']}: {reason}")
     project_id = str(created["ProjectId"])
-    stack_name, outputs = _project_stack(session, project_id)
+    stack_name, outputs = _project_stack(session, described)
     return Project(name, project_id, str(created["ProjectArn"]), stack_name, outputs)
 
 
@@ -101,16 +101,26 @@ def _wait_for_project(sagemaker: Any, name: str) -> dict[str, Any]:
         time.sleep(0.5)
 
 
-def _project_stack(session: boto3.Session, project_id: str) -> tuple[str, dict[str, str]]:
-    """The stack tagged with the project id, and its outputs."""
-    cloudformation = aws.client("cloudformation", session)
-    for page in cloudformation.get_paginator("describe_stacks").paginate():
-        for stack in page["Stacks"]:
-            tags = {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
-            if tags.get("sagemaker:project-id") == project_id:
-                outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-                return str(stack["StackName"]), outputs
-    raise SeedsError(f"project {project_id}: no CloudFormation stack carries its tags")
+def _project_stack(session: boto3.Session, described: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The project's stack and its outputs, as Studio reads them with a Studio role's
+    permissions: the provisioned product's last record and its outputs (Service Catalog
+    Describe*), the stack's ARN among them."""
+    catalog = aws.client("servicecatalog", session)
+    details = described.get("ServiceCatalogProvisionedProductDetails") or {}
+    product = catalog.describe_provisioned_product(Id=details["ProvisionedProductId"])
+    record_id = product["ProvisionedProductDetail"]["LastProvisioningRecordId"]
+    outputs: dict[str, str] = {}
+    token = ""
+    while True:
+        page = catalog.describe_record(Id=record_id, **({"PageToken": token} if token else {}))
+        outputs.update({o["OutputKey"]: o["OutputValue"] for o in page.get("RecordOutputs", [])})
+        token = page.get("NextPageToken") or ""
+        if not token:
+            break
+    stack_arn = outputs.pop("CloudformationStackARN", "")
+    if not stack_arn:
+        raise SeedsError(f"project {described['ProjectName']}: its record names no stack")
+    return stack_arn.split(":", 5)[5].split("/")[1], outputs
 
 
 def approve_latest(session: boto3.Session, group: str, status: str) -> dict[str, Any]:

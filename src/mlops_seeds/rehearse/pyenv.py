@@ -1,28 +1,49 @@
-"""The Python of a local build: a virtual environment per build over the tool's own
-interpreter, so a buildspec's `pip install .` lands in the build's environment while the
-tool's installed packages (sagemaker, xgboost, ...) stay visible, and pip never downloads.
+"""The Python of a local build: a fresh virtual environment per build over the tool's own
+interpreter, holding only what the repository declares, as a CodeBuild container holds
+only what its buildspec installs.
 
-- `python -m venv --system-site-packages` over an interpreter that is itself a virtual
-  environment sees the *base* Python's site-packages, not the tool's: a `.pth` file adds
-  the tool's site directories (with their own .pth files, e.g. editable installs).
-- `--without-pip`: `pip` and `python -m pip` run the tool's pip (found through that .pth
-  file), which installs into the build's environment; `pip`/`pip3` on PATH are wrappers
-  around `python -m pip` so no pip of another environment is picked up.
+- The local cache is the tool's own environment, indexed once per process: each installed
+  distribution's requirements and top-level entries (packages, modules, .dist-info, .pth).
+- A build's environment gets links to the distributions the repository's pyproject.toml
+  asks for (`[project].dependencies` and `[build-system].requires`, with their transitive
+  requirements and extras), plus pip. Nothing else of the tool's is visible: a package the
+  repository imports without declaring it is missing, and the build fails as in CodeBuild.
+  A declared package the tool does not have is missing too: pip, offline, then names it.
+- `pip` and `python -m pip` run the linked pip, which installs into the build's
+  environment; `pip`/`pip3` on PATH are wrappers around `python -m pip`.
 - pip stays offline: PIP_NO_INDEX=1, no configuration files, and no build isolation. pip's
   boolean `no-` options read their variable inverted: PIP_NO_BUILD_ISOLATION=0 (or false,
   off) turns isolation *off*; =1 leaves it on. Without isolation the build backend
-  (hatchling, setuptools) must be installed beside the tool.
+  (hatchling, setuptools) comes from the links, so it must be declared in build-system.
 """
 
 import os
+import re
 import site
 import sys
 import sysconfig
+import tomllib
 import venv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
-PTH_NAME = "_mlops_seeds_tool_site.pth"
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+ALWAYS = ("pip",)  # what CodeBuild's Python images carry before any install
 _PIP_WRAPPER = '#!/bin/sh\nexec "$(dirname "$0")/python" -m pip "$@"\n'
+
+
+@dataclass(frozen=True)
+class Installed:
+    """A distribution of the tool's environment: its requirements and top-level entries."""
+
+    name: str
+    requires: tuple[str, ...]
+    entries: tuple[Path, ...]
 
 
 def pip_environment() -> dict[str, str]:
@@ -42,17 +63,108 @@ def tool_site_directories() -> list[str]:
     return [d for d in site.getsitepackages() if Path(d).is_dir()]
 
 
-def create_build_venv(directory: Path) -> Path:
-    """Make the build's virtual environment at `directory`; its bin directory (to put first
-    on PATH, with VIRTUAL_ENV set to `directory`)."""
-    venv.EnvBuilder(system_site_packages=True, with_pip=False, symlinks=True, clear=True).create(
+def _entries(dist: metadata.Distribution, site_dir: Path) -> tuple[Path, ...]:
+    """The top-level paths a distribution installed under `site_dir` (scripts outside it
+    left out)."""
+    found: set[Path] = set()
+    for file in dist.files or []:
+        parts = Path(file).parts
+        if not parts or parts[0] in ("..", "__pycache__") or Path(file).is_absolute():
+            continue
+        found.add(site_dir / parts[0])
+    return tuple(sorted(found))
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, Installed]:
+    """The tool's distributions by canonical name (made once: the local cache)."""
+    found: dict[str, Installed] = {}
+    for directory in tool_site_directories():
+        for dist in metadata.distributions(path=[directory]):
+            name = canonicalize_name(dist.metadata["Name"] or "")
+            if not name or name in found:
+                continue
+            found[name] = Installed(
+                name, tuple(dist.requires or ()), _entries(dist, Path(directory))
+            )
+    return found
+
+
+def closure(requirements: Iterable[str]) -> set[str]:
+    """The canonical names of the tool's distributions `requirements` install, with their
+    transitive requirements (environment markers and extras evaluated); names the tool
+    does not have are left out."""
+    have = catalogue()
+    wanted: list[tuple[str, frozenset[str]]] = []
+    for text in requirements:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+            wanted.append((canonicalize_name(requirement.name), frozenset(requirement.extras)))
+    done: set[tuple[str, frozenset[str]]] = set()
+    names: set[str] = set()
+    while wanted:
+        name, extras = wanted.pop()
+        if (name, extras) in done or name not in have:
+            continue
+        done.add((name, extras))
+        names.add(name)
+        for text in have[name].requires:
+            requirement = Requirement(text)
+            marker = requirement.marker
+            applies = marker is None or any(
+                marker.evaluate({"extra": extra}) for extra in ("", *extras)
+            )
+            if applies:
+                extra_names = frozenset(requirement.extras)
+                wanted.append((canonicalize_name(requirement.name), extra_names))
+    return names
+
+
+def declared(source: Path) -> list[str]:
+    """What the repository at `source` declares: its pyproject.toml's project
+    dependencies and build-system requirements ([] without a pyproject.toml)."""
+    path = source / "pyproject.toml"
+    if not path.is_file():
+        return []
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return []  # pip will say what is wrong with it
+    project = data.get("project") or {}
+    build = data.get("build-system") or {}
+    found = [*(project.get("dependencies") or []), *(build.get("requires") or [])]
+    return [str(r) for r in found if isinstance(r, str)]
+
+
+def _link(entries: Iterable[Path], purelib: Path) -> None:
+    for entry in entries:
+        target = purelib / entry.name
+        if entry.exists() and not target.exists() and not _is_tool_pth(entry):
+            target.symlink_to(entry, target_is_directory=entry.is_dir())
+
+
+def _is_tool_pth(entry: Path) -> bool:
+    """A .pth file that would bring a site directory of the tool's back in."""
+    return entry.suffix == ".pth" and bool(re.search(r"addsitedir", entry.read_text()))
+
+
+def create_build_venv(directory: Path, source: Path | None = None) -> Path:
+    """Make the build's virtual environment at `directory`, with the distributions the
+    repository at `source` declares (and pip); its bin directory (to put first on PATH,
+    with VIRTUAL_ENV set to `directory`)."""
+    venv.EnvBuilder(system_site_packages=False, with_pip=False, symlinks=True, clear=True).create(
         directory
     )
     purelib = Path(
         sysconfig.get_path("purelib", vars={"base": str(directory), "platbase": str(directory)})
     )
-    lines = [f"import site; site.addsitedir({d!r})" for d in tool_site_directories()]
-    (purelib / PTH_NAME).write_text("\n".join(lines) + "\n")
+    wanted = closure([*ALWAYS, *(declared(source) if source is not None else [])])
+    have = catalogue()
+    for name in sorted(wanted):
+        _link(have[name].entries, purelib)
     bin_dir = directory / "bin"
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     for name in ("pip", "pip3", f"pip{version}"):

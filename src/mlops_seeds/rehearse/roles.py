@@ -1,20 +1,24 @@
-"""Acting as a service role, as CodePipeline and CodeBuild do, from a person's credentials."""
-
-from collections.abc import Callable
+"""Acting as a service role, as AWS's services do: CodePipeline as a pipeline's role,
+CodeBuild as a project's service role, EventBridge as a rule target's role. The sandbox
+hands the service the role's credentials; with IAM enforced only when the role's trust
+policy allows that service."""
 
 import boto3
 
-from mlops_seeds import aws
 from mlops_seeds.errors import SeedsError
+from mlops_seeds.sandbox import runtime
+from mlops_seeds.sandbox.iam import acting
+
+CODEBUILD = "codebuild.amazonaws.com"
+CODEPIPELINE = "codepipeline.amazonaws.com"
+EVENTS = "events.amazonaws.com"
+SAGEMAKER = "sagemaker.amazonaws.com"
 
 
-def act_as(
-    session: boto3.Session, role_arn: str, session_name: str, echo: Callable[[str], None]
-) -> boto3.Session:
-    """A session of the service role `role_arn`; the caller's own session when the role
-    cannot be assumed (on AWS a service role trusts only its service), said through `echo`."""
+def act_as(service: str, role_arn: str, session_name: str) -> boto3.Session:
+    """A session of `role_arn` held by `service`; SeedsError (AWS's words) when the
+    service may not assume it."""
     try:
-        return aws.assume_role(session, role_arn, session_name)
-    except SeedsError as err:
-        echo(f"acting with the caller's credentials: {err}")
-        return session
+        return runtime.current().session_as(service, role_arn, session_name)
+    except acting.AccessDenied as err:
+        raise SeedsError(err.message) from err

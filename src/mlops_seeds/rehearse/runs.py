@@ -10,9 +10,11 @@ from typing import Any
 import boto3
 
 from mlops_seeds import aws
+from mlops_seeds.errors import SeedsError
 from mlops_seeds.rehearse import events, git
 from mlops_seeds.rehearse.approvals import Approver, auto_approve
 from mlops_seeds.rehearse.codepipeline import ExecutionRecord, codecommit_clone_url, run_pipeline
+from mlops_seeds.rehearse.roles import EVENTS, act_as
 
 Edit = Callable[[Path], str]
 SCIENTIST = git.Identity("Rehearsal Scientist", "scientist@example.com")
@@ -61,7 +63,8 @@ class PipelineRuns:
     approver: Approver | None = None
     repos: dict[str, Path] = field(default_factory=dict)
     history: list[Run] = field(default_factory=list)
-    pending: list[tuple[str, str]] = field(default_factory=list)
+    pending: list[tuple[events.Target, str]] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
 
     def clone(self, clone_url_output: str, label: str) -> Path:
         """Clone the CodeCommit repository a project output names (its last path part)."""
@@ -102,23 +105,48 @@ class PipelineRuns:
 
     def _route(self, event: dict[str, Any], trigger: str) -> None:
         targets = events.route(self.session, event)
-        names = events.pipelines_to_start(targets)
         rules = ", ".join(sorted({t.rule for t in targets})) or "no rule"
         self.echo(f"event {event['detail-type']!r} matched {rules}")
-        self.pending += [(name, trigger) for name in names]
+        self.pending += [(target, trigger) for target in events.pipeline_targets(targets)]
+
+    def _starter(self, target: events.Target) -> boto3.Session | None:
+        """EventBridge acting as the target's role; None (said, kept in `refusals`) when
+        it cannot start the pipeline: no role, a role it may not assume. A role that may
+        not start the pipeline is refused by StartPipelineExecution itself."""
+        name = target.resource
+        if not target.role_arn:
+            reason = "the target has no RoleArn (EventBridge needs one to start a pipeline)"
+        else:
+            try:
+                return act_as(EVENTS, target.role_arn, "events")
+            except SeedsError as err:
+                reason = str(err)
+        self.refusals.append(f"rule {target.rule} could not start {name}: {reason}")
+        self.echo(self.refusals[-1])
+        return None
 
     def run_pending(self) -> list[Run]:
-        """Walk every pipeline started by the events so far, in order; the runs."""
+        """Walk every pipeline started by the events so far, in order; the runs. A
+        pipeline EventBridge cannot start is left out and kept in `refusals`."""
         done: list[Run] = []
         while self.pending:
-            name, trigger = self.pending.pop(0)
-            record = run_pipeline(
-                self.session,
-                name,
-                self.workdir / "pipelines",
-                echo=self.echo,
-                approver=self.approver or auto_approve,
-            )
+            target, trigger = self.pending.pop(0)
+            starter = self._starter(target)
+            if starter is None:
+                continue
+            try:
+                record = run_pipeline(
+                    self.session,
+                    target.resource,
+                    self.workdir / "pipelines",
+                    echo=self.echo,
+                    approver=self.approver or auto_approve,
+                    starter=starter,
+                )
+            except SeedsError as err:
+                self.refusals.append(f"rule {target.rule} could not start {target.resource}: {err}")
+                self.echo(self.refusals[-1])
+                continue
             self.history.append(Run(trigger, record))
             done.append(self.history[-1])
         return done

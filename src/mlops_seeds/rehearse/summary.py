@@ -1,6 +1,27 @@
 """The rehearsal's closing summary: stages and times, runs, resources, outcome, places."""
 
+import re
+
 from mlops_seeds.rehearse.flow import Report
+
+_REFUSAL = re.compile(r"(?:User: )?\S+ is not authorized to perform: [^\n;\"]*")
+
+
+def first_refusal(report: Report) -> str:
+    """The first IAM refusal of the rehearsal's pipelines ("" when none): the line a
+    failed summary quotes, naming the action and the role that was refused."""
+    texts: list[str] = []
+    if report.runs is not None:
+        for run in report.runs.history:
+            failed = run.record.failed_action
+            if failed is not None:
+                texts.append(failed.summary)
+        texts += report.runs.refusals
+    for text in texts:
+        found = _REFUSAL.search(text)
+        if found:
+            return found.group(0).strip()
+    return ""
 
 
 def summary_lines(report: Report) -> list[str]:
@@ -27,7 +48,9 @@ def summary_lines(report: Report) -> list[str]:
         if outcome.predictions:
             lines.append(f"  prod predictions: {', '.join(outcome.predictions)}")
         verdict = "PASSED" if outcome.passed else "FAILED"
-        lines.append(f"Rehearsal {verdict}: {outcome.summary}")
+        refusal = "" if outcome.passed else first_refusal(report)
+        because = f"; AWS would refuse: {refusal}" if refusal else ""
+        lines.append(f"Rehearsal {verdict}: {outcome.summary}{because}")
     if report.error:
         failed = next((s.name for s in timeline.stages if s.status == "failed"), "setup")
         lines.append(f"Rehearsal FAILED in stage {failed}: {report.error}")

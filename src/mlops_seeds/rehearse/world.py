@@ -5,22 +5,44 @@ in each spoke the roles SageMaker Studio creates when projects are enabled."""
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
+from botocore.exceptions import WaiterError
 
 from mlops_seeds import aws
+from mlops_seeds.errors import SeedsError
+from mlops_seeds.rehearse.stacks import failure_reason
+from mlops_seeds.sandbox import organization
 
-SPOKES = ("111111111111", "222222222222")
-ORGANIZATION_ACCESS_ROLE = "OrganizationAccountAccessRole"
+SPOKES = organization.MEMBER_ACCOUNTS
+ORGANIZATION_ACCESS_ROLE = organization.ACCESS_ROLE
 STUDIO_ROLE_PATH = "/service-role/"
 STUDIO_ROLE_NAME = "AmazonSageMaker-ExecutionRole-rehearsal"
 BOOTSTRAP_STACK = "mlops-seeds-spoke-bootstrap"
+# The SageMaker-created launch role and its AWS-managed policy (SageMaker Developer Guide,
+# "AWS managed policies for SageMaker projects").
+LAUNCH_ROLE_POLICY = (
+    "arn:aws:iam::aws:policy/AmazonSageMakerAdmin-ServiceCatalogProductsServiceRolePolicy"
+)
+SAGEMAKER_LAUNCH_ROLE = "AmazonSageMakerServiceCatalogProductsLaunchRole"
+STUDIO_ROLE_POLICY = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
 _TRUST_SAGEMAKER = {
     "Version": "2012-10-17",
     "Statement": [
         {
             "Effect": "Allow",
-            "Principal": {"Service": ["sagemaker.amazonaws.com", "servicecatalog.amazonaws.com"]},
+            "Principal": {"Service": "sagemaker.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+_TRUST_SERVICE_CATALOG = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "servicecatalog.amazonaws.com"},
             "Action": "sts:AssumeRole",
         }
     ],
@@ -51,8 +73,11 @@ def connect(spokes: tuple[str, ...] = SPOKES) -> World:
     return world
 
 
-def bootstrap_spoke(world: World, account: str, template: Path, spoke_role: str) -> None:
-    """Deploy the spoke bootstrap stack (the role the hub's publish assumes)."""
+def bootstrap_spoke(
+    world: World, account: str, template: Path, spoke_role: str, launch_role: str
+) -> None:
+    """Deploy the spoke bootstrap stack (the role the hub's publish assumes, the launch
+    role and the boundary of the projects' roles)."""
     cloudformation = aws.client("cloudformation", world.spokes[account])
     cloudformation.create_stack(
         StackName=BOOTSTRAP_STACK,
@@ -60,21 +85,44 @@ def bootstrap_spoke(world: World, account: str, template: Path, spoke_role: str)
         Parameters=[
             {"ParameterKey": "HubAccountId", "ParameterValue": world.hub_account},
             {"ParameterKey": "SpokeRoleName", "ParameterValue": spoke_role},
+            {"ParameterKey": "LaunchRoleName", "ParameterValue": launch_role},
         ],
         Capabilities=["CAPABILITY_NAMED_IAM"],
     )
-    cloudformation.get_waiter("stack_create_complete").wait(
-        StackName=BOOTSTRAP_STACK, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-    )
+    try:
+        cloudformation.get_waiter("stack_create_complete").wait(
+            StackName=BOOTSTRAP_STACK, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
+    except WaiterError as err:
+        reason = failure_reason(cloudformation, BOOTSTRAP_STACK)
+        raise SeedsError(f"{BOOTSTRAP_STACK} in {account}: {reason}") from err
 
 
-def enable_projects(world: World, account: str, launch_role: str) -> str:
-    """Create what Studio creates when projects are enabled: the Service Catalog launch role
-    and a Studio execution role. Returns the execution role's ARN."""
+def enable_projects(world: World, account: str) -> str:
+    """Create what SageMaker creates when projects are enabled in Studio: its Service
+    Catalog launch role with its AWS-managed policy (which the catalog does not use: see
+    spoke-bootstrap.yaml), and a Studio execution role with AmazonSageMakerFullAccess (the
+    default Studio setup's). Returns the Studio role's ARN."""
     iam = aws.client("iam", world.spokes[account])
     trust = json.dumps(_TRUST_SAGEMAKER)
-    iam.create_role(RoleName=launch_role, AssumeRolePolicyDocument=trust)
+    launch_role = SAGEMAKER_LAUNCH_ROLE
+    if not _exists(iam, launch_role):
+        iam.create_role(
+            RoleName=launch_role,
+            Path=STUDIO_ROLE_PATH,
+            AssumeRolePolicyDocument=json.dumps(_TRUST_SERVICE_CATALOG),
+        )
+        iam.attach_role_policy(RoleName=launch_role, PolicyArn=LAUNCH_ROLE_POLICY)
     role = iam.create_role(
         RoleName=STUDIO_ROLE_NAME, Path=STUDIO_ROLE_PATH, AssumeRolePolicyDocument=trust
     )
+    iam.attach_role_policy(RoleName=STUDIO_ROLE_NAME, PolicyArn=STUDIO_ROLE_POLICY)
     return str(role["Role"]["Arn"])
+
+
+def _exists(iam: Any, name: str) -> bool:
+    try:
+        iam.get_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True

@@ -84,9 +84,10 @@ def write_private(path: Path, text: str) -> None:
 )
 @click.option(
     "--enforce-iam/--no-enforce-iam",
-    default=False,
+    default=True,
     show_default=True,
-    help="Evaluate IAM policies for every request (AccessDenied as AWS gives it).",
+    help="Evaluate IAM as AWS does, for every request and for the services acting as their "
+    "roles (--no-enforce-iam: for quick experiments only).",
 )
 def sandbox(
     port: int,
@@ -125,7 +126,11 @@ def sandbox(
         lines = shell_lines(server.env())
         if env_file is not None:
             write_private(env_file, "".join(f"{line}\n" for line in lines))
-        iam = "IAM enforced" if enforce_iam else "IAM not enforced (--enforce-iam turns it on)"
+        iam = (
+            "IAM enforced"
+            if enforce_iam
+            else "IAM NOT enforced (--no-enforce-iam): calls AWS would refuse succeed here"
+        )
         click.echo(f"# sandbox at {server.endpoint_url}; {iam}; Ctrl-C stops it", err=True)
         for line in lines:
             click.echo(line)

@@ -1,10 +1,13 @@
 """Every sandbox extension, installed into moto when a sandbox starts and reset with it."""
 
-from mlops_seeds.sandbox import catalog, cloudformation, hosting, sagemaker
+from mlops_seeds.sandbox import catalog, cloudformation, hosting, organization, sagemaker
+from mlops_seeds.sandbox.iam import backend as iam_backend
 
 
 def install() -> None:
     """Install every extension (idempotent)."""
+    iam_backend.install()
+    organization.install()
     catalog.install()
     cloudformation.install()
     sagemaker.install()

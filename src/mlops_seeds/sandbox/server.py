@@ -28,10 +28,10 @@ from werkzeug.serving import make_server
 
 from mlops_seeds.aws import DEFAULT_REGION
 from mlops_seeds.errors import SeedsError
-from mlops_seeds.sandbox import extensions, runtime
+from mlops_seeds.sandbox import extensions, organization, runtime
 from mlops_seeds.sandbox.auth import Credentials, Gate, issued_credentials
 from mlops_seeds.sandbox.auth.authorize import Authorizer
-from mlops_seeds.sandbox.auth.keys import new_root
+from mlops_seeds.sandbox.auth.keys import Roots, new_root
 from mlops_seeds.sandbox.iam import callers
 
 HOST = "127.0.0.1"
@@ -64,7 +64,7 @@ class _Server(ThreadedMotoServer):
         self,
         listening: socket.socket,
         log_requests: bool,
-        root: Credentials,
+        roots: Roots,
         origins: tuple[str, ...],
         authorizer: Authorizer,
     ) -> None:
@@ -72,18 +72,23 @@ class _Server(ThreadedMotoServer):
         super().__init__(ip_address=host, port=port, verbose=False)
         self._listening = listening
         self._handler = MotoRequestHandler if log_requests else _QuietRequestHandler
-        self._root = root
+        self._roots = roots
         self._origins = origins
         self._authorizer = authorizer
+
+    def _root_account(self, access_key_id: str) -> str | None:
+        found = self._roots.get(access_key_id)
+        return found[0] if found else None
 
     def _server_entry(self) -> None:
         hosts = [f"{HOST}:{self._port}", f"localhost:{self._port}"]
         app = Gate(
             DomainDispatcherApplication(create_backend_app),
-            issued_credentials(self._root),
+            issued_credentials(self._roots),
             hosts,
             self._origins,
             authorizer=self._authorizer,
+            root_account=self._root_account,
         )
         self._server = make_server(
             self._ip_address,
@@ -135,8 +140,9 @@ class Sandbox:
     it a temporary directory is made at start and removed at stop. Only requests signed
     with credentials the sandbox issued are served (root keys made at each start, see
     env()); `cors_origins` are browser origins given a CORS allowance (none by default).
-    `enforce_iam` evaluates IAM for every signed request (off by default for now; the
-    `enforce_iam` property switches it on a running sandbox, from the next request).
+    `enforce_iam` evaluates IAM for every signed request and for the work the sandbox's
+    services do as the roles they are given (on by default; the `enforce_iam` property
+    switches it on a running sandbox, from the next request).
     """
 
     def __init__(
@@ -146,7 +152,7 @@ class Sandbox:
         log_requests: bool = False,
         workdir: Path | None = None,
         cors_origins: tuple[str, ...] = (),
-        enforce_iam: bool = False,
+        enforce_iam: bool = True,
     ) -> None:
         check_port(port)
         self._enforce_iam = enforce_iam
@@ -206,11 +212,13 @@ class Sandbox:
                     f"a sandbox already serves in this process at {_active[0].endpoint_url}"
                 )
             extensions.install()
+            organization.bootstrap()
             self._socket = listening
             self._root = new_root()
-            self._authorizer = Authorizer(self._root.access_key_id, self._enforce_iam)
+            roots = Roots(organization.MANAGEMENT_ACCOUNT, self._root)
+            self._authorizer = Authorizer(roots, self._enforce_iam)
             self._server = _Server(
-                self._socket, self._log_requests, self._root, self._cors_origins, self._authorizer
+                self._socket, self._log_requests, roots, self._cors_origins, self._authorizer
             )
             self._server.start()
             workdir = self._workdir
@@ -218,7 +226,7 @@ class Sandbox:
                 workdir = self._own_workdir = Path(tempfile.mkdtemp(prefix="mlops-seeds-sandbox-"))
             workdir.mkdir(parents=True, exist_ok=True)
             runtime.set_current(
-                runtime.Runtime(self.endpoint_url, self.region, workdir, self._root)
+                runtime.Runtime(self.endpoint_url, self.region, workdir, roots, self._authorizer)
             )
             _active.append(self)
         return self

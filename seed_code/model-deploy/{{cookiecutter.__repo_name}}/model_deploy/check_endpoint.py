@@ -115,9 +115,17 @@ def data_capture_check(endpoint_config: dict[str, Any], expected: bool) -> Check
 
 
 def numbers(values: Any) -> list[float]:
-    """Return a prediction as a list of finite floats, or raise ValueError."""
+    """Return a prediction as a list of finite floats, or raise ValueError. A JSON object
+    is the XGBoost container's form ({"score": 0.4}, or a list of class scores)."""
+    if isinstance(values, dict):
+        if "score" not in values:
+            raise ValueError(f"a prediction object without 'score': {values!r}")
+        values = values["score"]
     items = values if isinstance(values, list) else [values]
-    result = [float(item) for item in items]
+    try:
+        result = [float(item) for item in items]
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"not numbers: {values!r}") from error
     if not result or not all(math.isfinite(item) for item in result):
         raise ValueError(f"not finite numbers: {values!r}")
     return result

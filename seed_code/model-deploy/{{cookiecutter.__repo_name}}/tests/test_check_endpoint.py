@@ -298,3 +298,29 @@ def test_test_script_runs_from_repo_root(tmp_path: Path) -> None:
     assert result.stderr.strip() == (
         f"check-endpoint: error: {tmp_path / 'missing.json'}: build config not found"
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('{"predictions": [{"score": 0.25}, {"score": 1.5}]}', [[0.25], [1.5]]),
+        (
+            '{"predictions": [{"score": [0.1, 0.9]}, {"score": [0.7, 0.3]}]}',
+            [[0.1, 0.9], [0.7, 0.3]],
+        ),
+        ("[0.5, 2]", [[0.5], [2.0]]),
+    ],
+)
+def test_json_answers_of_the_xgboost_container_are_parsed(
+    body: str, expected: list[list[float]]
+) -> None:
+    parsed = check_endpoint.parse_predictions(body.encode(), "application/json", 2)
+    assert parsed == expected
+
+
+@pytest.mark.parametrize(
+    "body", ['{"predictions": [{"label": 1}]}', '{"predictions": [{"score": {"a": 1}}]}']
+)
+def test_json_predictions_without_scores_are_not_numeric(body: str) -> None:
+    with pytest.raises(ValueError):
+        check_endpoint.parse_predictions(body.encode(), "application/json", 1)

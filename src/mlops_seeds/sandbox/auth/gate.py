@@ -12,6 +12,7 @@ from mlops_seeds.sandbox.auth import sigv4
 from mlops_seeds.sandbox.auth.authorize import Authorizer
 from mlops_seeds.sandbox.auth.keys import Lookup
 from mlops_seeds.sandbox.auth.refusals import Protocol, Reason, Refusal, protocol_of, render
+from mlops_seeds.sandbox.iam import acting
 
 MAX_BODY_BYTES = 512 * 1024 * 1024  # what the sandbox reads into memory to check a hash
 CORS_METHODS = "GET, POST, PUT, DELETE, HEAD"
@@ -20,6 +21,7 @@ CORS_HEADERS = (
     "x-amz-content-sha256, x-amz-user-agent, amz-sdk-invocation-id, amz-sdk-request"
 )
 
+_ACCOUNT_HEADER = "HTTP_X_MOTO_ACCOUNT_ID"
 # The WSGI environ key holding the Credentials that signed the request (for IAM checks).
 CALLER_KEY = "mlops_seeds.caller"
 
@@ -55,7 +57,12 @@ def _now() -> datetime.datetime:
 class Gate:
     """Wraps `app`; `hosts` are the Host header values accepted (e.g. 127.0.0.1:4566),
     `origins` the browser origins given a CORS allowance (none by default); `authorizer`,
-    when given, decides each signed request by IAM (it is off until enabled)."""
+    when given, decides each signed request by IAM (it is off until enabled);
+    `root_account` gives the account of an account root's access key (None for others).
+
+    moto picks the account a request acts in from an `x-moto-account-id` header before the
+    access key: a client could act in any account with it. The gate removes the header from
+    every request, and sets it for an account root's key (moto knows only its own keys)."""
 
     def __init__(
         self,
@@ -65,8 +72,10 @@ class Gate:
         origins: Sequence[str] = (),
         now: Callable[[], datetime.datetime] = _now,
         authorizer: Authorizer | None = None,
+        root_account: Callable[[str], str | None] = lambda key: None,
     ) -> None:
         self._app = app
+        self._root_account = root_account
         self._lookup = lookup
         self._hosts = frozenset(h.lower() for h in hosts)
         self._origins = frozenset(origins)
@@ -102,8 +111,9 @@ class Gate:
             )
             now = self._now()
             caller = sigv4.verify(request, self._lookup, now)
+            identity = None
             if self._authorizer is not None and self._authorizer.enabled:
-                self._authorizer(request, caller, now)
+                identity = self._authorizer(request, caller, now)
         except Refusal as refusal:
             service = sigv4.service_of(sigv4.Request("GET", "/", query, headers, b""))
             status, response_headers, payload = render(
@@ -112,9 +122,14 @@ class Gate:
             start_response(f"{status} {_REASONS.get(status, 'Error')}", response_headers)
             return [payload]
         environ[CALLER_KEY] = caller
+        environ.pop(_ACCOUNT_HEADER, None)
+        account = self._root_account(caller.access_key_id)
+        if account is not None:
+            environ[_ACCOUNT_HEADER] = account
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
-        return self._app(environ, self._cors(origin, start_response))
+        with acting.serving(identity):  # work done within the request acts for the caller
+            return self._app(environ, self._cors(origin, start_response))
 
     def _body(self, environ: dict[str, Any]) -> bytes:
         length_text = str(environ.get("CONTENT_LENGTH") or "0")

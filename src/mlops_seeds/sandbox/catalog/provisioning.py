@@ -25,10 +25,13 @@ from mlops_seeds.sandbox.catalog.model import Artifact, ProvisionedProduct, Reco
 from mlops_seeds.sandbox.catalog.paging import page, with_token
 from mlops_seeds.sandbox.catalog.templates import parse_template
 from mlops_seeds.sandbox.catalog.views import artifacts_of
+from mlops_seeds.sandbox.iam import acting
+from mlops_seeds.sandbox.iam.principals import Identity
 
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/(?:.*/)?(?P<name>[^/]+)$")
 ACCESS_LEVELS = ("Account", "Role", "User")
+SERVICE_CATALOG = "servicecatalog.amazonaws.com"
 
 
 def _cloudformation(caller: Caller) -> Any:
@@ -79,6 +82,23 @@ def _launch_role(caller: Caller, path: LaunchPath, product_id: str) -> str:
     if not any(role.name == match["name"] for role in iam.roles.values()):
         raise InvalidParameters(f"Launch role {role_arn} does not exist; cannot assume it")
     return role_arn
+
+
+def _launching_as(caller: Caller, role_arn: str) -> Identity | None:
+    """Who Service Catalog calls CloudFormation as (Service Catalog Administrator Guide,
+    "Launch constraints"): the launch role, which it assumes (its trust policy must allow
+    servicecatalog.amazonaws.com), else the end user; None when IAM is not enforced."""
+    user = acting.caller()
+    if user is None or not role_arn:
+        return user
+    try:
+        return acting.identity_as_service(
+            SERVICE_CATALOG, role_arn, "servicecatalog", caller.region
+        )
+    except acting.AccessDenied as denied:
+        raise InvalidParameters(
+            f"Unable to assume launch role {role_arn}: {denied.message}"
+        ) from denied
 
 
 def _stack_parameters(artifact: Artifact, params: dict[str, Any]) -> dict[str, str]:
@@ -163,13 +183,18 @@ def provision_product(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     errors: list[dict[str, str]] = []
     stack_id = ""
     try:
-        stack = _cloudformation(caller).create_stack(
-            name=stack_name,
-            template=artifact.template_body,
-            parameters=values,
-            tags={t["Key"]: t["Value"] for t in tags},
-            role_arn=role_arn or None,
-        )
+        launching = _launching_as(caller, role_arn)
+        if launching is not None:  # the launch role calls CreateStack itself
+            acting.authorize(
+                launching, "cloudformation", "CreateStack", {"StackName": stack_name}, caller.region
+            )
+        with acting.serving(launching):
+            stack = _cloudformation(caller).create_stack(
+                name=stack_name,
+                template=artifact.template_body,
+                parameters=values,
+                tags={t["Key"]: t["Value"] for t in tags},
+            )
         stack_id = str(stack.stack_id)
     except Exception as err:  # moto's CloudFormation errors: the record fails, as in AWS
         errors.append({"Code": "CloudFormationError", "Description": str(err)})

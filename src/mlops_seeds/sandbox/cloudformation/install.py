@@ -9,7 +9,7 @@ from collections.abc import Callable
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 
-from mlops_seeds.sandbox.cloudformation import codecommit, events, s3, stacks
+from mlops_seeds.sandbox.cloudformation import codecommit, events, novalue, s3, stacks
 from mlops_seeds.sandbox.cloudformation.autoscaling import ScalableTarget, ScalingPolicy
 from mlops_seeds.sandbox.cloudformation.codebuild import CodeBuildProject
 from mlops_seeds.sandbox.cloudformation.codecommit import CodeCommitRepository
@@ -90,6 +90,7 @@ def install() -> None:
     parsing.resource_class_from_type = _class_from_type(original_class)  # type: ignore[assignment]
     parsing.resource_name_property_from_type = _name_property(original_name)  # type: ignore[assignment]
     stacks.install(lambda name: sandbox_type(name) is not None, creatable)
+    novalue.install()
     codecommit.install()
     events.install()
     s3.install()

@@ -9,6 +9,7 @@ Replaced resources are deleted when the stack update that replaced them has fini
 CloudFormation does in its clean-up phase (see `deferred_deletions`).
 """
 
+import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -173,11 +174,31 @@ def random_name(prefix: str, length: int = 12) -> str:
     return f"{prefix}-{mock_random.get_random_string(length=length)}"
 
 
+_stack_tags: contextvars.ContextVar[tuple[tuple[str, str], ...]] = contextvars.ContextVar(
+    "mlops_seeds_stack_tags", default=()
+)
+
+
+@contextmanager
+def stack_tags(given: dict[str, str]) -> Iterator[None]:
+    """While a stack's resources are made or changed: the stack's own tags, which
+    CloudFormation propagates to the resources it creates (the `aws:` ones it adds are not
+    reproduced here)."""
+    token = _stack_tags.set(tuple((k, v) for k, v in given.items() if not k.startswith("aws:")))
+    try:
+        yield
+    finally:
+        _stack_tags.reset(token)
+
+
 def tags(
     properties: dict[str, Any], key: str = "Key", value: str = "Value"
 ) -> list[dict[str, str]]:
-    """The template's Tags as a list of `{key: .., value: ..}` (the service's casing)."""
-    return [{key: str(t["Key"]), value: str(t["Value"])} for t in properties.get("Tags") or []]
+    """The resource's tags as a list of `{key: .., value: ..}` (the service's casing): the
+    stack's tags, then the template's Tags (a key in both takes the template's value)."""
+    merged = dict(_stack_tags.get())
+    merged.update({str(t["Key"]): str(t["Value"]) for t in properties.get("Tags") or []})
+    return [{key: k, value: v} for k, v in merged.items()]
 
 
 _pending = threading.local()

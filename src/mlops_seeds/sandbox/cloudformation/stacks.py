@@ -21,6 +21,7 @@
   update removes are deleted before the others change (moto's order), not in clean-up.
 """
 
+import contextlib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,8 +31,13 @@ from moto.cloudformation import parsing
 from moto.cloudformation.models import Event, Stack
 from moto.cloudformation.parsing import OutputMap, ResourceMap
 
-from mlops_seeds.sandbox.cloudformation import references, unsupported
-from mlops_seeds.sandbox.cloudformation.resource import SandboxResource, deferred_deletions
+from mlops_seeds.sandbox.cloudformation import permissions, references, unsupported
+from mlops_seeds.sandbox.cloudformation.resource import (
+    SandboxResource,
+    deferred_deletions,
+    stack_tags,
+)
+from mlops_seeds.sandbox.iam import acting
 
 _MARK = "_mlops_seeds_stacks"
 _JOURNAL = "_mlops_seeds_journal"
@@ -73,12 +79,16 @@ def _creating(create: Callable[..., Any]) -> Callable[..., Any]:
     def parse_and_create_resource(
         logical_id: str, resource_json: dict[str, Any], *args: Any, **kwargs: Any
     ) -> Any:
-        try:
-            created = create(logical_id, resource_json, *args, **kwargs)
-        except ResourceFailed:
-            raise
-        except Exception as err:
-            raise ResourceFailed(logical_id, str(resource_json["Type"]), _reason(err)) from err
+        resources_map = args[0] if args else None
+        with stack_tags(dict(getattr(resources_map, "tags", None) or {})):
+            try:
+                created = create(logical_id, resource_json, *args, **kwargs)
+            except ResourceFailed:
+                raise
+            except Exception as err:
+                raise ResourceFailed(logical_id, str(resource_json["Type"]), _reason(err)) from err
+            if created is not None and resources_map is not None:
+                _check_permissions(logical_id, resource_json, resources_map, created, "create")
         journal = getattr(args[0], _JOURNAL, None) if args else None
         if journal is not None and created is not None:
             journal.append(Change(logical_id, resource_json, None, None, created))
@@ -104,8 +114,25 @@ def _updating(update: Callable[..., Any]) -> Callable[..., Any]:
             raise failed
         before = resources_map._parsed_resources.get(logical_id)
         properties = dict(before.properties) if isinstance(before, SandboxResource) else None
+        if before is not None:
+            try:
+                with stack_tags(dict(getattr(resources_map, "tags", None) or {})):
+                    permissions.check(
+                        str(resource_json["Type"]),
+                        parsing.clean_json(resource_json.get("Properties") or {}, resources_map),
+                        _physical_name(before),
+                        resources_map._region_name,
+                        "update",
+                    )
+            except acting.AccessDenied as denied:
+                failed_update = ResourceFailed(
+                    logical_id, str(resource_json["Type"]), denied.message, "UPDATE_FAILED"
+                )
+                setattr(resources_map, _FAILURE, failed_update)
+                raise failed_update from denied
         try:
-            after = update(logical_id, resource_json, resources_map, *args, **kwargs)
+            with stack_tags(dict(getattr(resources_map, "tags", None) or {})):
+                after = update(logical_id, resource_json, resources_map, *args, **kwargs)
         except ResourceFailed as failed_add:
             setattr(resources_map, _FAILURE, failed_add)
             raise
@@ -121,6 +148,44 @@ def _updating(update: Callable[..., Any]) -> Callable[..., Any]:
         return after
 
     return parse_and_update_resource
+
+
+def _physical_name(resource: Any) -> str:
+    """The name a resource's API calls use: its name, else its physical id."""
+    return str(getattr(resource, "name", None) or getattr(resource, "physical_resource_id", ""))
+
+
+def _check_permissions(
+    logical_id: str, resource_json: dict[str, Any], resources_map: Any, created: Any, phase: str
+) -> None:
+    """ResourceFailed when the stack's principal may not make the calls that made
+    `created` (then deleted, as the handler's failure leaves nothing behind)."""
+    try:
+        permissions.check(
+            str(resource_json["Type"]),
+            parsing.clean_json(resource_json.get("Properties") or {}, resources_map),
+            _physical_name(created),
+            resources_map._region_name,
+            phase,
+        )
+    except acting.AccessDenied as denied:
+        with contextlib.suppress(Exception):
+            resources_map._delete_resource(created, resource_json)
+        raise ResourceFailed(logical_id, str(resource_json["Type"]), denied.message) from denied
+
+
+def _principal(stack: Stack) -> Any:
+    """The stack's principal (permissions.principal_of); ResourceFailed naming the role
+    when CloudFormation may not assume it."""
+    role_arn = getattr(stack, "role_arn", None)
+    try:
+        return permissions.principal_of(role_arn, stack.region_name)
+    except acting.AccessDenied as denied:
+        raise ResourceFailed(
+            stack.name,
+            "AWS::CloudFormation::Stack",
+            f"Role {role_arn} is invalid or cannot be assumed: {denied.message}",
+        ) from denied
 
 
 def _event(stack: Stack, failure: ResourceFailed) -> Event:
@@ -164,7 +229,8 @@ def _create_resources(create_resources: Callable[[Stack], None]) -> Callable[[St
     @functools.wraps(create_resources)
     def wrapper(stack: Stack) -> None:
         try:
-            create_resources(stack)
+            with permissions.acting_as(_principal(stack)):
+                create_resources(stack)
         except ResourceFailed as failure:
             roll_back(stack, failure)
 
@@ -301,7 +367,8 @@ def _stack_update(
         unsupported.check_template(Stack.parse_template(template), stack.region_name, creatable)
         saved = _Saved.of(stack)
         try:
-            update(stack, template, *args, **kwargs)
+            with permissions.acting_as(_principal(stack)):
+                update(stack, template, *args, **kwargs)
         except ResourceFailed as failure:
             roll_back_update(stack, failure, saved)
         finally:

@@ -1,6 +1,7 @@
 """Model data from the sandbox's S3 onto disk, read straight from moto's S3 backends
 (the bucket may belong to any account, as a model's data may in AWS with the right
-bucket policy), then extracted as SageMaker extracts it into /opt/ml/model."""
+bucket policy), then extracted as SageMaker extracts it into /opt/ml/model. With IAM
+enforced, SageMaker reads it as the model's execution role (`check_access`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from urllib.parse import unquote, urlparse
 from moto.s3.models import FakeKey, s3_backends
 
 from mlops_seeds.containment import PathEscape, contained
+from mlops_seeds.sandbox import runtime
+from mlops_seeds.sandbox.iam import acting
 
 
 class ModelDataError(Exception):
@@ -32,6 +35,36 @@ def _bucket_backend(bucket: str, uri: str) -> object:
         raise ModelDataError(f"Could not find model data at {uri}: bucket {bucket} does not exist.")
     partition, account = located
     return s3_backends[account][partition]
+
+
+SAGEMAKER = "sagemaker.amazonaws.com"
+
+
+def check_access(role_arn: str, uri: str, compressed: bool) -> None:
+    """ModelDataError, in SageMaker's words, unless the model's execution role may be
+    assumed by SageMaker and read `uri` (GetObject; ListBucket too for a prefix); nothing
+    when IAM is not enforced."""
+    sandbox = runtime.current()
+    if not sandbox.enforcing:
+        return
+    bucket, key = split_s3_uri(uri)
+    try:
+        identity = acting.identity_as_service(SAGEMAKER, role_arn, "SageMaker", sandbox.region)
+        if not compressed:
+            listing = {"Bucket": bucket, "Prefix": key}
+            acting.authorize(identity, "s3", "ListObjectsV2", listing, sandbox.region)
+            key = f"{key.rstrip('/')}/*"
+        acting.authorize(
+            identity, "s3", "GetObject", {"Bucket": bucket, "Key": key}, sandbox.region
+        )
+    except acting.AccessDenied as err:
+        raise ModelDataError(
+            f"Could not access model data at {uri}. Please ensure that the role "
+            f'"{role_arn}" exists and that its trust relationship policy allows the action '
+            f'"sts:AssumeRole" for the service principal "{SAGEMAKER}". Also ensure that '
+            f'the role has "s3:GetObject" permissions and that the object is located in '
+            f"{sandbox.region}. ({err.message})"
+        ) from err
 
 
 def read_object(uri: str) -> bytes:

@@ -50,6 +50,7 @@ class ContainerSpec:
     model_data_url: str | None
     compressed: bool
     environment: dict[str, str]
+    role_arn: str = ""  # the model's execution role: SageMaker reads model data as it
 
 
 @dataclass
@@ -146,11 +147,12 @@ def container_of(backend: SageMakerModelBackend, model_name: str) -> ContainerSp
     if not url and source:
         url = source.get("S3Uri")
         compressed = source.get("CompressionType", "None") == "Gzip"
-    return ContainerSpec(str(container["Image"]), url, compressed, environment)
+    role = str(getattr(model, "execution_role_arn", "") or "")
+    return ContainerSpec(str(container["Image"]), url, compressed, environment, role)
 
 
 def local_environment(
-    environment: Mapping[str, str], model_dir: Path, directory: Path
+    environment: Mapping[str, str], model_dir: Path, directory: Path, role_arn: str = ""
 ) -> dict[str, str]:
     """The container Environment with SAGEMAKER_SUBMIT_DIRECTORY made a local directory:
     a path under /opt/ml/model moves under the extracted model, an s3:// source archive
@@ -169,6 +171,7 @@ def local_environment(
     elif submit.startswith("s3://"):
         code_dir = directory / "code"
         try:
+            artifacts.check_access(role_arn, submit, compressed=True)
             artifacts.fetch_model_data(submit, code_dir)
         except artifacts.ModelDataError as err:
             raise DeployError(f"{SUBMIT_DIRECTORY}: {err}") from err
@@ -216,8 +219,9 @@ def start_variant(
     model_dir.mkdir()
     try:
         if spec.model_data_url:
+            artifacts.check_access(spec.role_arn, spec.model_data_url, spec.compressed)
             artifacts.fetch_model_data(spec.model_data_url, model_dir, spec.compressed)
-        env = local_environment(spec.environment, model_dir, directory)
+        env = local_environment(spec.environment, model_dir, directory, spec.role_arn)
     except artifacts.ModelDataError as err:
         raise DeployError(str(err)) from err
     try:

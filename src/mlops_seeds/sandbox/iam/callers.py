@@ -143,10 +143,11 @@ def root_identity(account: str = DEFAULT_ACCOUNT_ID) -> Identity:
     return Identity(f"arn:aws:iam::{account}:root", user_id=account)
 
 
-def identity_of(access_key_id: str, root_key_id: str) -> Identity | None:
-    """The Identity behind an access key (None: not one the sandbox knows)."""
-    if access_key_id == root_key_id:
-        return root_identity()
+def identity_of(access_key_id: str, root_account: str | None = None) -> Identity | None:
+    """The Identity behind an access key (None: not one the sandbox knows); `root_account`
+    when the key is that account's root key."""
+    if root_account is not None:
+        return root_identity(root_account)
     found = _session_identity(access_key_id) or _user_identity(access_key_id)
     if found is None:
         return None

@@ -59,6 +59,13 @@ def aws_managed_document(name_or_arn: str) -> dict[str, Any]:
     return document
 
 
+def aws_managed_entry(name_or_arn: str) -> tuple[str, dict[str, Any]]:
+    """The name and a copy of the whole entry (Path, DefaultVersionId, dates, Document)."""
+    name, entry = _entry(name_or_arn)
+    copied: dict[str, Any] = json.loads(json.dumps(entry))
+    return name, copied
+
+
 def aws_managed_version(name_or_arn: str) -> str:
     """The version id of the copy's document (e.g. "v12")."""
     return str(_entry(name_or_arn)[1].get("DefaultVersionId", ""))

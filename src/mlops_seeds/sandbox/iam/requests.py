@@ -194,9 +194,23 @@ def _sagemaker_resource(arn: str, raw: str, where: Where) -> Resource:
     return Resource(arn, context=context)
 
 
+def _role_resource(arn: str) -> Resource:
+    """A role by its real ARN (IAM APIs name a role without its path; its ARN has it),
+    with the boundary it carries (iam:PermissionsBoundary, the key AWS sets for the
+    actions that change a role's permissions)."""
+    role = _role_of(arn)
+    if role is None:
+        return Resource(arn)
+    boundary = getattr(role, "permissions_boundary_arn", None)
+    context = {"iam:PermissionsBoundary": boundary} if boundary else {}
+    return Resource(str(role.arn), context=context)
+
+
 def _resource(arn: str, raw: str, where: Where, trust: bool) -> Resource:
     if trust:
         return Resource(arn, policy=trust_policy(arn))
+    if arn.startswith(f"arn:{where.partition}:iam::") and ":role/" in arn:
+        return _role_resource(arn)
     if arn.startswith(f"arn:{where.partition}:s3:::"):
         return _s3_resource(arn, where)
     if ":sagemaker:" in arn:
@@ -221,7 +235,9 @@ def checks(operation: Operation, where: Where, now: datetime.datetime) -> Checks
         for arn, original in zip(lowered, raw, strict=True):
             resources.append(_resource(arn, original, where, trust))
     context: dict[str, Any] = {
-        "aws:SecureTransport": False,
+        # The SDKs reach AWS over TLS; the loopback HTTP stands in for it (as for S3's
+        # own bucket-policy check, cloudformation/s3.py).
+        "aws:SecureTransport": True,
         "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "aws:EpochTime": str(int(now.replace(tzinfo=datetime.UTC).timestamp())),
         "aws:RequestedRegion": where.region,
@@ -232,6 +248,9 @@ def checks(operation: Operation, where: Where, now: datetime.datetime) -> Checks
         for key, value in tags.items():
             context[f"aws:RequestTag/{key}"] = value
     for key, member in (entry.get("context") or {}).items():
+        if str(member).startswith("="):
+            context[key] = str(member)[1:]
+            continue
         values = member_values(params, str(member))
         if values:
             context[key] = values

@@ -23,6 +23,7 @@ from mlops_seeds.errors import SeedsError
 from mlops_seeds.local.record import EXECUTING, FAILED, SUCCEEDED, StepRecord
 from mlops_seeds.local.runner import DEFAULT_WORKERS, Execution, plan
 from mlops_seeds.sandbox import runtime
+from mlops_seeds.sandbox.iam import acting
 from mlops_seeds.sandbox.sagemaker.model import LOCK, new_id, now
 
 STOPPING, STOPPED = "Stopping", "Stopped"
@@ -86,6 +87,9 @@ def role_account(role_arn: str, default: str) -> str:
     return match.group(1) if match else default
 
 
+SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
+
+
 def prepare(
     definition: Any, parameters: dict[str, str], pipeline_name: str, role_arn: str, run: Run
 ) -> str | None:
@@ -99,9 +103,14 @@ def prepare(
         return f"{type(err).__name__}: {err}"
     try:
         sandbox = runtime.current()
-        session = sandbox.session(role_arn or None)
+        if role_arn:  # SageMaker runs each step as the pipeline's execution role
+            session = sandbox.session_as(SAGEMAKER_PRINCIPAL, role_arn, "SageMaker")
+        else:
+            session = sandbox.session()
     except (RuntimeError, SeedsError) as err:
         return str(err)
+    except acting.AccessDenied as err:
+        return err.message
     if _UNSAFE_PATH.search(sandbox.workdir.as_posix()):
         return f"sandbox workdir {sandbox.workdir}: must not contain quotes, backslashes or spaces"
     runner = Execution(checked, pipeline_name, session, run.echo)

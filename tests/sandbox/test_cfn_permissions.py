@@ -1,0 +1,249 @@
+"""CloudFormation acting as somebody under IAM: each resource is made by the calls its type
+needs (calls.yaml, checked against the resource provider schemas cfn-lint ships), as the
+stack's role when it has one, else as its caller; a refused call fails the resource."""
+
+import json
+from functools import lru_cache
+from importlib import resources as package_files
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from mlops_seeds import aws
+from mlops_seeds.sandbox import Sandbox
+from mlops_seeds.sandbox.cloudformation import permissions
+from mlops_seeds.sandbox.iam.requests import table as operation_table
+
+ACCOUNT = "123456789012"
+TRUST_ACCOUNT = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+def _trust(service: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
+
+
+@lru_cache(maxsize=1)
+def _schemas() -> tuple[dict[str, str], Any]:
+    base = package_files.files("cfnlint.data.schemas")
+    providers = json.loads(base.joinpath("providers", "us-east-1.json").read_text())
+    return providers, base.joinpath("resources")
+
+
+def _handler_permissions(resource_type: str, phase: str) -> set[str] | None:
+    providers, resources = _schemas()
+    schema = json.loads(resources.joinpath(f"{providers[resource_type]}.json").read_text())
+    handler = (schema.get("handlers") or {}).get(phase)
+    return set(handler["permissions"]) if handler else None
+
+
+def _action(call: permissions.Call) -> str:
+    service = operation_table()[call.service]
+    entry = (service.get("operations") or {}).get(call.operation) or {}
+    return f"{service.get('prefix') or call.service}:{entry.get('action', call.operation)}"
+
+
+def _all_calls(resource_type: str, phase: str) -> list[permissions.Call]:
+    """Every call of a type's phase, each `when` and `each` satisfied."""
+    specs = permissions.table()[resource_type].get(phase) or []
+    found = []
+    for spec in specs:
+        service, operation = str(spec["op"]).split(".", 1)
+        found.append(permissions.Call(service, operation, {}))
+    return found
+
+
+@pytest.mark.parametrize("resource_type", sorted(permissions.table()))
+def test_each_call_is_one_the_types_handlers_are_documented_to_make(resource_type: str) -> None:
+    for phase in ("create", "update"):
+        documented = _handler_permissions(resource_type, phase)
+        if documented is None:  # types without a registry schema (CodeBuild::Project)
+            continue
+        for call in _all_calls(resource_type, phase):
+            assert _action(call) in documented, (resource_type, phase, _action(call))
+
+
+def test_calls_follow_what_the_template_asks_for() -> None:
+    role = {
+        "Path": "/team/",
+        "Policies": [{"PolicyName": "a"}, {"PolicyName": "b"}],
+        "ManagedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+        "Tags": [{"Key": "team", "Value": "ml"}],
+    }
+    made = permissions.calls("AWS::IAM::Role", role, "r")
+    assert [
+        (c.operation, c.params.get("PolicyName") or c.params.get("PolicyArn")) for c in made
+    ] == [
+        ("CreateRole", None),
+        ("PutRolePolicy", "a"),
+        ("PutRolePolicy", "b"),
+        ("AttachRolePolicy", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+    ]
+    assert made[0].params == {
+        "RoleName": "r",
+        "Path": "/team/",
+        "Tags": [{"Key": "team", "Value": "ml"}],
+    }
+    bucket = permissions.calls("AWS::S3::Bucket", {"BucketEncryption": {"x": 1}}, "b")
+    assert [c.operation for c in bucket] == ["CreateBucket", "PutBucketEncryption"]
+    policy = permissions.calls(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "PolicyName": "p",
+            "ScalingTargetId": (
+                "endpoint/e/variant/v|sagemaker:variant:DesiredInstanceCount|sagemaker"
+            ),
+        },
+        "p",
+    )
+    assert policy[0].params == {
+        "PolicyName": "p",
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": "endpoint/e/variant/v",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+    }
+    pipeline = permissions.calls("AWS::CodePipeline::Pipeline", {"RoleArn": "arn:r"}, "p")
+    assert pipeline[0].params == {"pipeline": {"name": "p", "roleArn": "arn:r"}}
+    assert permissions.calls("AWS::Unknown::Thing", {}, "x") == []
+
+
+def _template(*resources: tuple[str, str, dict[str, Any]]) -> str:
+    return json.dumps(
+        {
+            "Resources": {
+                name: {"Type": kind, "Properties": properties}
+                for name, kind, properties in resources
+            }
+        }
+    )
+
+
+def _session_with(name: str, *statements: dict[str, Any]) -> boto3.Session:
+    hub = aws.make_session()
+    iam = aws.client("iam", hub)
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST_ACCOUNT))
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(document))
+    return aws.assume_role(hub, f"arn:aws:iam::{ACCOUNT}:role/{name}")
+
+
+def _stack(session: boto3.Session, name: str) -> dict[str, Any]:
+    cloudformation = aws.client("cloudformation", session)
+    stack: dict[str, Any] = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    return stack
+
+
+STACKS = {"Effect": "Allow", "Action": "cloudformation:*", "Resource": "*"}
+ROLE = (
+    "Role",
+    "AWS::IAM::Role",
+    {"RoleName": "made-by-stack", "AssumeRolePolicyDocument": _trust("codebuild.amazonaws.com")},
+)
+
+
+def test_a_caller_who_may_not_create_a_role_gets_a_rolled_back_stack(sandbox: Sandbox) -> None:
+    session = _session_with(
+        "deployer", STACKS, {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    )
+    bucket = ("Bucket", "AWS::S3::Bucket", {"BucketName": "made-by-stack"})
+    aws.client("cloudformation", session).create_stack(
+        StackName="roles",
+        TemplateBody=_template(bucket, ROLE),
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    stack = _stack(session, "roles")
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert stack["StackStatusReason"] == (
+        'Resource handler returned message: "User: arn:aws:sts::123456789012:assumed-role/'
+        "deployer/mlops-seeds is not authorized to perform: iam:CreateRole on resource: "
+        "arn:aws:iam::123456789012:role/made-by-stack because no identity-based policy allows "
+        'the iam:CreateRole action (Service: Iam, Status Code: 403)" '
+        "(HandlerErrorCode: AccessDenied)"
+    )
+    iam = aws.client("iam", aws.make_session())
+    with pytest.raises(ClientError):  # nothing left behind, the bucket rolled back too
+        iam.get_role(RoleName="made-by-stack")
+    assert "made-by-stack" not in [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]]
+
+
+def test_a_stack_role_acts_for_the_caller_and_must_trust_cloudformation(
+    sandbox: Sandbox,
+) -> None:
+    iam = aws.client("iam", aws.make_session())
+    for name, service in (
+        ("stack-role", "cloudformation.amazonaws.com"),
+        ("wrong", "x.amazonaws.com"),
+    ):
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(_trust(service)))
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName="p",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}],
+                }
+            ),
+        )
+    session = _session_with(
+        "launcher",
+        STACKS,
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
+    )
+    cloudformation = aws.client("cloudformation", session)
+    for stack_name, role in (("as-role", "stack-role"), ("untrusted", "wrong")):
+        cloudformation.create_stack(
+            StackName=stack_name,
+            TemplateBody=_template(ROLE)
+            if role == "stack-role"
+            else _template(("Other", *ROLE[1:])),
+            RoleARN=f"arn:aws:iam::{ACCOUNT}:role/{role}",
+            Capabilities=["CAPABILITY_NAMED_IAM"],
+        )
+    assert _stack(session, "as-role")["StackStatus"] == "CREATE_COMPLETE"  # the role may
+    untrusted = _stack(session, "untrusted")
+    assert untrusted["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert untrusted["StackStatusReason"].startswith(
+        f"Role arn:aws:iam::{ACCOUNT}:role/wrong is invalid or cannot be assumed: "
+        "cloudformation.amazonaws.com is not authorized to perform: sts:AssumeRole"
+    )
+
+
+def test_stack_tags_are_request_tags_of_the_resources_calls(sandbox: Sandbox) -> None:
+    tagged_only = {
+        "Effect": "Allow",
+        "Action": "sagemaker:CreateModelPackageGroup",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:RequestTag/team": "ml"}},
+    }
+    session = _session_with("registrar", STACKS, tagged_only)
+    cloudformation = aws.client("cloudformation", session)
+    group = ("Group", "AWS::SageMaker::ModelPackageGroup", {"ModelPackageGroupName": "g1"})
+    cloudformation.create_stack(
+        StackName="tagged", TemplateBody=_template(group), Tags=[{"Key": "team", "Value": "ml"}]
+    )
+    assert _stack(session, "tagged")["StackStatus"] == "CREATE_COMPLETE"
+    group = ("Group", "AWS::SageMaker::ModelPackageGroup", {"ModelPackageGroupName": "g2"})
+    cloudformation.create_stack(StackName="untagged", TemplateBody=_template(group))
+    untagged = _stack(session, "untagged")
+    assert untagged["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert "sagemaker:CreateModelPackageGroup" in untagged["StackStatusReason"]
+    described = aws.client("sagemaker", aws.make_session()).list_tags(
+        ResourceArn=f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package-group/g1"
+    )
+    assert {"Key": "team", "Value": "ml"} in described["Tags"]
