@@ -1,6 +1,10 @@
 """Bake every seed option combination; check the exact file set, that nothing is left
 unrendered, that buildspecs are copied in, that the repo lints clean, and that the rendered
-repo's own test suite passes (run in this environment, in a subprocess)."""
+repo's own test suite passes (run in this environment, in a subprocess).
+
+The own suite runs whole for each seed's first combination; for the others, only the tests
+whose outcome depends on the options (OPTION_DEPENDENT), since the rest would repeat the
+same work. `nox -s bake` (`pytest -m bake`) runs the whole suite for every combination."""
 
 import itertools
 import json
@@ -29,6 +33,14 @@ REMOVED = {
 # Options whose values interact are baked in every combination; the others are cycled
 # through alongside, so each of their values is baked at least once.
 INTERACTING = {"model-build": ["framework", "problem_type"], "model-deploy": []}
+# The tests of a rendered repo that depend on its options (the rest run once per seed).
+OPTION_DEPENDENT = {
+    "model-build": [
+        "tests/test_scripts.py",
+        "tests/test_pipeline_definition.py",
+        "tests/test_run_pipeline_local.py",
+    ],
+}
 # Files rendered verbatim (_copy_without_render) may hold braces of their own.
 VERBATIM = {"endpoint-config-template.yml"}
 
@@ -49,7 +61,7 @@ def _combinations() -> Iterator[object]:
         for index in range(rounds):
             options = dict(zip(interacting, product[index % len(product)], strict=True))
             options |= {k: v[index % len(v)] for k, v in independent.items()}
-            yield pytest.param(seed, options, id="-".join([seed, *options.values()]))
+            yield pytest.param(seed, options, index == 0, id="-".join([seed, *options.values()]))
 
 
 def _files(repo: Path) -> set[str]:
@@ -103,10 +115,22 @@ def _subprocess_env() -> dict[str, str]:
     return env
 
 
+def _own_tests(seed: str, first: bool, config: pytest.Config) -> list[str]:
+    """The rendered repo's tests to run: all ([]) or the option-dependent ones."""
+    if first or "bake" in str(config.option.markexpr or "") or seed not in OPTION_DEPENDENT:
+        return []
+    return OPTION_DEPENDENT[seed]
+
+
 @pytest.mark.bake
-@pytest.mark.parametrize(("seed", "options"), list(_combinations()))
+@pytest.mark.parametrize(("seed", "options", "first"), list(_combinations()))
 def test_bake_renders_a_working_repo(
-    seed: str, options: dict[str, str], tmp_path: Path, run: Run
+    seed: str,
+    options: dict[str, str],
+    first: bool,
+    tmp_path: Path,
+    run: Run,
+    request: pytest.FixtureRequest,
 ) -> None:
     sets = [arg for key, value in options.items() for arg in ("--set", f"{key}={value}")]
     result = run("new", seed, "--no-input", "-o", str(tmp_path), *sets)
@@ -131,7 +155,15 @@ def test_bake_renders_a_working_repo(
         assert lint.returncode == 0, lint.stdout + lint.stderr
 
     own_tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *_own_tests(seed, first, request.config),
+        ],
         cwd=repo,
         env=env,
         capture_output=True,
