@@ -1,5 +1,7 @@
 """Developer and CI sessions: `nox` runs lint, tests and validate; see README."""
 
+from pathlib import Path
+
 import nox
 
 # uv makes the environments in seconds where it is installed (.ci/run installs it); plain
@@ -10,6 +12,12 @@ nox.options.sessions = ["lint", "tests", "validate"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHON = "3.11"
+# Every CloudFormation template: the products, the bootstraps, the deploy seed's endpoints.
+CLOUDFORMATION = (
+    "templates/*.yaml",
+    "service_catalog/*-bootstrap.yaml",
+    "seed_code/*/*/endpoint-config-template.yml",
+)
 
 
 def _install(session: nox.Session, *groups: str) -> None:
@@ -40,9 +48,24 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def validate(session: nox.Session) -> None:
-    """`mlops-seeds validate` on the repository (cfn-lint, buildspecs, name lengths)."""
-    _install(session)
+    """`mlops-seeds validate` on the repository (cfn-lint, buildspecs, IAM, name lengths),
+    then checkov over every CloudFormation template (skips justified in each template's
+    Metadata.checkov)."""
+    _install(session, "scan")
     session.run("mlops-seeds", "validate", *session.posargs)
+    templates = sorted(str(p) for pattern in CLOUDFORMATION for p in Path().glob(pattern))
+    session.run(
+        "checkov",
+        "--framework",
+        "cloudformation",
+        "--skip-download",  # offline: no Prisma Cloud guidelines or mappings
+        "--compact",
+        "--quiet",
+        "--output",
+        "cli",
+        "--file",
+        *templates,
+    )
 
 
 @nox.session(python=PYTHON, default=False)
