@@ -433,3 +433,25 @@ def test_reset_abandons_a_running_execution(
     assert [s.name for s in run.steps() if s.started] == ["Hold"]
     with pytest.raises(ClientError):
         sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+
+
+WHO_AM_I = """\
+import boto3
+
+arn = boto3.client("sts").get_caller_identity()["Arn"]
+print(arn)
+assert arn.startswith("arn:aws:sts::123456789012:assumed-role/pipeline-role/"), arn
+"""
+
+
+def test_step_scripts_act_with_the_execution_roles_credentials(
+    sm: Any, pipeline_role: str, make_pipeline: Callable[..., str], tmp_path: Path
+) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "WhoAmI.py").write_text(WHO_AM_I)
+    pipeline = make_pipeline(condition_definition([processing("WhoAmI", code)]), name="who")
+
+    described = wait_for(sm, start(sm, pipeline))
+
+    assert described["PipelineExecutionStatus"] == "Succeeded", described.get("FailureReason")

@@ -28,6 +28,28 @@ class Clients:
                 self._session = aws.make_session()
             return self._session
 
+    def environment(self) -> dict[str, str | None]:
+        """The AWS variables a step's process gets: the session's credentials, region and
+        endpoint, as a job gets its role's (None unsets a variable the runner's own
+        environment has: a session token, a profile)."""
+        session = self.session
+        credentials = session.get_credentials()
+        if credentials is None:  # none found: the steps look for their own, as before
+            return {}
+        frozen = credentials.get_frozen_credentials()
+        region = aws.region_of(session)
+        return {
+            "AWS_ACCESS_KEY_ID": frozen.access_key,
+            "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
+            "AWS_SESSION_TOKEN": frozen.token or None,
+            "AWS_SECURITY_TOKEN": None,
+            "AWS_PROFILE": None,
+            "AWS_DEFAULT_PROFILE": None,
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_ENDPOINT_URL": aws.endpoint_of(session) or None,
+        }
+
     def get(self, service: str) -> Any:
         """The client for `service` (boto3 clients are safe to share between threads)."""
         session = self.session

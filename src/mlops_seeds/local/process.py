@@ -13,11 +13,13 @@ from mlops_seeds.local.context import StepFailed
 TAIL_LINES = 20
 
 
-def run_command(command: list[str], env: Mapping[str, str], cwd: Path, logs: Path) -> None:
-    """Run `command`; raise StepFailed with the exit code and stderr's tail unless it exits 0."""
+def run_command(command: list[str], env: Mapping[str, str | None], cwd: Path, logs: Path) -> None:
+    """Run `command` with this process's environment and `env` over it (None unsets a
+    variable); raise StepFailed with the exit code and stderr's tail unless it exits 0."""
     logs.mkdir(parents=True, exist_ok=True)
     stdout_path, stderr_path = logs / "stdout.log", logs / "stderr.log"
-    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    merged = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    full_env = {k: v for k, v in merged.items() if v is not None}
     try:
         with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
             code = subprocess.run(

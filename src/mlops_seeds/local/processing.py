@@ -53,7 +53,8 @@ def execute(ctx: StepContext) -> StepResult:
         tree.rewrite(str(part))
         for part in [*app["ContainerEntrypoint"], *(app.get("ContainerArguments") or [])]
     ]
-    env = {k: tree.rewrite(str(v)) for k, v in (args.get("Environment") or {}).items()}
+    env: dict[str, str | None] = {**ctx.clients.environment()}  # the job role's credentials
+    env.update({k: tree.rewrite(str(v)) for k, v in (args.get("Environment") or {}).items()})
     run_command(localize_command(command, interpreter), env, tree.root, ctx.logs)
     written: dict[str, str] = {}
     for item in outputs:

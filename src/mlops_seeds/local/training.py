@@ -139,7 +139,7 @@ def execute(ctx: StepContext) -> StepResult:
     env.update({k: tree.rewrite(str(v)) for k, v in (args.get("Environment") or {}).items()})
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(code), os.environ.get("PYTHONPATH")) if p)
     command = localize_command(["python3", program, *user_arguments(hps)], interpreter)
-    run_command(command, env, code, ctx.logs)
+    run_command(command, {**ctx.clients.environment(), **env}, code, ctx.logs)
     output = args["OutputDataConfig"]
     job_output = join_uri(str(output["S3OutputPath"]), f"{ctx.job_name}/output")
     model_uri = _upload_model(ctx, job_output, str(output.get("CompressionType", "GZIP")))
