@@ -1,7 +1,8 @@
 """IAM in the gate: after the signature check, the caller's identity, the request's
 action, resources and context, and AWS's decision; a denied request is refused with
-AWS's AccessDenied message in the request's protocol. Off unless switched on
-(`Sandbox(enforce_iam=True)`, `mlops-seeds sandbox --enforce-iam`)."""
+AWS's AccessDenied message in the request's protocol. On by default; off with
+`Sandbox(enforce_iam=False)` or `mlops-seeds sandbox --no-enforce-iam`. The caller's
+identity is handed on (iam.acting) to the work done within the request."""
 
 import datetime
 

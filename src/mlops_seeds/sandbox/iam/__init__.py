@@ -8,7 +8,8 @@ identity that signed it, and get AWS's decision and its AccessDenied message.
     if decision.denied:
         raise AccessDenied(decision.message())
 
-Not yet wired into the request gate. SCPs, RCPs, VPC endpoint policies and ACLs are not
+Wired into the request gate by auth.authorize; services acting as roles are checked
+through `acting`. SCPs, RCPs, VPC endpoint policies and ACLs are not
 evaluated (see `evaluation`).
 """
 
