@@ -3,11 +3,13 @@ account's admin through the role AWS Organizations makes there, and users' roles
 before they are assumed (assuming a role that does not exist is refused, as in AWS)."""
 
 import json
+from typing import Any
 
 import boto3
 
 from mlops_seeds import aws
 from mlops_seeds.sandbox import organization
+from mlops_seeds.sandbox.iam.principals import SAGEMAKER
 
 STUDIO_POLICY = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
 
@@ -65,27 +67,27 @@ def bootstrap_spoke(account: str, template: str) -> None:
     assert status["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE", status
 
 
+def service_trust(service: str) -> dict[str, Any]:
+    """A trust policy letting AWS service `service` assume the role."""
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def service_role(session: boto3.Session, name: str, service: str, *actions: str) -> str:
+    """A role of `session`'s account that `service` may assume, allowed `actions` on any
+    resource (none when no action is given); its ARN."""
+    iam = aws.client("iam", session)
+    trust = json.dumps(service_trust(service))
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+    if actions:
+        allowed = {"Effect": "Allow", "Action": list(actions), "Resource": "*"}
+        document = {"Version": "2012-10-17", "Statement": [allowed]}
+        iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(document))
+    return str(role["Role"]["Arn"])
+
+
 def model_role(session: boto3.Session, name: str = "model", read: bool = True) -> str:
     """A model execution role in `session`'s account (SageMaker may assume it; with `read`,
     it may read any S3 object: buckets of other accounts still need their policy). Its ARN."""
-    iam = aws.client("iam", session)
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
-    if read:
-        document = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"}
-            ],
-        }
-        iam.put_role_policy(RoleName=name, PolicyName="read", PolicyDocument=json.dumps(document))
-    return str(role["Role"]["Arn"])
+    reads = ("s3:GetObject", "s3:ListBucket") if read else ()
+    return service_role(session, name, SAGEMAKER, *reads)

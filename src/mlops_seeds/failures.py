@@ -7,11 +7,16 @@ sandbox cannot be reached or refuses (AwsError, botocore's errors), 1 for an int
 error (any other exception), told as such.
 """
 
+import re
 from typing import IO, Any, NoReturn
 
 import click
 
 from mlops_seeds.errors import FAILED, SeedsError
+
+# AWS's refusal sentence in any text (a log, an error message): "User: ARN is not authorized
+# to perform: ACTION on resource: ARN because ..." or a service's "S is not authorized ...".
+AWS_REFUSAL = re.compile(r"(?:User: )?\S+ is not authorized to perform: [^\n;\"]*")
 
 
 def is_aws_failure(err: BaseException) -> bool:

@@ -2,42 +2,29 @@
 service; the refusal is AWS's sentence. Executions are recorded in the service only in the
 sandbox."""
 
-import json
-
 import pytest
+from accounts import service_role
 
 from mlops_seeds import aws
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.rehearse import codepipeline, roles
 from mlops_seeds.sandbox import Sandbox
+from mlops_seeds.sandbox.iam.principals import CODEBUILD, CODEPIPELINE
 
 ACCOUNT = "123456789012"
 
 
-def _role(name: str, service: str) -> str:
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    iam = aws.client("iam", aws.make_session())
-    return str(
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    )
-
-
 def test_a_service_acts_as_the_role_that_trusts_it(sandbox: Sandbox) -> None:
-    arn = _role("builds", roles.CODEBUILD)
-    session = roles.act_as(roles.CODEBUILD, arn, "codebuild")
+    arn = service_role(aws.make_session(), "builds", CODEBUILD)
+    session = roles.act_as(CODEBUILD, arn, "codebuild")
     identity = aws.client("sts", session).get_caller_identity()
     assert identity["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/builds/codebuild"
 
 
 def test_a_role_trusting_another_service_is_refused_in_awss_words(sandbox: Sandbox) -> None:
-    arn = _role("pipelines", roles.CODEPIPELINE)
+    arn = service_role(aws.make_session(), "pipelines", CODEPIPELINE)
     with pytest.raises(SeedsError) as refused:
-        roles.act_as(roles.CODEBUILD, arn, "codebuild")
+        roles.act_as(CODEBUILD, arn, "codebuild")
     assert str(refused.value).startswith(
         f"codebuild.amazonaws.com is not authorized to perform: sts:AssumeRole on resource: {arn}"
     )

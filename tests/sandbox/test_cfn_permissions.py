@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from accounts import service_trust
 from botocore.exceptions import ClientError
 
 from mlops_seeds import aws
@@ -27,15 +28,6 @@ TRUST_ACCOUNT = {
         }
     ],
 }
-
-
-def _trust(service: str) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-        ],
-    }
 
 
 @lru_cache(maxsize=1)
@@ -152,7 +144,10 @@ STACKS = {"Effect": "Allow", "Action": "cloudformation:*", "Resource": "*"}
 ROLE = (
     "Role",
     "AWS::IAM::Role",
-    {"RoleName": "made-by-stack", "AssumeRolePolicyDocument": _trust("codebuild.amazonaws.com")},
+    {
+        "RoleName": "made-by-stack",
+        "AssumeRolePolicyDocument": service_trust("codebuild.amazonaws.com"),
+    },
 )
 
 
@@ -189,7 +184,7 @@ def test_a_stack_role_acts_for_the_caller_and_must_trust_cloudformation(
         ("stack-role", "cloudformation.amazonaws.com"),
         ("wrong", "x.amazonaws.com"),
     ):
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(_trust(service)))
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(service_trust(service)))
         iam.put_role_policy(
             RoleName=name,
             PolicyName="p",

@@ -25,12 +25,14 @@ import boto3
 
 from mlops_seeds import aws
 from mlops_seeds.errors import SeedsError
+from mlops_seeds.failures import AWS_REFUSAL
 from mlops_seeds.rehearse.buildspec import ArtifactSpec, Buildspec, BuildspecError, parse_buildspec
 from mlops_seeds.rehearse.pyenv import create_build_venv, pip_environment
-from mlops_seeds.rehearse.roles import CODEBUILD, act_as
+from mlops_seeds.rehearse.roles import act_as
 from mlops_seeds.rehearse.shell import BuildShell, CommandTimeout
 from mlops_seeds.sandbox import runtime
 from mlops_seeds.sandbox.iam import acting
+from mlops_seeds.sandbox.iam.principals import CODEBUILD
 
 SUCCEEDED, FAILED, TIMED_OUT = "SUCCEEDED", "FAILED", "TIMED_OUT"
 DEFAULT_BUILDSPEC = "buildspec.yml"
@@ -67,9 +69,6 @@ class PhaseResult:
     reason: str = ""
 
 
-_DENIED = re.compile(r"User: \S+ is not authorized to perform: [^\n]*")
-
-
 @dataclass(frozen=True)
 class BuildResult:
     """A finished build: its status, phases, exported variables, output artifacts by name,
@@ -94,7 +93,7 @@ class BuildResult:
         """The last IAM refusal in the build's log ("User: ... is not authorized to perform:
         ..."; "" when none): what a reader of a failed build looks for first."""
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        found = _DENIED.findall(text)
+        found = AWS_REFUSAL.findall(text)
         return str(found[-1]).strip() if found else ""
 
     def log_tail(self, lines: int = 30) -> str:

@@ -34,13 +34,14 @@ from mlops_seeds.rehearse.codebuild import (
     action_environment_variables,
     run_project,
 )
-from mlops_seeds.rehearse.roles import CODEPIPELINE, act_as
+from mlops_seeds.rehearse.roles import act_as
 from mlops_seeds.rehearse.stacks import (
     StackConfigError,
     deploy_stack,
     parameter_overrides,
     template_configuration,
 )
+from mlops_seeds.sandbox.iam.principals import CODEPIPELINE
 
 SUCCEEDED, FAILED = "Succeeded", "Failed"
 _REFERENCE = re.compile(r"#\{([A-Za-z0-9@_-]+)\.([A-Za-z0-9@_.-]+)\}")

@@ -22,11 +22,12 @@ from mlops_seeds.rehearse import project as projects
 from mlops_seeds.rehearse import world as worlds
 from mlops_seeds.rehearse.approvals import Approver
 from mlops_seeds.rehearse.outcome import Outcome, check_outcome
-from mlops_seeds.rehearse.roles import SAGEMAKER, act_as
+from mlops_seeds.rehearse.roles import act_as
 from mlops_seeds.rehearse.runs import PipelineRuns, Run
 from mlops_seeds.rehearse.scenarios import Scenario
 from mlops_seeds.rehearse.stages import Echo, Stage, Timeline
 from mlops_seeds.sandbox import Sandbox
+from mlops_seeds.sandbox.iam.principals import SAGEMAKER
 from mlops_seeds.seeds import get_seed
 
 SPOKE_BOOTSTRAP = Path("service_catalog/spoke-bootstrap.yaml")

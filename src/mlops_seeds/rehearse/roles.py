@@ -9,11 +9,6 @@ from mlops_seeds.errors import SeedsError
 from mlops_seeds.sandbox import runtime
 from mlops_seeds.sandbox.iam import acting
 
-CODEBUILD = "codebuild.amazonaws.com"
-CODEPIPELINE = "codepipeline.amazonaws.com"
-EVENTS = "events.amazonaws.com"
-SAGEMAKER = "sagemaker.amazonaws.com"
-
 
 def act_as(service: str, role_arn: str, session_name: str) -> boto3.Session:
     """A session of `role_arn` held by `service`; SeedsError (AWS's words) when the

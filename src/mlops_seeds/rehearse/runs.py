@@ -14,7 +14,8 @@ from mlops_seeds.errors import SeedsError
 from mlops_seeds.rehearse import events, git
 from mlops_seeds.rehearse.approvals import Approver, auto_approve
 from mlops_seeds.rehearse.codepipeline import ExecutionRecord, codecommit_clone_url, run_pipeline
-from mlops_seeds.rehearse.roles import EVENTS, act_as
+from mlops_seeds.rehearse.roles import act_as
+from mlops_seeds.sandbox.iam.principals import EVENTS
 
 Edit = Callable[[Path], str]
 SCIENTIST = git.Identity("Rehearsal Scientist", "scientist@example.com")
@@ -109,31 +110,22 @@ class PipelineRuns:
         self.echo(f"event {event['detail-type']!r} matched {rules}")
         self.pending += [(target, trigger) for target in events.pipeline_targets(targets)]
 
-    def _starter(self, target: events.Target) -> boto3.Session | None:
-        """EventBridge acting as the target's role; None (said, kept in `refusals`) when
-        it cannot start the pipeline: no role, a role it may not assume. A role that may
-        not start the pipeline is refused by StartPipelineExecution itself."""
-        name = target.resource
+    def _starter(self, target: events.Target) -> boto3.Session:
+        """EventBridge acting as the target's role; SeedsError when it cannot: no role, or
+        a role it may not assume. (A role that may not start the pipeline is refused by
+        StartPipelineExecution itself.)"""
         if not target.role_arn:
-            reason = "the target has no RoleArn (EventBridge needs one to start a pipeline)"
-        else:
-            try:
-                return act_as(EVENTS, target.role_arn, "events")
-            except SeedsError as err:
-                reason = str(err)
-        self.refusals.append(f"rule {target.rule} could not start {name}: {reason}")
-        self.echo(self.refusals[-1])
-        return None
+            raise SeedsError(
+                "the target has no RoleArn (EventBridge needs one to start a pipeline)"
+            )
+        return act_as(EVENTS, target.role_arn, "events")
 
     def run_pending(self) -> list[Run]:
         """Walk every pipeline started by the events so far, in order; the runs. A
-        pipeline EventBridge cannot start is left out and kept in `refusals`."""
+        pipeline EventBridge cannot start is left out, said and kept in `refusals`."""
         done: list[Run] = []
         while self.pending:
             target, trigger = self.pending.pop(0)
-            starter = self._starter(target)
-            if starter is None:
-                continue
             try:
                 record = run_pipeline(
                     self.session,
@@ -141,7 +133,7 @@ class PipelineRuns:
                     self.workdir / "pipelines",
                     echo=self.echo,
                     approver=self.approver or auto_approve,
-                    starter=starter,
+                    starter=self._starter(target),
                 )
             except SeedsError as err:
                 self.refusals.append(f"rule {target.rule} could not start {target.resource}: {err}")

@@ -1,10 +1,7 @@
 """The rehearsal's closing summary: stages and times, runs, resources, outcome, places."""
 
-import re
-
+from mlops_seeds.failures import AWS_REFUSAL
 from mlops_seeds.rehearse.flow import Report
-
-_REFUSAL = re.compile(r"(?:User: )?\S+ is not authorized to perform: [^\n;\"]*")
 
 
 def first_refusal(report: Report) -> str:
@@ -18,7 +15,7 @@ def first_refusal(report: Report) -> str:
                 texts.append(failed.summary)
         texts += report.runs.refusals
     for text in texts:
-        found = _REFUSAL.search(text)
+        found = AWS_REFUSAL.search(text)
         if found:
             return found.group(0).strip()
     return ""

@@ -14,6 +14,7 @@ from mlops_seeds import aws
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.rehearse.stacks import failure_reason
 from mlops_seeds.sandbox import organization
+from mlops_seeds.sandbox.iam.principals import SAGEMAKER, SERVICE_CATALOG
 
 SPOKES = organization.MEMBER_ACCOUNTS
 ORGANIZATION_ACCESS_ROLE = organization.ACCESS_ROLE
@@ -27,26 +28,12 @@ LAUNCH_ROLE_POLICY = (
 )
 SAGEMAKER_LAUNCH_ROLE = "AmazonSageMakerServiceCatalogProductsLaunchRole"
 STUDIO_ROLE_POLICY = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
-_TRUST_SAGEMAKER = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "sagemaker.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
-_TRUST_SERVICE_CATALOG = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "servicecatalog.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+
+
+def _trust(service: str) -> str:
+    """A trust policy letting AWS service `service` assume the role."""
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 @dataclass
@@ -104,17 +91,18 @@ def enable_projects(world: World, account: str) -> str:
     spoke-bootstrap.yaml), and a Studio execution role with AmazonSageMakerFullAccess (the
     default Studio setup's). Returns the Studio role's ARN."""
     iam = aws.client("iam", world.spokes[account])
-    trust = json.dumps(_TRUST_SAGEMAKER)
     launch_role = SAGEMAKER_LAUNCH_ROLE
     if not _exists(iam, launch_role):
         iam.create_role(
             RoleName=launch_role,
             Path=STUDIO_ROLE_PATH,
-            AssumeRolePolicyDocument=json.dumps(_TRUST_SERVICE_CATALOG),
+            AssumeRolePolicyDocument=_trust(SERVICE_CATALOG),
         )
         iam.attach_role_policy(RoleName=launch_role, PolicyArn=LAUNCH_ROLE_POLICY)
     role = iam.create_role(
-        RoleName=STUDIO_ROLE_NAME, Path=STUDIO_ROLE_PATH, AssumeRolePolicyDocument=trust
+        RoleName=STUDIO_ROLE_NAME,
+        Path=STUDIO_ROLE_PATH,
+        AssumeRolePolicyDocument=_trust(SAGEMAKER),
     )
     iam.attach_role_policy(RoleName=STUDIO_ROLE_NAME, PolicyArn=STUDIO_ROLE_POLICY)
     return str(role["Role"]["Arn"])

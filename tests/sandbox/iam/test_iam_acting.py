@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 import pytest
+from accounts import service_role, service_trust
 from botocore.exceptions import ClientError
 from moto.iam.models import iam_backends
 
@@ -16,28 +17,11 @@ ACCOUNT = "123456789012"
 
 
 def _trust(service: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-            ],
-        }
-    )
+    return json.dumps(service_trust(service))
 
 
 def _role(name: str, service: str, *actions: str) -> str:
-    iam = aws.client("iam", aws.make_session())
-    arn = str(
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=_trust(service))["Role"]["Arn"]
-    )
-    if actions:
-        document: dict[str, Any] = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}],
-        }
-        iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(document))
-    return arn
+    return service_role(aws.make_session(), name, service, *actions)
 
 
 def test_a_service_acts_as_a_role_that_trusts_it(sandbox: Sandbox) -> None:

@@ -26,12 +26,11 @@ from mlops_seeds.sandbox.catalog.paging import page, with_token
 from mlops_seeds.sandbox.catalog.templates import parse_template
 from mlops_seeds.sandbox.catalog.views import artifacts_of
 from mlops_seeds.sandbox.iam import acting
-from mlops_seeds.sandbox.iam.principals import Identity
+from mlops_seeds.sandbox.iam.principals import SERVICE_CATALOG, Identity
 
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/(?:.*/)?(?P<name>[^/]+)$")
 ACCESS_LEVELS = ("Account", "Role", "User")
-SERVICE_CATALOG = "servicecatalog.amazonaws.com"
 
 
 def _cloudformation(caller: Caller) -> Any:

@@ -20,9 +20,8 @@ import yaml
 
 from mlops_seeds.sandbox.cloudformation.resource import tags
 from mlops_seeds.sandbox.iam import acting
-from mlops_seeds.sandbox.iam.principals import Identity
+from mlops_seeds.sandbox.iam.principals import CLOUDFORMATION, Identity
 
-CLOUDFORMATION = "cloudformation.amazonaws.com"
 SESSION_NAME = "AWSCloudFormation"
 
 _principal: contextvars.ContextVar[Identity | None] = contextvars.ContextVar(

@@ -88,7 +88,7 @@ def _creating(create: Callable[..., Any]) -> Callable[..., Any]:
             except Exception as err:
                 raise ResourceFailed(logical_id, str(resource_json["Type"]), _reason(err)) from err
             if created is not None and resources_map is not None:
-                _check_permissions(logical_id, resource_json, resources_map, created, "create")
+                _check_permissions(logical_id, resource_json, resources_map, created)
         journal = getattr(args[0], _JOURNAL, None) if args else None
         if journal is not None and created is not None:
             journal.append(Change(logical_id, resource_json, None, None, created))
@@ -115,21 +115,14 @@ def _updating(update: Callable[..., Any]) -> Callable[..., Any]:
         before = resources_map._parsed_resources.get(logical_id)
         properties = dict(before.properties) if isinstance(before, SandboxResource) else None
         if before is not None:
-            try:
-                with stack_tags(dict(getattr(resources_map, "tags", None) or {})):
-                    permissions.check(
-                        str(resource_json["Type"]),
-                        parsing.clean_json(resource_json.get("Properties") or {}, resources_map),
-                        _physical_name(before),
-                        resources_map._region_name,
-                        "update",
-                    )
-            except acting.AccessDenied as denied:
+            with stack_tags(dict(getattr(resources_map, "tags", None) or {})):
+                denied = _denial(resource_json, resources_map, before, "update")
+            if denied is not None:
                 failed_update = ResourceFailed(
-                    logical_id, str(resource_json["Type"]), denied.message, "UPDATE_FAILED"
+                    logical_id, str(resource_json["Type"]), denied, "UPDATE_FAILED"
                 )
                 setattr(resources_map, _FAILURE, failed_update)
-                raise failed_update from denied
+                raise failed_update
         try:
             with stack_tags(dict(getattr(resources_map, "tags", None) or {})):
                 after = update(logical_id, resource_json, resources_map, *args, **kwargs)
@@ -155,23 +148,34 @@ def _physical_name(resource: Any) -> str:
     return str(getattr(resource, "name", None) or getattr(resource, "physical_resource_id", ""))
 
 
-def _check_permissions(
-    logical_id: str, resource_json: dict[str, Any], resources_map: Any, created: Any, phase: str
-) -> None:
-    """ResourceFailed when the stack's principal may not make the calls that made
-    `created` (then deleted, as the handler's failure leaves nothing behind)."""
+def _denial(
+    resource_json: dict[str, Any], resources_map: Any, resource: Any, phase: str
+) -> str | None:
+    """AWS's refusal when the stack's principal may not make the calls of `phase` on
+    `resource` (None when it may, or nobody is checked)."""
     try:
         permissions.check(
             str(resource_json["Type"]),
             parsing.clean_json(resource_json.get("Properties") or {}, resources_map),
-            _physical_name(created),
+            _physical_name(resource),
             resources_map._region_name,
             phase,
         )
     except acting.AccessDenied as denied:
+        return denied.message
+    return None
+
+
+def _check_permissions(
+    logical_id: str, resource_json: dict[str, Any], resources_map: Any, created: Any
+) -> None:
+    """ResourceFailed when the stack's principal may not make the calls that made
+    `created` (then deleted, as the handler's failure leaves nothing behind)."""
+    denied = _denial(resource_json, resources_map, created, "create")
+    if denied is not None:
         with contextlib.suppress(Exception):
             resources_map._delete_resource(created, resource_json)
-        raise ResourceFailed(logical_id, str(resource_json["Type"]), denied.message) from denied
+        raise ResourceFailed(logical_id, str(resource_json["Type"]), denied)
 
 
 def _principal(stack: Stack) -> Any:

@@ -15,6 +15,7 @@ from moto.s3.models import FakeKey, s3_backends
 from mlops_seeds.containment import PathEscape, contained
 from mlops_seeds.sandbox import runtime
 from mlops_seeds.sandbox.iam import acting
+from mlops_seeds.sandbox.iam.principals import SAGEMAKER
 
 
 class ModelDataError(Exception):
@@ -35,9 +36,6 @@ def _bucket_backend(bucket: str, uri: str) -> object:
         raise ModelDataError(f"Could not find model data at {uri}: bucket {bucket} does not exist.")
     partition, account = located
     return s3_backends[account][partition]
-
-
-SAGEMAKER = "sagemaker.amazonaws.com"
 
 
 def check_access(role_arn: str, uri: str, compressed: bool) -> None:

@@ -18,7 +18,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 
 from mlops_seeds.sandbox.auth.keys import Credentials
@@ -26,7 +25,7 @@ from mlops_seeds.sandbox.iam.callers import identity_of
 from mlops_seeds.sandbox.iam.evaluation import Request, Resource, evaluate
 from mlops_seeds.sandbox.iam.operations import Operation
 from mlops_seeds.sandbox.iam.principals import Identity
-from mlops_seeds.sandbox.iam.requests import Where, checks, trust_policy
+from mlops_seeds.sandbox.iam.requests import Where, checks, role_of, trust_policy
 
 SESSION_SECONDS = 3600
 
@@ -58,21 +57,11 @@ def caller() -> Identity | None:
     return _serving.get()
 
 
-def _role_exists(role_arn: str) -> bool:
-    parts = role_arn.split(":", 5)
-    if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
-        return False
-    account: Any = iam_backends.get(parts[4])
-    backend = account.get(parts[1]) if account is not None else None
-    name = parts[5].rsplit("/", 1)[-1]
-    return backend is not None and any(r.name == name for r in list(backend.roles.values()))
-
-
 def assume_as_service(service: str, role_arn: str, session_name: str, region: str) -> Credentials:
     """Temporary credentials of `role_arn` for `service` (e.g. codebuild.amazonaws.com);
     AccessDenied when the role does not exist or its trust policy does not allow the
     service, in the words AWS uses for a service that cannot assume its role."""
-    if not _role_exists(role_arn):
+    if role_of(role_arn) is None:
         raise AccessDenied(f"{service} cannot assume role {role_arn}: the role does not exist")
     trust = Request(
         "sts:AssumeRole",

@@ -30,6 +30,15 @@ from enum import Enum, IntEnum
 from mlops_seeds.sandbox.iam.context import Context
 from mlops_seeds.sandbox.iam.documents import Policy, Principals
 
+# The service principals the sandbox's services act as (IAM User Guide, "AWS service
+# principals"): the name a role's trust policy gives in `Principal: {Service: ...}`.
+CLOUDFORMATION = "cloudformation.amazonaws.com"
+CODEBUILD = "codebuild.amazonaws.com"
+CODEPIPELINE = "codepipeline.amazonaws.com"
+EVENTS = "events.amazonaws.com"
+SAGEMAKER = "sagemaker.amazonaws.com"
+SERVICE_CATALOG = "servicecatalog.amazonaws.com"
+
 _ARN = re.compile(
     r"^arn:(?P<partition>[^:]+):(?P<service>iam|sts)::(?P<account>\d{12}):(?P<rest>.+)$"
 )

@@ -139,7 +139,9 @@ def parsed(document: str, name: str) -> Policy | None:
         return None
 
 
-def _role_of(arn: str) -> Any:
+def role_of(arn: str) -> Any:
+    """moto's role named by `arn` (found by name: role names are unique in an account),
+    else None."""
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
         return None
@@ -155,7 +157,7 @@ def _role_of(arn: str) -> Any:
 
 
 def trust_policy(role_arn: str) -> Policy | None:
-    role = _role_of(role_arn)
+    role = role_of(role_arn)
     if role is None:
         return None
     return parsed(str(role.assume_role_policy_document), f"{role_arn} trust policy")
@@ -198,7 +200,7 @@ def _role_resource(arn: str) -> Resource:
     """A role by its real ARN (IAM APIs name a role without its path; its ARN has it),
     with the boundary it carries (iam:PermissionsBoundary, the key AWS sets for the
     actions that change a role's permissions)."""
-    role = _role_of(arn)
+    role = role_of(arn)
     if role is None:
         return Resource(arn)
     boundary = getattr(role, "permissions_boundary_arn", None)

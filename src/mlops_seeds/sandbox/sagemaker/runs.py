@@ -24,6 +24,7 @@ from mlops_seeds.local.record import EXECUTING, FAILED, SUCCEEDED, StepRecord
 from mlops_seeds.local.runner import DEFAULT_WORKERS, Execution, plan
 from mlops_seeds.sandbox import runtime
 from mlops_seeds.sandbox.iam import acting
+from mlops_seeds.sandbox.iam.principals import SAGEMAKER
 from mlops_seeds.sandbox.sagemaker.model import LOCK, new_id, now
 
 STOPPING, STOPPED = "Stopping", "Stopped"
@@ -87,9 +88,6 @@ def role_account(role_arn: str, default: str) -> str:
     return match.group(1) if match else default
 
 
-SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
-
-
 def prepare(
     definition: Any, parameters: dict[str, str], pipeline_name: str, role_arn: str, run: Run
 ) -> str | None:
@@ -104,7 +102,7 @@ def prepare(
     try:
         sandbox = runtime.current()
         if role_arn:  # SageMaker runs each step as the pipeline's execution role
-            session = sandbox.session_as(SAGEMAKER_PRINCIPAL, role_arn, "SageMaker")
+            session = sandbox.session_as(SAGEMAKER, role_arn, "SageMaker")
         else:
             session = sandbox.session()
     except (RuntimeError, SeedsError) as err:
