@@ -62,7 +62,7 @@ def test_first_publish_creates_everything(
         [(artifact, guidance)] = product["artifacts"]
         assert artifact.startswith("1.0-") and len(artifact) == len("1.0-") + 12
         assert guidance == "DEFAULT"
-    bucket = f"mlops-seeds-{HUB}-us-east-1"
+    bucket = f"sagemaker-mlops-seeds-{HUB}-us-east-1"
     assert all(key.startswith(bucket + "/") for key in state["objects"])
     assert len(state["objects"]) == 8  # 4 seed zips, 1 buildspec, 3 templates
     spoke_pattern = [(PATTERN, "IAM_PATTERN")]
@@ -81,7 +81,7 @@ def test_seed_bucket_is_versioned_encrypted_private_and_readable_by_spokes(
 ) -> None:
     _publish(repo_copy, catalog_manifest)
     s3 = aws.client("s3")
-    bucket = f"mlops-seeds-{HUB}-us-east-1"
+    bucket = f"sagemaker-mlops-seeds-{HUB}-us-east-1"
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"

@@ -71,7 +71,7 @@ def test_s3_route_publishes_tagged_templates_cors_and_domain_tags(
         "Key": "sagemaker:projectS3TemplatesLocation",
         "Value": f"s3://{bucket}/projects/",
     } in tags
-    seed_keys = s3.list_objects_v2(Bucket=f"mlops-seeds-{HUB}-us-east-1")["Contents"]
+    seed_keys = s3.list_objects_v2(Bucket=f"sagemaker-mlops-seeds-{HUB}-us-east-1")["Contents"]
     assert sorted(o["Key"].split("/")[0] for o in seed_keys) == ["buildspecs"] + ["seeds"] * 4
     assert not [c for c in call_log.calls if c[0] == "servicecatalog"]
     call_log.reset()

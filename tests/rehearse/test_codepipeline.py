@@ -268,3 +268,44 @@ def test_references_resolve_or_name_the_unknown_one() -> None:
     assert resolve_references("#{variables.A}-#{Src.CommitId}", namespaces) == "1-c0ffee"
     with pytest.raises(Exception, match=r"#\{Src.Nope\}"):
         resolve_references("#{Src.Nope}", namespaces)
+
+
+def _deny(spoke: boto3.Session, role: str, *actions: str) -> None:
+    """Add to `role` an explicit Deny of `actions`."""
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": list(actions), "Resource": "*"}],
+    }
+    aws.client("iam", spoke).put_role_policy(
+        RoleName=role, PolicyName="deny", PolicyDocument=json.dumps(deny)
+    )
+
+
+def test_the_source_and_stack_events_need_only_what_codepipeline_itself_needs(
+    spoke: boto3.Session, pipeline: Callable[[str], str], tmp_path: Path
+) -> None:
+    # SageMaker's CodePipeline role grants neither: the source action does not describe the
+    # repository and CodePipeline reads a failed stack's events itself.
+    url = pipeline(BUILDSPEC)
+    role = f"{PIPELINE}-role"
+    _deny(spoke, role, "codecommit:GetRepository", "cloudformation:DescribeStackEvents")
+    record, _ = _run(spoke, url, tmp_path, variables={"Greeting": "x" * 70})
+    assert record.action("AppSource").status == "Succeeded"
+    assert record.failed_action is not None and record.failed_action.name == "DeployStagingStack"
+    assert "The specified bucket is not valid" in record.failed_action.summary
+
+
+@pytest.mark.parametrize(
+    "action", ["GetBranch", "GetCommit", "UploadArchive", "GetUploadArchiveStatus"]
+)
+def test_the_source_action_is_refused_without_each_permission_it_uses(
+    spoke: boto3.Session, pipeline: Callable[[str], str], tmp_path: Path, action: str
+) -> None:
+    url = pipeline(BUILDSPEC)
+    _deny(spoke, f"{PIPELINE}-role", f"codecommit:{action}")
+    record, _ = _run(spoke, url, tmp_path)
+    assert record.failed_action is not None and record.failed_action.name == "AppSource"
+    assert (
+        f"assumed-role/{PIPELINE}-role/codepipeline is not authorized to perform: "
+        f"codecommit:{action} on resource: arn:aws:codecommit:us-east-1:222222222222:app"
+    ) in record.failed_action.summary

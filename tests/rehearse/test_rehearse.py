@@ -31,8 +31,10 @@ PAYLOAD = Path(
 )
 
 
-def _rehearse(sandbox: Sandbox, tmp_path: Path, scenario: str) -> flow.Report:
-    options = flow.Options(scenario=SCENARIOS[scenario])
+def _rehearse(
+    sandbox: Sandbox, tmp_path: Path, scenario: str, project_roles: str = "created"
+) -> flow.Report:
+    options = flow.Options(scenario=SCENARIOS[scenario], project_roles=project_roles)
     return flow.run(options, flow.prepare(options), print, sandbox, tmp_path)
 
 
@@ -101,8 +103,11 @@ def test_the_happy_rehearsal_ends_with_prod_answering_and_keep_serves_it(tmp_pat
 
 
 def test_a_rehearsal_without_keep_cleans_up(tmp_path: Path) -> None:
+    # With SageMaker's own project roles: its launch role launches, the project's pipelines
+    # run as its CodePipeline, CodeBuild, EventBridge and execution roles.
+    command = ["rehearse", "--scenario", "rejected", "--project-roles", "aws-managed"]
     done = subprocess.run(
-        [sys.executable, "-m", "mlops_seeds", "rehearse", "--scenario", "rejected"],
+        [sys.executable, "-m", "mlops_seeds", *command],
         env=_cli_env(tmp_path),
         capture_output=True,
         text=True,
@@ -136,7 +141,9 @@ def test_a_threshold_no_model_meets_stops_before_registration(
 
 
 def test_a_failing_staging_test_leaves_prod_untouched(sandbox: Sandbox, tmp_path: Path) -> None:
-    report = _rehearse(sandbox, tmp_path, "staging-test-fails")
+    # SageMaker's roles deploy staging (its CloudFormation role) and test it (its CodeBuild
+    # role): the test fails on the payload, not on a permission.
+    report = _rehearse(sandbox, tmp_path, "staging-test-fails", "aws-managed")
     assert report.outcome is not None and report.outcome.passed, report.outcome
     facts = report.outcome.facts
     assert facts["staging endpoint"] == "InService"
@@ -144,6 +151,7 @@ def test_a_failing_staging_test_leaves_prod_untouched(sandbox: Sandbox, tmp_path
     assert report.runs is not None
     deploy = report.runs.history[-1].record
     assert deploy.failed_action is not None and deploy.failed_action.name == "TestStagingEndpoint"
+    assert "not authorized" not in deploy.failed_action.summary and not report.runs.refusals
     assert "DeployProdEndpoint" not in [a.name for a in deploy.actions]
     # The deploy repo's push ran the deploy pipeline first: nothing was approved yet.
     first = report.runs.history[0].record

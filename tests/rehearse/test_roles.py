@@ -2,12 +2,16 @@
 service; the refusal is AWS's sentence. Executions are recorded in the service only in the
 sandbox."""
 
+import re
+from pathlib import Path
+
 import pytest
-from accounts import service_role
+from accounts import member_admin, service_role
 
 from mlops_seeds import aws
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.rehearse import codepipeline, roles
+from mlops_seeds.rehearse import world as worlds
 from mlops_seeds.sandbox import Sandbox
 from mlops_seeds.sandbox.iam.principals import CODEBUILD, CODEPIPELINE
 
@@ -38,3 +42,32 @@ def test_executions_are_recorded_in_the_service_only_in_the_sandbox(
     monkeypatch.setattr(aws, "client", lambda *a, **k: calls.append(a[0]))  # must not be called
     execution_id = codepipeline._start(aws.make_session(), "pipeline", {})
     assert len(execution_id) == 36 and calls == []
+
+
+def test_enabling_projects_makes_sagemakers_roles_as_documented(sandbox: Sandbox) -> None:
+    spoke = "111111111111"
+    world = worlds.World(aws.make_session(), ACCOUNT, "us-east-1", {spoke: member_admin(spoke)})
+    worlds.enable_projects(world, spoke)
+    iam = aws.client("iam", world.spokes[spoke])
+    made = worlds.sagemaker_project_roles()
+    assert len(made["roles"]) == 10
+    for name, expected in made["roles"].items():
+        role = iam.get_role(RoleName=name)["Role"]
+        assert role["Path"] == "/service-role/"
+        [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Principal"] == {"Service": expected["service"]}
+        attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+        assert [p["PolicyArn"] for p in attached] == [expected["policy"]]
+        # AWS's own document, not an empty stand-in
+        policy = iam.get_policy(PolicyArn=expected["policy"])["Policy"]
+        version = iam.get_policy_version(
+            PolicyArn=expected["policy"], VersionId=policy["DefaultVersionId"]
+        )
+        assert version["PolicyVersion"]["Document"]["Statement"]
+
+
+def test_the_templates_use_only_roles_sagemaker_creates() -> None:
+    made = set(worlds.sagemaker_project_roles()["roles"])
+    for template in sorted(Path("templates").glob("*.yaml")):
+        used = set(re.findall(r"role/service-role/(AmazonSageMaker\w+)", template.read_text()))
+        assert used and used <= made, (template, used - made)

@@ -235,7 +235,7 @@ class Spokes(_Model):
 class SeedBucket(_Model):
     """The hub bucket of seed zips and templates, under content-hash keys."""
 
-    name: BucketName = "mlops-seeds-{account_id}-{region}"
+    name: BucketName = "sagemaker-mlops-seeds-{account_id}-{region}"
     prefix: Prefix = ""
 
 

@@ -59,6 +59,15 @@ def _wait_for_interrupt() -> None:
     "--project-name", default="rehearsal", show_default=True, help="Name of the SageMaker project."
 )
 @click.option(
+    "--project-roles",
+    type=click.Choice(flow.PROJECT_ROLES),
+    default="created",
+    show_default=True,
+    help="created: the template makes the project's roles, launched by the mlops-seeds launch "
+    "role; aws-managed: the project uses the roles SageMaker creates when projects are enabled "
+    "and launches with SageMaker's launch role (UseAwsManagedProjectRoles=true).",
+)
+@click.option(
     "--interactive",
     is_flag=True,
     help="Ask for the model package decision and each manual approval.",
@@ -85,6 +94,7 @@ def rehearse(
     scenario: str,
     product_key: str,
     project_name: str,
+    project_roles: str,
     interactive: bool,
     keep: bool,
     workdir: Path | None,
@@ -101,6 +111,7 @@ def rehearse(
         scenario=SCENARIOS[scenario],
         product_key=product_key,
         project_name=project_name,
+        project_roles=project_roles,
         workdir=workdir,
         port=port,
         approver=ask_on_terminal if interactive else None,

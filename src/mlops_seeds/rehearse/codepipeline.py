@@ -41,9 +41,19 @@ from mlops_seeds.rehearse.stacks import (
     parameter_overrides,
     template_configuration,
 )
+from mlops_seeds.sandbox import runtime
+from mlops_seeds.sandbox.iam import acting
 from mlops_seeds.sandbox.iam.principals import CODEPIPELINE
 
 SUCCEEDED, FAILED = "Succeeded", "Failed"
+# What the CodeCommit source action (zip output) does as the pipeline's role (CodePipeline
+# User Guide, "CodeCommit source action reference": service role permissions).
+CODECOMMIT_SOURCE_PERMISSIONS = (
+    "GetBranch",
+    "GetCommit",
+    "UploadArchive",
+    "GetUploadArchiveStatus",
+)
 _REFERENCE = re.compile(r"#\{([A-Za-z0-9@_-]+)\.([A-Za-z0-9@_.-]+)\}")
 
 Echo = Callable[[str], None]
@@ -175,8 +185,14 @@ def _codecommit_source(
     repository, branch = config.get("RepositoryName", ""), config.get("BranchName", "")
     if not repository or not branch:
         raise ActionFailed("CodeCommit source: RepositoryName and BranchName are required")
+    sandbox = runtime.current()
+    try:  # as the pipeline's role; the sandbox itself finds the repository's bare clone
+        for operation in CODECOMMIT_SOURCE_PERMISSIONS:
+            sandbox.check(run.session, "codecommit", operation, {"repositoryName": repository})
+    except acting.AccessDenied as err:
+        raise ActionFailed(f"cannot check out {repository}@{branch}: {err.message}") from err
     try:
-        url = run.clone_url(run.session, repository)
+        url = run.clone_url(sandbox.account_session(aws.account_id(run.session)), repository)
         tree = git.clone(url, directory / "source", branch)
         revision = run.source_revisions.get(record.name)
         if revision:

@@ -14,7 +14,7 @@ from typing import Any
 from mlops_seeds import aws
 from mlops_seeds.bounded_parsing import read_yaml
 from mlops_seeds.catalog import publishing
-from mlops_seeds.catalog.manifest import DEFAULT_MANIFEST, validate_manifest
+from mlops_seeds.catalog.manifest import DEFAULT_LAUNCH_ROLE, DEFAULT_MANIFEST, validate_manifest
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.failures import is_aws_failure
 from mlops_seeds.paths import repo_root
@@ -40,6 +40,9 @@ PACKAGES = {
     "pandas": "pandas",
     "hatchling": "hatchling",
 }
+# Who makes the project's roles: the template, under the mlops-seeds launch role (the
+# catalog's default), or nobody: the roles SageMaker made when projects were enabled.
+PROJECT_ROLES = ("created", "aws-managed")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,12 @@ class Options:
     port: int = 0
     approver: Approver | None = None
     decide: Callable[[dict[str, Any]], str] | None = None
+    project_roles: str = "created"  # one of PROJECT_ROLES
+
+    @property
+    def aws_managed_roles(self) -> bool:
+        """Whether the project uses SageMaker's roles and launches with its launch role."""
+        return self.project_roles == "aws-managed"
 
 
 @dataclass
@@ -84,11 +93,26 @@ def workdir_for(options: Options) -> Path:
     return options.workdir
 
 
-def manifest_for(root: Path, spokes: tuple[str, ...]) -> Any:
-    """The repository's catalog manifest, shared to the rehearsal's spokes."""
+def manifest_for(root: Path, spokes: tuple[str, ...], aws_managed_roles: bool = False) -> Any:
+    """The repository's catalog manifest, shared to the rehearsal's spokes. With
+    `aws_managed_roles`, its products launch with SageMaker's launch role and deploy
+    production without autoscaling (SageMaker's CloudFormation role may not register
+    scalable targets)."""
     data = read_yaml(root / DEFAULT_MANIFEST)
     data["spokes"] = {**data.get("spokes", {}), "accounts": list(spokes)}
+    if aws_managed_roles:
+        data["launch_role"] = worlds.SAGEMAKER_LAUNCH_ROLE
+        for product in data.get("products") or []:
+            product["seeds"] = [_without_autoscaling(ref) for ref in product.get("seeds") or []]
     return validate_manifest(data, root)
+
+
+def _without_autoscaling(ref: Any) -> Any:
+    """A product's seed reference, the model-deploy seed's with prod_autoscaling off."""
+    if ref == DEPLOY_SEED or (isinstance(ref, dict) and ref.get("name") == DEPLOY_SEED):
+        options = ref.get("options", {}) if isinstance(ref, dict) else {}
+        return {"name": DEPLOY_SEED, "options": {**options, "prod_autoscaling": "no"}}
+    return ref
 
 
 def find_product(manifest: Any, key: str) -> Any:
@@ -140,7 +164,7 @@ def prepare(options: Options) -> Plan:
     input), before anything starts."""
     check_prerequisites()
     root = repo_root()
-    manifest = manifest_for(root, worlds.SPOKES)
+    manifest = manifest_for(root, worlds.SPOKES, options.aws_managed_roles)
     product = find_product(manifest, options.product_key)
     return Plan(root, manifest, str(product.name), deploy_problem_type(root, product))
 
@@ -169,6 +193,8 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
     directory = report.workdir
     scenario = options.scenario
     spoke = worlds.SPOKES[0]
+    # The bootstrap makes the mlops-seeds launch role, used or not.
+    made_launch_role = DEFAULT_LAUNCH_ROLE if options.aws_managed_roles else manifest.launch_role
 
     with timeline.stage("accounts", f"hub and spokes {', '.join(worlds.SPOKES)}") as stage:
         world = worlds.connect()
@@ -178,7 +204,7 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
                 account,
                 root / SPOKE_BOOTSTRAP,
                 manifest.spokes.role_name,
-                manifest.launch_role,
+                made_launch_role,
             )
             studio_role = worlds.enable_projects(world, account)
         stage.detail = f"hub {world.hub_account}, Studio role {studio_role.split('/')[-1]}"
@@ -191,7 +217,8 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
         studio = world.role_arn(spoke, worlds.STUDIO_ROLE_NAME, worlds.STUDIO_ROLE_PATH)
         scientist = act_as(SAGEMAKER, studio, "scientist")  # as Studio gives it
         product = projects.find_product(scientist, name)
-        project = projects.create_project(scientist, options.project_name, product, {})
+        parameters = {"UseAwsManagedProjectRoles": "true"} if options.aws_managed_roles else {}
+        project = projects.create_project(scientist, options.project_name, product, parameters)
         report.project = project
         stage.detail = f"project {project.name} ({project.id}), stack {project.stack_name}"
 

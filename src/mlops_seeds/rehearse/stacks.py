@@ -11,6 +11,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from mlops_seeds import aws
+from mlops_seeds.sandbox import runtime
 
 MODES = ("CREATE_UPDATE", "REPLACE_ON_FAILURE", "DELETE_ONLY")
 SUCCESS = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
@@ -131,14 +132,17 @@ def _outputs(stack: dict[str, Any]) -> dict[str, str]:
     return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs") or []}
 
 
-def _settled(cloudformation: Any, name: str, timeout: float, verb: str) -> Deployment:
+def _settled(cloudformation: Any, events: Any, name: str, timeout: float, verb: str) -> Deployment:
+    """How the stack's operation ended; a failure's reason read from its events by
+    `events` (CodePipeline shows them as the service, not as the pipeline's role, which
+    needs no cloudformation:DescribeStackEvents)."""
     stack = _wait(cloudformation, name, timeout)
     if stack is None:
         return Deployment(name, False, "DELETE_COMPLETE", f"stack {name} is gone")
     status = stack["StackStatus"]
     if status in SUCCESS:
         return Deployment(name, True, status, f"stack {name} {verb}: {status}", _outputs(stack))
-    reason = failure_reason(cloudformation, name)
+    reason = failure_reason(events, name)
     return Deployment(name, False, status, f"stack {name} {status}: {reason}", _outputs(stack))
 
 
@@ -167,6 +171,8 @@ def deploy_stack(
     if mode not in MODES:
         return Deployment(stack_name, False, "", f"ActionMode {mode} unsupported ({MODES})")
     cloudformation = aws.client("cloudformation", session)
+    service = runtime.current().account_session(aws.account_id(session))
+    events = aws.client("cloudformation", service)
     config = config or TemplateConfiguration()
     try:
         existing = _wait(cloudformation, stack_name, timeout)
@@ -193,7 +199,7 @@ def deploy_stack(
             if config.stack_policy:
                 arguments["StackPolicyBody"] = config.stack_policy
             cloudformation.create_stack(**arguments)
-            return _settled(cloudformation, stack_name, timeout, "created")
+            return _settled(cloudformation, events, stack_name, timeout, "created")
         try:
             cloudformation.update_stack(**arguments)
         except ClientError as err:
@@ -210,6 +216,6 @@ def deploy_stack(
             cloudformation.set_stack_policy(
                 StackName=stack_name, StackPolicyBody=config.stack_policy
             )
-        return _settled(cloudformation, stack_name, timeout, "updated")
+        return _settled(cloudformation, events, stack_name, timeout, "updated")
     except (ClientError, TimeoutError) as err:
         return Deployment(stack_name, False, "", f"stack {stack_name}: {err}")

@@ -4,6 +4,7 @@ in each spoke the roles SageMaker Studio creates when projects are enabled."""
 
 import json
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -11,21 +12,18 @@ import boto3
 from botocore.exceptions import WaiterError
 
 from mlops_seeds import aws
+from mlops_seeds.bounded_parsing import load_yaml
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.rehearse.stacks import failure_reason
 from mlops_seeds.sandbox import organization
-from mlops_seeds.sandbox.iam.principals import SAGEMAKER, SERVICE_CATALOG
+from mlops_seeds.sandbox.iam.principals import SAGEMAKER
 
 SPOKES = organization.MEMBER_ACCOUNTS
 ORGANIZATION_ACCESS_ROLE = organization.ACCESS_ROLE
 STUDIO_ROLE_PATH = "/service-role/"
 STUDIO_ROLE_NAME = "AmazonSageMaker-ExecutionRole-rehearsal"
 BOOTSTRAP_STACK = "mlops-seeds-spoke-bootstrap"
-# The SageMaker-created launch role and its AWS-managed policy (SageMaker Developer Guide,
-# "AWS managed policies for SageMaker projects").
-LAUNCH_ROLE_POLICY = (
-    "arn:aws:iam::aws:policy/AmazonSageMakerAdmin-ServiceCatalogProductsServiceRolePolicy"
-)
+PROJECT_ROLES = "data/sagemaker_project_roles.yaml"
 SAGEMAKER_LAUNCH_ROLE = "AmazonSageMakerServiceCatalogProductsLaunchRole"
 STUDIO_ROLE_POLICY = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
 
@@ -85,20 +83,27 @@ def bootstrap_spoke(
         raise SeedsError(f"{BOOTSTRAP_STACK} in {account}: {reason}") from err
 
 
+def sagemaker_project_roles() -> dict[str, Any]:
+    """The roles SageMaker creates when projects are enabled (data/sagemaker_project_roles.yaml):
+    `path`, and `roles`: name -> {service, policy}."""
+    text = resources.files("mlops_seeds").joinpath(PROJECT_ROLES).read_text()
+    data: dict[str, Any] = load_yaml(text, f"mlops_seeds/{PROJECT_ROLES}")
+    return data
+
+
 def enable_projects(world: World, account: str) -> str:
-    """Create what SageMaker creates when projects are enabled in Studio: its Service
-    Catalog launch role with its AWS-managed policy (which the catalog does not use: see
-    spoke-bootstrap.yaml), and a Studio execution role with AmazonSageMakerFullAccess (the
-    default Studio setup's). Returns the Studio role's ARN."""
+    """Create what SageMaker creates when projects are enabled in Studio: its project roles
+    (launch role included), each trusting its service and carrying its AWS-managed policy,
+    and a Studio execution role with AmazonSageMakerFullAccess (the default Studio setup's).
+    Returns the Studio role's ARN."""
     iam = aws.client("iam", world.spokes[account])
-    launch_role = SAGEMAKER_LAUNCH_ROLE
-    if not _exists(iam, launch_role):
-        iam.create_role(
-            RoleName=launch_role,
-            Path=STUDIO_ROLE_PATH,
-            AssumeRolePolicyDocument=_trust(SERVICE_CATALOG),
-        )
-        iam.attach_role_policy(RoleName=launch_role, PolicyArn=LAUNCH_ROLE_POLICY)
+    made = sagemaker_project_roles()
+    for name, role in made["roles"].items():
+        if not _exists(iam, name):
+            iam.create_role(
+                RoleName=name, Path=made["path"], AssumeRolePolicyDocument=_trust(role["service"])
+            )
+            iam.attach_role_policy(RoleName=name, PolicyArn=role["policy"])
     role = iam.create_role(
         RoleName=STUDIO_ROLE_NAME,
         Path=STUDIO_ROLE_PATH,

@@ -376,6 +376,13 @@ def test_cross_account_resource_account_from_the_arn() -> None:
     assert evaluate(request("kms:Decrypt", key, policy=key_policy), reader).allowed
 
 
+def test_aws_managed_policies_are_in_every_account() -> None:
+    managed = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
+    reader = Identity(OTHER_SESSION, (policy(allow("iam:GetPolicy")),))
+    assert evaluate(request("iam:GetPolicy", managed), reader).allowed
+    assert evaluate(request("iam:GetPolicy", managed), Identity(OTHER_SESSION)).denied
+
+
 def test_role_trust_policy_must_allow_even_in_the_same_account() -> None:
     trust = parse_policy(
         {

@@ -61,6 +61,9 @@ class PolicyType(Enum):
         return ("an " if self is PolicyType.IDENTITY else "a ") + self.value
 
 
+AWS_MANAGED_ACCOUNT = "aws"
+
+
 @dataclass(frozen=True)
 class Resource:
     """A resource a request touches: its ARN (`*` for actions without resource-level
@@ -77,7 +80,8 @@ class Resource:
         if self.account:
             return self.account
         parts = self.arn.split(":", 5)
-        if len(parts) == 6 and parts[4]:
+        # AWS-managed policies (arn:aws:iam::aws:policy/...) are in every account.
+        if len(parts) == 6 and parts[4] and parts[4] != AWS_MANAGED_ACCOUNT:
             return parts[4]
         return identity.account
 
