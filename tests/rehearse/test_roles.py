@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from accounts import member_admin, service_role
+from cfnlint.decode import decode
 
 from mlops_seeds import aws
 from mlops_seeds.errors import SeedsError
@@ -71,3 +72,13 @@ def test_the_templates_use_only_roles_sagemaker_creates() -> None:
     for template in sorted(Path("templates").glob("*.yaml")):
         used = set(re.findall(r"role/service-role/(AmazonSageMaker\w+)", template.read_text()))
         assert used and used <= made, (template, used - made)
+
+
+def test_only_the_aws_managed_roles_path_leaves_the_artifact_bucket_unversioned() -> None:
+    for template in sorted(Path("templates").glob("*.yaml")):
+        body, problems = decode(str(template))
+        assert body is not None and not problems
+        bucket = body["Resources"]["ArtifactBucket"]["Properties"]
+        assert bucket["VersioningConfiguration"] == {
+            "Fn::If": ["UseManagedRoles", {"Ref": "AWS::NoValue"}, {"Status": "Enabled"}]
+        }, template
