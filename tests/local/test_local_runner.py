@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_kit import CUSTOM_IMAGE, XGBOOST_IMAGE, Kit
+from local_kit import CUSTOM_IMAGE, SKLEARN_IMAGE, XGBOOST_IMAGE, Kit
 
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.local import run_definition
@@ -365,9 +365,9 @@ def test_an_image_given_by_a_parameter_is_checked_with_the_parameter_value(kit: 
 
 
 def test_a_script_mode_training_step_without_a_program_is_refused(kit: Kit) -> None:
-    step = training_step(kit)
+    step = training_step(kit, image=SKLEARN_IMAGE)  # no built-in algorithm either
     del step["Arguments"]["HyperParameters"]["sagemaker_program"]
-    with pytest.raises(SeedsError, match="step Train: only script mode is supported"):
+    with pytest.raises(SeedsError, match=r"step Train: image .* has no built-in algorithm"):
         run_definition(kit.definition([step]), echo=lambda _: None)
 
 
@@ -392,3 +392,19 @@ def test_a_kept_workdir_holds_each_steps_tree_and_logs(kit: Kit, tmp_path: Path)
     config = json.loads((root / "Produce" / "opt/ml/config/processingjobconfig.json").read_text())
     assert config["ProcessingJobName"] == record.step("Produce").job_name
     assert record.step("Produce").logs == str(root / "Produce" / "logs")
+
+
+def test_progress_lines_of_concurrent_steps_stay_whole(capfd: pytest.CaptureFixture[str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mlops_seeds.local.runner import echo_stderr
+
+    def talk(step: int) -> None:
+        for n in range(300):
+            echo_stderr(f"step {step} line {n} " + "." * 60)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(talk, range(8)))
+    lines = capfd.readouterr().err.splitlines()
+    expected = {f"step {s} line {n} " + "." * 60 for s in range(8) for n in range(300)}
+    assert len(lines) == len(expected) and set(lines) == expected

@@ -455,3 +455,25 @@ def test_step_scripts_act_with_the_execution_roles_credentials(
     described = wait_for(sm, start(sm, pipeline))
 
     assert described["PipelineExecutionStatus"] == "Succeeded", described.get("FailureReason")
+
+
+def test_a_long_failure_reason_keeps_the_errors_last_line(
+    sm: Any, pipeline_role: str, make_pipeline: Callable[..., str], tmp_path: Path
+) -> None:
+    (tmp_path / "Noisy.py").write_text(
+        "import sys\n"
+        "for i in range(60):\n"
+        "    print(f'warning {i}: ' + 'x' * 70, file=sys.stderr)\n"
+        "sys.exit('ValueError: the last line says what broke')\n"
+    )
+    pipeline = make_pipeline(condition_definition([processing("Noisy", tmp_path)]))
+
+    described = wait_for(sm, start(sm, pipeline))
+
+    assert described["PipelineExecutionStatus"] == "Failed"
+    (step,) = steps_of(sm, described["PipelineExecutionArn"])
+    reason = step["FailureReason"]
+    assert len(reason) <= 1024
+    assert reason.startswith("python exited with code 1:\n")
+    assert reason.endswith("ValueError: the last line says what broke")
+    assert described["FailureReason"].endswith("ValueError: the last line says what broke")

@@ -13,7 +13,7 @@ from mlops_seeds.local.images import localize_command
 from mlops_seeds.local.process import run_command
 
 
-def check(arguments: dict[str, Any]) -> list[str]:
+def check(arguments: dict[str, Any], image: str | None = None) -> list[str]:
     """What in a processing step's arguments the runner cannot do (empty when all is fine)."""
     problems = []
     app = arguments.get("AppSpecification") or {}

@@ -52,7 +52,8 @@ EXECUTORS: dict[str, Executor] = {
     "RegisterModel": registry.register_model,
     "Model": registry.create_model,
 }
-CHECKS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+# (arguments, the image when known before the run) -> what cannot run
+CHECKS: dict[str, Callable[[dict[str, Any], str | None], list[str]]] = {
     "Processing": processing.check,
     "Training": training.check,
 }
@@ -66,9 +67,15 @@ DEFAULT_WORKERS = 4
 _UNSAFE_PATH = re.compile(r"[\"'\\\s]")
 
 
+_ECHO_LOCK = threading.Lock()
+
+
 def echo_stderr(line: str) -> None:
-    """Print a progress line on stderr."""
-    print(line, file=sys.stderr, flush=True)
+    """Print a progress line on stderr, whole: lines of steps running at the same time
+    never mix mid-line."""
+    with _ECHO_LOCK:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
 
 
 @dataclass
@@ -154,8 +161,9 @@ def _problems(step: StepDef, checked: Plan) -> list[str]:
     if violations:  # the container contract first: the other checks assume its shapes
         return violations
     check = CHECKS.get(step.type)
-    problems = [f"step {step.name}: {p}" for p in (check(step.arguments) if check else [])]
     image = _static_image(step, checked.values)
+    found = check(step.arguments, image) if check else []
+    problems = [f"step {step.name}: {p}" for p in found]
     if image is not None and interpreter_for(image, checked.image_map) is None:
         problems.append(f"step {step.name}: {unknown_image(image)}")
     return problems

@@ -14,8 +14,9 @@ from typing import Any
 
 from mlops_seeds.containment import PathEscape, contained
 from mlops_seeds.local import contract
+from mlops_seeds.local.builtin import xgboost_algorithm
 from mlops_seeds.local.context import ContainerTree, StepContext, StepFailed, StepResult
-from mlops_seeds.local.images import localize_command
+from mlops_seeds.local.images import localize_command, repository
 from mlops_seeds.local.process import read_logs, run_command
 from mlops_seeds.local.storage import join_uri
 
@@ -28,13 +29,32 @@ OUTPUT_DATA_DIR = "/opt/ml/output/data"
 INPUT_DIR = "/opt/ml/input"
 CONFIG_DIR = "/opt/ml/input/config"
 CODE_DIR = "/opt/ml/code"
+XGBOOST_REPOSITORY = "sagemaker-xgboost"
+# A built-in algorithm's round line: "[12]\ttrain-rmse:1.5\tvalidation-rmse:1.7".
+ROUND_LINE = re.compile(r"^\[(\d+)\]((?:\t[\w]+-[^:\s]+:[-+.\deE]+)+)\s*$", re.MULTILINE)
 
 
-def check(arguments: dict[str, Any]) -> list[str]:
-    """What in a training step's arguments the runner cannot do (empty when all is fine)."""
+def algorithm_mode(image: str | None) -> bool:
+    """Whether `image` trains without a user program: SageMaker's built-in XGBoost."""
+    return image is not None and repository(image) == XGBOOST_REPOSITORY
+
+
+def check(arguments: dict[str, Any], image: str | None = None) -> list[str]:
+    """What in a training step's arguments the runner cannot do (empty when all is fine);
+    `image` is the training image when known before the run."""
     problems = []
     if PROGRAM not in (arguments.get("HyperParameters") or {}):
-        problems.append(f"only script mode is supported (hyperparameter {PROGRAM} is missing)")
+        if image is not None and not algorithm_mode(image):
+            problems.append(
+                f"image {image} has no built-in algorithm the runner trains and no script "
+                f"(hyperparameter {PROGRAM}): script mode and the built-in XGBoost algorithm "
+                "run locally"
+            )
+        for channel in arguments.get("InputDataConfig") or []:
+            kind = str(channel.get("ContentType", ""))
+            if "recordio" in kind:
+                name = channel.get("ChannelName", "?")
+                problems.append(f"channel {name}: {kind} input is not supported locally")
     if not (arguments.get("AlgorithmSpecification") or {}).get("TrainingImage"):
         problems.append("AlgorithmSpecification.TrainingImage is required (not AlgorithmName)")
     for channel in arguments.get("InputDataConfig") or []:
@@ -112,19 +132,29 @@ def execute(ctx: StepContext) -> StepResult:
     if violations:
         raise StepFailed("; ".join(violations))
     tree = ctx.tree
-    interpreter = ctx.interpreter(args["AlgorithmSpecification"]["TrainingImage"])
+    image = str(args["AlgorithmSpecification"]["TrainingImage"])
+    interpreter = ctx.interpreter(image)
     raw_hps = args.get("HyperParameters") or {}
     hps = decode_hyperparameters(raw_hps)
-    program = str(hps[PROGRAM])
+    problems = check(args, image)
+    if problems:
+        raise StepFailed("; ".join(problems))
     code = tree.host(CODE_DIR)
-    _unpack_sources(ctx, str(hps.get(SUBMIT_DIRECTORY, "")), code)
-    try:
-        entry_point = contained(code, program, what=f"{PROGRAM} {program!r}")
-    except PathEscape as err:
-        raise StepFailed(f"{err} (the source directory)") from None
-    if not entry_point.is_file():
-        raise StepFailed(f"{PROGRAM} {program!r} is not in the source directory")
-    tree.rewrite_sources(code)
+    if PROGRAM in hps:
+        program = str(hps[PROGRAM])
+        _unpack_sources(ctx, str(hps.get(SUBMIT_DIRECTORY, "")), code)
+        try:
+            entry_point = contained(code, program, what=f"{PROGRAM} {program!r}")
+        except PathEscape as err:
+            raise StepFailed(f"{err} (the source directory)") from None
+        if not entry_point.is_file():
+            raise StepFailed(f"{PROGRAM} {program!r} is not in the source directory")
+        tree.rewrite_sources(code)
+        command = ["python3", program, *user_arguments(hps)]
+    else:  # the built-in algorithm's own trainer, as its container's `train`
+        program = ""
+        code.mkdir(parents=True, exist_ok=True)
+        command = ["python3", str(Path(xgboost_algorithm.__file__).resolve())]
     channels = []
     for channel in args.get("InputDataConfig") or []:
         name = channel["ChannelName"]
@@ -138,8 +168,9 @@ def execute(ctx: StepContext) -> StepResult:
     env = training_environment(tree, hps, channels, instance_type, program)
     env.update({k: tree.rewrite(str(v)) for k, v in (args.get("Environment") or {}).items()})
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(code), os.environ.get("PYTHONPATH")) if p)
-    command = localize_command(["python3", program, *user_arguments(hps)], interpreter)
-    run_command(command, {**ctx.clients.environment(), **env}, code, ctx.logs)
+    run_command(
+        localize_command(command, interpreter), {**ctx.clients.environment(), **env}, code, ctx.logs
+    )
     output = args["OutputDataConfig"]
     job_output = join_uri(str(output["S3OutputPath"]), f"{ctx.job_name}/output")
     model_uri = _upload_model(ctx, job_output, str(output.get("CompressionType", "GZIP")))
@@ -153,7 +184,7 @@ def execute(ctx: StepContext) -> StepResult:
         "TrainingJobStatus": "Completed",
         "SecondaryStatus": "Completed",
         "ModelArtifacts": {"S3ModelArtifacts": model_uri},
-        "FinalMetricDataList": _metrics(ctx, args),
+        "FinalMetricDataList": _metrics(ctx, args) if program else _algorithm_metrics(ctx),
     }
     return StepResult(properties=properties, outputs=written)
 
@@ -233,4 +264,23 @@ def _metrics(ctx: StepContext, args: dict[str, Any]) -> list[dict[str, Any]]:
                 )
             except ValueError:
                 continue
+    return metrics
+
+
+def _algorithm_metrics(ctx: StepContext) -> list[dict[str, Any]]:
+    """A built-in algorithm's metrics as SageMaker reports them (`validation:rmse`): each
+    channel's metric at the last round logged."""
+    rounds = ROUND_LINE.findall(read_logs(ctx.logs))
+    if not rounds:
+        return []
+    now = datetime.now(UTC).isoformat()
+    metrics = []
+    for item in rounds[-1][1].split("\t"):
+        if not item:
+            continue
+        name, _, value = item.rpartition(":")
+        channel, _, metric = name.partition("-")
+        metrics.append(
+            {"MetricName": f"{channel}:{metric}", "Value": float(value), "Timestamp": now}
+        )
     return metrics

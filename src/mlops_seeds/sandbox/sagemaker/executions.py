@@ -27,6 +27,20 @@ JOB_RESOURCES = {
     "Training": ("TrainingJob", "training-job"),
 }
 REPORTED = (EXECUTING, SUCCEEDED, FAILED)
+# FailureReason lengths (API reference: PipelineExecutionStep, PipelineExecutionSummary).
+STEP_REASON_MAX = 1024
+EXECUTION_REASON_MAX = 3072
+ELISION = "\n...\n"
+
+
+def within_length(reason: str, limit: int) -> str:
+    """A failure reason cut to `limit` characters keeping its first line and its end (the
+    error's last line), with the middle elided."""
+    if len(reason) <= limit:
+        return reason
+    head = reason.split("\n", 1)[0][: limit // 2]
+    tail = reason[-(limit - len(head) - len(ELISION)) :]
+    return head + ELISION + tail
 
 
 def _pipeline(caller: Caller, name_or_arn: str) -> Any:
@@ -123,7 +137,9 @@ def describe_pipeline_execution(caller: Caller, params: dict[str, Any]) -> dict[
         "LastModifiedBy": execution.last_modified_by,
     }
     if execution.pipeline_execution_failure_reason:
-        described["FailureReason"] = execution.pipeline_execution_failure_reason
+        described["FailureReason"] = within_length(
+            execution.pipeline_execution_failure_reason, EXECUTION_REASON_MAX
+        )
     if execution.parallelism_configuration:
         described["ParallelismConfiguration"] = execution.parallelism_configuration
     return described
@@ -152,7 +168,9 @@ def list_pipeline_executions(caller: Caller, params: dict[str, Any]) -> dict[str
             "PipelineExecutionDisplayName": execution.pipeline_execution_display_name,
         }
         if execution.pipeline_execution_failure_reason:
-            summary["PipelineExecutionFailureReason"] = execution.pipeline_execution_failure_reason
+            summary["PipelineExecutionFailureReason"] = within_length(
+                execution.pipeline_execution_failure_reason, EXECUTION_REASON_MAX
+            )
         summaries.append(summary)
     return with_token({"PipelineExecutionSummaries": summaries}, token)
 
@@ -200,7 +218,7 @@ def _step(run: runs.Run, step: StepRecord, texts: dict[str, tuple[str, str]], re
     if step.ended:
         shape["EndTime"] = datetime.fromisoformat(step.ended)
     if step.status == FAILED and step.failure_reason:
-        shape["FailureReason"] = step.failure_reason[:1024]
+        shape["FailureReason"] = within_length(step.failure_reason, STEP_REASON_MAX)
     return shape
 
 

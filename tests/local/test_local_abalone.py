@@ -1,0 +1,160 @@
+"""AWS's default Studio template's pipeline shape (abalone), written with SDK v3: scikit-learn
+preprocessing, the built-in XGBoost algorithm, an evaluation on the XGBoost image, a
+condition and a registration. It runs end to end on the sandbox, through the runner and
+through the sandbox's SageMaker API."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import numpy as np
+import pytest
+from accounts import service_role
+
+from mlops_seeds import aws
+from mlops_seeds.local import run_definition
+from mlops_seeds.local.record import SUCCEEDED
+from mlops_seeds.sandbox.hosting import xgboost_container
+from mlops_seeds.sandbox.iam.principals import SAGEMAKER
+
+PIPELINE = Path(__file__).parent / "pipelines" / "abalone"
+BUCKET = "abalone-bucket"
+ACCOUNT = "123456789012"
+ROLE_NAME = "AbalonePipelineRole"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAME}"
+GROUP = "abalone-models"
+STEPS = [
+    "PreprocessAbaloneData",
+    "TrainAbaloneModel",
+    "EvaluateAbaloneModel",
+    "CheckMseAbaloneEvaluation",
+    "RegisterAbaloneModel",
+]
+
+
+@pytest.fixture(scope="module")
+def definition() -> dict[str, Any]:
+    """The pipeline's definition, printed by the SDK in its own process (offline)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        SAGEMAKER_VALIDATE_ROLE="false",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="offline",
+        AWS_SECRET_ACCESS_KEY="offline",
+    )
+    done = subprocess.run(
+        [sys.executable, str(PIPELINE / "pipeline_v3.py"), BUCKET, ROLE, GROUP],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    decoded: dict[str, Any] = json.loads(done.stdout)
+    return decoded
+
+
+def abalone_csv(rows: int = 600) -> str:
+    """A made-up abalone dataset: rings grow with the shell weight and the size."""
+    rng = np.random.default_rng(11)
+    length = rng.uniform(0.1, 0.8, rows)
+    diameter = length * rng.uniform(0.7, 0.85, rows)
+    height = length * rng.uniform(0.2, 0.3, rows)
+    whole = length**3 * rng.uniform(1.5, 2.5, rows)
+    shell = whole * rng.uniform(0.25, 0.35, rows)
+    rings = np.clip(np.round(3 + 14 * length + 20 * shell + rng.normal(0, 1, rows)), 1, 29)
+    sex = rng.choice(["M", "F", "I"], rows)
+    lines = ["sex,length,diameter,height,whole_weight,shell_weight,rings"]
+    for i in range(rows):
+        lines.append(
+            f"{sex[i]},{length[i]:.3f},{diameter[i]:.3f},{height[i]:.3f},"
+            f"{whole[i]:.4f},{shell[i]:.4f},{int(rings[i])}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def upload(session: boto3.Session) -> None:
+    """The bucket, the two scripts and the dataset where the definition reads them."""
+    s3 = aws.client("s3", session)
+    s3.create_bucket(Bucket=BUCKET)
+    for name in ("preprocess.py", "evaluate.py"):
+        s3.put_object(
+            Bucket=BUCKET, Key=f"abalone/code/{name}", Body=(PIPELINE / name).read_bytes()
+        )
+    s3.put_object(Bucket=BUCKET, Key="abalone/data/abalone.csv", Body=abalone_csv().encode())
+
+
+def read(session: boto3.Session, uri: str) -> bytes:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    body: bytes = aws.client("s3", session).get_object(Bucket=bucket, Key=key)["Body"].read()
+    return body
+
+
+def test_the_runner_trains_evaluates_and_registers_the_built_in_xgboost_model(
+    definition: dict[str, Any], sandbox_session: boto3.Session, tmp_path: Path
+) -> None:
+    upload(sandbox_session)
+    record = run_definition(definition, session=sandbox_session, echo=lambda _: None)
+    assert record.status == SUCCEEDED, record.failure_reason
+    assert [s.name for s in record.steps if s.status == SUCCEEDED] == STEPS
+
+    train = record.step("TrainAbaloneModel").properties
+    assert train["HyperParameters"]["num_round"] == "50"
+    assert {m["MetricName"] for m in train["FinalMetricDataList"]} == {
+        "train:rmse",
+        "validation:rmse",
+    }
+    model_uri = train["ModelArtifacts"]["S3ModelArtifacts"]
+    sagemaker = aws.client("sagemaker", sandbox_session)
+    (package,) = sagemaker.list_model_packages(ModelPackageGroupName=GROUP)[
+        "ModelPackageSummaryList"
+    ]
+    described = sagemaker.describe_model_package(ModelPackageName=package["ModelPackageArn"])
+    (container,) = described["InferenceSpecification"]["Containers"]
+    assert container["ModelDataUrl"] == model_uri
+    assert container["Image"].endswith("/sagemaker-xgboost:1.7-1")
+
+    evaluation = record.step("EvaluateAbaloneModel").properties
+    report_uri = evaluation["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+    mse = json.loads(read(sandbox_session, f"{report_uri}/evaluation.json"))
+    assert mse["regression_metrics"]["mse"]["value"] <= 6.0
+
+    # The registered model data is what the built-in algorithm's server serves.
+    with tarfile.open(fileobj=io.BytesIO(read(sandbox_session, model_uri))) as archive:
+        archive.extractall(tmp_path / "model", filter="data")
+    handler = xgboost_container.load(tmp_path / "model", {})
+    row = "1,0,0,0.5,0.4,0.1,0.3,0.1"  # one-hot sex and five scaled measures
+    reply = handler.invoke(row.encode(), "text/csv", "text/csv")
+    assert 1 <= float(reply.body) <= 29
+
+
+def test_the_sandboxs_sagemaker_api_runs_it_to_the_same_end(
+    definition: dict[str, Any], sandbox_session: boto3.Session
+) -> None:
+    upload(sandbox_session)
+    service_role(sandbox_session, ROLE_NAME, SAGEMAKER, "s3:*", "sagemaker:*")
+    sagemaker = aws.client("sagemaker", sandbox_session)
+    sagemaker.create_pipeline(
+        PipelineName="AbalonePipeline", PipelineDefinition=json.dumps(definition), RoleArn=ROLE
+    )
+    arn = sagemaker.start_pipeline_execution(PipelineName="AbalonePipeline")["PipelineExecutionArn"]
+    for _ in range(1200):
+        described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
+        if described["PipelineExecutionStatus"] not in ("Executing", "Stopping"):
+            break
+        time.sleep(0.1)
+    assert described["PipelineExecutionStatus"] == "Succeeded", described.get("FailureReason")
+    steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)[
+        "PipelineExecutionSteps"
+    ]
+    assert sorted(s["StepName"] for s in steps) == sorted(STEPS)
+    packages = sagemaker.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
+    assert len(packages) == 1

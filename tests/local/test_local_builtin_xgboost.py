@@ -1,0 +1,207 @@
+"""The built-in XGBoost algorithm (algorithm mode: an XGBoost image, hyperparameters, no
+script) trained by the local runner as its container trains, and served by the sandbox's
+model server from the model.tar.gz it writes."""
+
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xgboost as xgb
+from local_kit import SKLEARN_IMAGE, XGBOOST_IMAGE, Kit
+
+from mlops_seeds.errors import SeedsError
+from mlops_seeds.local import run_definition
+from mlops_seeds.local.record import FAILED, SUCCEEDED
+from mlops_seeds.sandbox.hosting import xgboost_container
+
+FEATURES = 3
+
+
+def _rows(count: int, seed: int) -> np.ndarray:
+    """Label first, then FEATURES columns: y = 3*x0 - 2*x1 (+ x2 ignored)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, size=(count, FEATURES))
+    y = 3 * x[:, 0] - 2 * x[:, 1]
+    return np.column_stack([y, x])
+
+
+def _write_csv(folder: Path, rows: np.ndarray) -> None:
+    np.savetxt(folder / "part-0.csv", rows, delimiter=",", fmt="%.6f")
+
+
+def _write_libsvm(folder: Path, rows: np.ndarray) -> None:
+    lines = [
+        f"{row[0]:.6f} " + " ".join(f"{i}:{v:.6f}" for i, v in enumerate(row[1:])) for row in rows
+    ]
+    (folder / "part-0.libsvm").write_text("\n".join(lines) + "\n")
+
+
+def algorithm_step(
+    kit: Kit,
+    hyperparameters: dict[str, str],
+    content_type: str | None = "text/csv",
+    image: str = XGBOOST_IMAGE,
+    validation: bool = True,
+) -> dict[str, Any]:
+    """A Training step of the built-in algorithm over train (and validation) channels."""
+    write = _write_libsvm if content_type is None or "libsvm" in content_type else _write_csv
+    write(kit.folder("train"), _rows(200, 1))
+    channels = ["train"] + (["validation"] if validation else [])
+    if validation:
+        write(kit.folder("validation"), _rows(60, 2))
+    return {
+        "Name": "Train",
+        "Type": "Training",
+        "Arguments": {
+            "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
+            "HyperParameters": hyperparameters,
+            "InputDataConfig": [
+                {
+                    "ChannelName": name,
+                    "DataSource": {"S3DataSource": {"S3Uri": str(kit.folder(name))}},
+                    **({"ContentType": content_type} if content_type else {}),
+                }
+                for name in channels
+            ],
+            "OutputDataConfig": {"S3OutputPath": str(kit.folder("models"))},
+            "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+        },
+    }
+
+
+HPS = {"objective": "reg:squarederror", "num_round": "40", "max_depth": "3", "eta": "0.3"}
+
+
+def _model_dir(kit: Kit, job_name: str, tmp_path: Path) -> Path:
+    archive = kit.root / "data" / "models" / job_name / "output" / "model.tar.gz"
+    with tarfile.open(archive) as tar:
+        assert tar.getnames() == ["xgboost-model"]
+        tar.extractall(tmp_path / "model", filter="data")
+    return tmp_path / "model"
+
+
+@pytest.mark.parametrize("content_type", ["text/csv", "text/libsvm", None])
+def test_the_built_in_algorithm_trains_a_model_the_model_server_serves(
+    kit: Kit, tmp_path: Path, content_type: str | None
+) -> None:
+    step = algorithm_step(kit, {**HPS, "eval_metric": "rmse,mae"}, content_type)
+    record = run_definition(kit.definition([step]), echo=lambda _: None)
+    assert record.status == SUCCEEDED, record.failure_reason
+    train = record.step("Train")
+    metrics = {m["MetricName"]: m["Value"] for m in train.properties["FinalMetricDataList"]}
+    assert set(metrics) == {"train:rmse", "train:mae", "validation:rmse", "validation:mae"}
+    assert 0 < metrics["validation:rmse"] < 0.5  # learnt: the label spans about 5
+
+    model_dir = _model_dir(kit, train.job_name, tmp_path)
+    handler = xgboost_container.load(model_dir, {})
+    test = _rows(5, 3)
+    body = "\n".join(",".join(f"{v:.6f}" for v in row[1:]) for row in test).encode()
+    reply = handler.invoke(body, "text/csv", "text/csv")
+    predictions = [float(line) for line in reply.body.decode().split()]
+    assert np.allclose(predictions, test[:, 0], atol=0.6)
+
+
+def test_early_stopping_stops_on_the_validation_channel(kit: Kit, tmp_path: Path) -> None:
+    hps = {**HPS, "num_round": "500", "early_stopping_rounds": "3", "eta": "0.9"}
+    record = run_definition(kit.definition([algorithm_step(kit, hps)]), echo=lambda _: None)
+    assert record.status == SUCCEEDED, record.failure_reason
+    booster = xgb.Booster()
+    model_dir = _model_dir(kit, record.step("Train").job_name, tmp_path)
+    booster.load_model(bytearray((model_dir / "xgboost-model").read_bytes()))
+    assert booster.num_boosted_rounds() < 500
+
+
+def test_csv_weights_read_the_second_column_as_weights(kit: Kit) -> None:
+    step = algorithm_step(kit, {**HPS, "csv_weights": "1"}, validation=False)
+    rows = _rows(200, 1)
+    weighted = np.column_stack([rows[:, 0], np.ones(len(rows)), rows[:, 1:]])
+    _write_csv(kit.folder("train"), weighted)
+    record = run_definition(kit.definition([step]), echo=lambda _: None)
+    assert record.status == SUCCEEDED, record.failure_reason
+    assert [m["MetricName"] for m in record.step("Train").properties["FinalMetricDataList"]] == [
+        "train:rmse"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("hyperparameters", "content_type", "reason"),
+    [
+        ({"objective": "reg:linear"}, "text/csv", "Missing required hyperparameter: num_round"),
+        ({**HPS, "epochs": "3"}, "text/csv", "Extraneous hyperparameter found: epochs"),
+        ({**HPS, "max_depth": "deep"}, "text/csv", "max_depth: could not parse value"),
+        ({**HPS, "num_round": "0"}, "text/csv", "num_round: value 0 not in range"),
+        ({**HPS, "_kfold": "5"}, "text/csv", "_kfold: cross-validation is not supported"),
+        (HPS, "text/csv;label_size=2", "Optional parameter label_size must be equal to 1"),
+        (HPS, "application/json", "Content type application/json is not supported"),
+        ({**HPS, "objective": "reg:nonsense"}, "text/csv", "XGB train call failed with exception"),
+    ],
+)
+def test_a_bad_configuration_fails_the_job_with_the_algorithms_words(
+    kit: Kit, hyperparameters: dict[str, str], content_type: str, reason: str
+) -> None:
+    step = algorithm_step(kit, hyperparameters, content_type)
+    record = run_definition(kit.definition([step]), echo=lambda _: None)
+    assert record.status == FAILED
+    assert reason in record.failure_reason
+    assert "ClientError: " in record.failure_reason
+
+
+def test_a_channel_without_content_type_is_read_as_libsvm(kit: Kit) -> None:
+    step = algorithm_step(kit, HPS, None)
+    _write_csv(kit.folder("train"), _rows(20, 4))
+    (kit.folder("train") / "part-0.libsvm").unlink()
+    record = run_definition(kit.definition([step]), echo=lambda _: None)
+    assert record.status == FAILED
+    assert record.failure_reason.endswith(
+        "ClientError: part-0.csv line 1: not LIBSVM ("
+        + (kit.folder("train") / "part-0.csv").read_text().splitlines()[0][:50]
+        + ")"
+    )
+
+
+def test_aliases_name_the_same_hyperparameters(kit: Kit) -> None:
+    hps = {"objective": "reg:squarederror", "num_round": "5", "learning_rate": "0.5"}
+    record = run_definition(kit.definition([algorithm_step(kit, hps)]), echo=lambda _: None)
+    assert record.status == SUCCEEDED, record.failure_reason
+
+
+def test_an_empty_validation_channel_fails_the_job(kit: Kit) -> None:
+    step = algorithm_step(kit, HPS)
+    (kit.folder("validation") / "part-0.csv").write_text("")
+    record = run_definition(kit.definition([step]), echo=lambda _: None)
+    assert record.status == FAILED
+    assert "No data in validation channel path" in record.failure_reason
+
+
+def test_an_image_without_algorithm_or_script_is_refused_before_anything_runs(kit: Kit) -> None:
+    step = algorithm_step(kit, HPS, image=SKLEARN_IMAGE)
+    with pytest.raises(SeedsError) as refused:
+        run_definition(kit.definition([step]), echo=lambda _: None)
+    assert str(refused.value) == (
+        f"cannot run locally: step Train: image {SKLEARN_IMAGE} has no built-in algorithm the "
+        "runner trains and no script (hyperparameter sagemaker_program): script mode and the "
+        "built-in XGBoost algorithm run locally"
+    )
+
+
+def test_recordio_protobuf_input_is_refused_before_anything_runs(kit: Kit) -> None:
+    step = algorithm_step(kit, HPS, "application/x-recordio-protobuf")
+    with pytest.raises(SeedsError, match="channel train: application/x-recordio-protobuf"):
+        run_definition(kit.definition([step]), echo=lambda _: None)
+    assert not (kit.root / "data" / "models").exists() or not any(
+        (kit.root / "data" / "models").iterdir()
+    )
+
+
+def test_the_hyperparameter_list_is_the_algorithms(kit: Kit) -> None:
+    spec = json.loads(
+        (
+            Path(__file__).parents[2] / "src/mlops_seeds/local/builtin/xgboost_hyperparameters.json"
+        ).read_text()
+    )
+    kinds = [set(spec[k]) for k in ("integer", "float", "list", "text")]
+    assert sum(len(k) for k in kinds) == len(set().union(*kinds)) == 53  # each once
+    assert set(spec["aliases"].values()) <= set().union(*kinds)
