@@ -312,8 +312,8 @@ def test_a_training_step_runs_in_script_mode_and_uploads_model_tar_gz(kit: Kit) 
     assert json.loads(env["SM_HOSTS"]) == ["algo-1"]
     assert env["SM_CURRENT_HOST"] == "algo-1"
     assert env["SM_CURRENT_INSTANCE_TYPE"] == "ml.m5.large"
-    assert env["SM_MODEL_DIR"].endswith("/Train/opt/ml/model")
-    assert env["SM_CHANNEL_TRAIN"].endswith("/Train/opt/ml/input/data/train")
+    assert env["SM_MODEL_DIR"] == "/opt/ml/model"  # the container's paths, made real
+    assert env["SM_CHANNEL_TRAIN"] == "/opt/ml/input/data/train"
 
 
 def test_unsupported_step_types_are_named_before_anything_runs(kit: Kit) -> None:

@@ -42,6 +42,7 @@ class ContainerTree:
     """A folder standing for the container's file system under /opt/ml."""
 
     root: Path
+    real: bool = False  # the step runs with the tree mounted at /opt/ml (container_paths)
 
     def host(self, container_path: str) -> Path:
         """Where a container path lives in the tree (`/opt/ml/x` -> `<root>/opt/ml/x`);
@@ -52,12 +53,27 @@ class ContainerTree:
             raise StepFailed(f"container path {err}") from None
 
     def rewrite(self, text: str) -> str:
-        """`text` with every container path starting with /opt/ml moved into the tree."""
+        """`text` with every container path starting with /opt/ml moved into the tree
+        (unchanged when the step sees the real paths)."""
+        if self.real:
+            return text
         return _CONTAINER_PATH.sub(lambda _: (self.root / "opt/ml").as_posix(), text)
+
+    def visible(self, path: Path) -> str:
+        """A host path of the tree as the step sees it (/opt/ml/... when real)."""
+        inside = self.root / "opt" / "ml"
+        if not self.real:
+            return str(path)
+        if inside in path.parents:
+            return "/opt/ml/" + path.relative_to(inside).as_posix()
+        return "/opt/ml"  # the tree itself, or its root (not in the container's view)
 
     def rewrite_sources(self, folder: Path) -> None:
         """Rewrite container paths in the Python sources under `folder`, so that scripts
-        whose defaults are container paths read and write inside the tree."""
+        whose defaults are container paths read and write inside the tree (nothing to do
+        when the step sees the real paths)."""
+        if self.real:
+            return
         for source in folder.rglob("*.py"):
             text = source.read_text(errors="surrogateescape")
             changed = self.rewrite(text)

@@ -55,7 +55,7 @@ def execute(ctx: StepContext) -> StepResult:
     ]
     env: dict[str, str | None] = {**ctx.clients.environment()}  # the job role's credentials
     env.update({k: tree.rewrite(str(v)) for k, v in (args.get("Environment") or {}).items()})
-    run_command(localize_command(command, interpreter), env, tree.root, ctx.logs)
+    run_command(localize_command(command, interpreter), env, tree.root, ctx.logs, tree, interpreter)
     written: dict[str, str] = {}
     for item in outputs:
         if "S3Output" in item:

@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from mlops_seeds import aws
 from mlops_seeds.containment import PathEscape
 from mlops_seeds.errors import SeedsError
-from mlops_seeds.local import contract, control, processing, registry, training
+from mlops_seeds.local import container_paths, contract, control, processing, registry, training
 from mlops_seeds.local.clients import Clients
 from mlops_seeds.local.context import ContainerTree, StepContext, StepFailed, StepResult
 from mlops_seeds.local.definition import Definition, StepDef, parse_definition
@@ -290,6 +290,12 @@ class Execution:
         self.record.workdir = str(root) if keep else None
         clock = time.perf_counter()
         self.clients.warm(self._services())
+        reason = container_paths.unavailable() if self._services() else None
+        if reason:
+            self.echo(
+                f"container paths: {reason}; /opt/ml is rewritten in the steps' Python "
+                "sources and environment instead"
+            )
         statuses = schedule(
             self.plan.order,
             self.plan.graph,
@@ -335,7 +341,7 @@ class Execution:
     def _run_step(self, name: str, root: Path, keep: bool) -> str:
         step = self.plan.definition.steps[name]
         entry = self.record.step(name)
-        tree = ContainerTree(root / _safe_name(name))
+        tree = ContainerTree(root / _safe_name(name), real=container_paths.unavailable() is None)
         tree.root.mkdir(parents=True, exist_ok=True)
         entry.job_name = f"pipelines-{self.id}-{_safe_name(name)}"[:63].rstrip("-")
         entry.logs = str(tree.root / "logs") if keep else None

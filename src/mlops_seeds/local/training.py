@@ -167,10 +167,10 @@ def execute(ctx: StepContext) -> StepResult:
     _write_config(tree, raw_hps, args, instance_type)
     env = training_environment(tree, hps, channels, instance_type, program)
     env.update({k: tree.rewrite(str(v)) for k, v in (args.get("Environment") or {}).items()})
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(code), os.environ.get("PYTHONPATH")) if p)
-    run_command(
-        localize_command(command, interpreter), {**ctx.clients.environment(), **env}, code, ctx.logs
-    )
+    python_path = (tree.visible(code), os.environ.get("PYTHONPATH"))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in python_path if p)
+    job_env: dict[str, str | None] = {**ctx.clients.environment(), **env}
+    run_command(localize_command(command, interpreter), job_env, code, ctx.logs, tree, interpreter)
     output = args["OutputDataConfig"]
     job_output = join_uri(str(output["S3OutputPath"]), f"{ctx.job_name}/output")
     model_uri = _upload_model(ctx, job_output, str(output.get("CompressionType", "GZIP")))
