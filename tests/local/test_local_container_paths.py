@@ -4,7 +4,6 @@ namespaces are missing, the runner rewrites the paths instead and says so in one
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,7 @@ seen = {
     "cwd": os.getcwd(),
     "python": shutil.which("python"),
     "executable": sys.executable,
+    "image_package": __import__("xgboost").__name__,
     "input": sorted(p.name for p in pathlib.Path("/opt/ml/processing/input/data").iterdir()),
     "opt": sorted(os.listdir("/opt")),
     "args": sys.argv[1:],
@@ -65,7 +65,9 @@ def test_a_shell_launcher_sees_the_container_paths_and_the_steps_python(kit: Kit
     assert seen["cwd"] == "/opt/ml/processing/input/code"
     assert seen["input"] == ["rows.csv"]
     assert seen["args"] == ["--flag", "/opt/ml/processing/input/data"]  # not rewritten
-    assert seen["executable"] == sys.executable  # `python` on PATH is the step's interpreter
+    # `python` on PATH is the step's own environment, over the image interpreter's packages
+    assert seen["executable"].endswith("/Report/python/bin/python")
+    assert seen["python"] == seen["executable"] and seen["image_package"] == "xgboost"
     host_opt = sorted(n for n in os.listdir("/opt") if n != "ml") if Path("/opt").is_dir() else []
     assert seen["opt"] == sorted([*host_opt, "ml"])  # the host's /opt is still there
     assert not Path("/opt/ml/processing").exists() or not (

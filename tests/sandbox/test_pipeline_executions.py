@@ -474,6 +474,6 @@ def test_a_long_failure_reason_keeps_the_errors_last_line(
     (step,) = steps_of(sm, described["PipelineExecutionArn"])
     reason = step["FailureReason"]
     assert len(reason) <= 1024
-    assert reason.startswith("python exited with code 1:\n")
+    assert reason.startswith("python3 exited with code 1:\n")
     assert reason.endswith("ValueError: the last line says what broke")
     assert described["FailureReason"].endswith("ValueError: the last line says what broke")

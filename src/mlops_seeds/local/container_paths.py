@@ -11,7 +11,6 @@ once (`unavailable()`).
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import subprocess
 import tempfile
@@ -73,14 +72,3 @@ def unavailable() -> str | None:
 def wrap(command: list[str], tree_root: Path, workdir: str) -> list[str]:
     """`command` run with the tree at /opt/ml, starting in container path `workdir`."""
     return [*UNSHARE, "sh", "-c", MOUNT_SCRIPT, "sh", str(tree_root), workdir, *command]
-
-
-def interpreter_shims(folder: Path, interpreter: str) -> Path:
-    """`python` and `python3` in `folder` that run `interpreter` (put `folder` first on
-    PATH: the step's scripts and shell wrappers then find the step's interpreter)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("python", "python3"):
-        shim = folder / name
-        shim.write_text(f'#!/bin/sh\nexec {shlex.quote(interpreter)} "$@"\n')
-        shim.chmod(0o755)
-    return folder

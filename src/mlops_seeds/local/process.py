@@ -8,8 +8,9 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from mlops_seeds.local import container_paths
+from mlops_seeds.local import container_paths, step_python
 from mlops_seeds.local.context import ContainerTree, StepFailed
+from mlops_seeds.local.images import localize_command
 
 TAIL_LINES = 20
 
@@ -25,16 +26,18 @@ def run_command(
     """Run `command` with this process's environment and `env` over it (None unsets a
     variable); raise StepFailed with the exit code and stderr's tail unless it exits 0.
 
-    With a `tree` whose paths are real, the command runs with the tree at /opt/ml, in
-    `cwd` as the container sees it; with an `interpreter`, `python` and `python3` on PATH
-    run it."""
+    With a `tree` and the image's `interpreter`, the command runs in the step's own Python
+    environment (`python`/`python3` as its first word, and on PATH, are that environment's);
+    with a `tree` whose paths are real, with the tree at /opt/ml, in `cwd` as the container
+    sees it."""
     logs.mkdir(parents=True, exist_ok=True)
     stdout_path, stderr_path = logs / "stdout.log", logs / "stderr.log"
     program = Path(command[0]).name if command else "command"
     path = os.environ.get("PATH", os.defpath)
     if tree is not None and interpreter is not None:
-        shims = container_paths.interpreter_shims(tree.root / "bin", interpreter)
-        path = os.pathsep.join((str(shims), path))
+        bin_dir = step_environment(tree, interpreter)
+        path = step_python.path_with(bin_dir)
+        command = localize_command(command, str(bin_dir / "python"))
     if tree is not None and tree.real:
         command = container_paths.wrap(command, tree.root, tree.visible(cwd))
     merged = {**os.environ, "PATH": path, **env, "PYTHONUNBUFFERED": "1"}
@@ -64,3 +67,11 @@ def read_logs(logs: Path) -> str:
         for name in ("stdout.log", "stderr.log")
         if (logs / name).is_file()
     )
+
+
+def step_environment(tree: ContainerTree, interpreter: str) -> Path:
+    """The step's Python environment (made on first use); its `bin` folder."""
+    folder = tree.root / "python"
+    if (folder / "bin" / "python").exists():
+        return folder / "bin"
+    return step_python.create(folder, interpreter)

@@ -9,7 +9,6 @@ from typing import Any
 from mlops_seeds.containment import PathEscape, contained
 from mlops_seeds.local import contract
 from mlops_seeds.local.context import StepContext, StepFailed, StepResult
-from mlops_seeds.local.images import localize_command
 from mlops_seeds.local.process import run_command
 
 
@@ -55,7 +54,7 @@ def execute(ctx: StepContext) -> StepResult:
     ]
     env: dict[str, str | None] = {**ctx.clients.environment()}  # the job role's credentials
     env.update({k: tree.rewrite(str(v)) for k, v in (args.get("Environment") or {}).items()})
-    run_command(localize_command(command, interpreter), env, tree.root, ctx.logs, tree, interpreter)
+    run_command(command, env, tree.root, ctx.logs, tree, interpreter)
     written: dict[str, str] = {}
     for item in outputs:
         if "S3Output" in item:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from mlops_seeds.containment import PathEscape, contained
 from mlops_seeds.local import contract
 from mlops_seeds.local.builtin import xgboost_algorithm
 from mlops_seeds.local.context import ContainerTree, StepContext, StepFailed, StepResult
-from mlops_seeds.local.images import localize_command, repository
+from mlops_seeds.local.images import repository
 from mlops_seeds.local.process import read_logs, run_command
 from mlops_seeds.local.storage import join_uri
 
@@ -30,6 +31,10 @@ INPUT_DIR = "/opt/ml/input"
 CONFIG_DIR = "/opt/ml/input/config"
 CODE_DIR = "/opt/ml/code"
 XGBOOST_REPOSITORY = "sagemaker-xgboost"
+# Entry point kinds, as the training toolkit tells them apart.
+COMMAND, PACKAGE, PROGRAM_FILE = "command", "package", "program"
+INSTALL_ERRORS = {".": "InstallModuleError", "requirements.txt": "InstallRequirementsError"}
+PIP_QUIET = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
 # A built-in algorithm's round line: "[12]\ttrain-rmse:1.5\tvalidation-rmse:1.7".
 ROUND_LINE = re.compile(r"^\[(\d+)\]((?:\t[\w]+-[^:\s]+:[-+.\deE]+)+)\s*$", re.MULTILINE)
 
@@ -62,6 +67,47 @@ def check(arguments: dict[str, Any], image: str | None = None) -> list[str]:
             name = channel.get("ChannelName", "?")
             problems.append(f"channel {name}: only S3DataSource is supported")
     return problems
+
+
+def entry_point_type(code: Path, program: str) -> str:
+    """How the training toolkit runs `program` (sagemaker_training._entry_point_type): a
+    shell script or any other file as a command, a Python package (setup.py in the code)
+    as a module, else a Python program."""
+    if program.endswith(".sh"):
+        return COMMAND
+    if (code / "setup.py").is_file():
+        return PACKAGE
+    return PROGRAM_FILE if program.endswith(".py") else COMMAND
+
+
+def entry_point_command(
+    kind: str, code: Path, entry_point: Path, arguments: list[str]
+) -> tuple[list[str], list[str] | None]:
+    """The command that runs the entry point, and the pip command to run first (the
+    package itself, or the program's requirements.txt), as the toolkit does."""
+    program = entry_point.relative_to(code).as_posix()
+    if kind == PACKAGE:
+        module = program.removesuffix(".py")
+        return ["python3", "-m", module, *arguments], ["python3", "-m", "pip", "install", "."]
+    if kind == PROGRAM_FILE:
+        requirements = (code / "requirements.txt").is_file()
+        install = ["python3", "-m", "pip", "install", "-r", "requirements.txt"]
+        return ["python3", "--", program, *arguments], install if requirements else None
+    entry_point.chmod(entry_point.stat().st_mode | 0o755)
+    line = " ".join(shlex.quote(a) for a in [f"./{program}", *arguments])
+    return ["/bin/sh", "-c", line], None
+
+
+def failure_file(tree: ContainerTree) -> str | None:
+    """The reason the job wrote to /opt/ml/output/failure (SageMaker's FailureReason),
+    prefixed AlgorithmError: unless it names its own kind."""
+    path = tree.host(f"{OUTPUT_DIR}/failure")
+    if not path.is_file():
+        return None
+    text = path.read_text(errors="replace").strip()
+    if not text:
+        return None
+    return text if text.startswith(("ClientError", "AlgorithmError")) else f"AlgorithmError: {text}"
 
 
 def decode_hyperparameters(raw: dict[str, Any]) -> dict[str, Any]:
@@ -140,6 +186,7 @@ def execute(ctx: StepContext) -> StepResult:
     if problems:
         raise StepFailed("; ".join(problems))
     code = tree.host(CODE_DIR)
+    install: list[str] | None = None
     if PROGRAM in hps:
         program = str(hps[PROGRAM])
         _unpack_sources(ctx, str(hps.get(SUBMIT_DIRECTORY, "")), code)
@@ -147,10 +194,11 @@ def execute(ctx: StepContext) -> StepResult:
             entry_point = contained(code, program, what=f"{PROGRAM} {program!r}")
         except PathEscape as err:
             raise StepFailed(f"{err} (the source directory)") from None
-        if not entry_point.is_file():
+        kind = entry_point_type(code, program)
+        if kind != PACKAGE and not entry_point.is_file():
             raise StepFailed(f"{PROGRAM} {program!r} is not in the source directory")
         tree.rewrite_sources(code)
-        command = ["python3", program, *user_arguments(hps)]
+        command, install = entry_point_command(kind, code, entry_point, user_arguments(hps))
     else:  # the built-in algorithm's own trainer, as its container's `train`
         program = ""
         code.mkdir(parents=True, exist_ok=True)
@@ -169,8 +217,16 @@ def execute(ctx: StepContext) -> StepResult:
     env.update({k: tree.rewrite(str(v)) for k, v in (args.get("Environment") or {}).items()})
     python_path = (tree.visible(code), os.environ.get("PYTHONPATH"))
     env["PYTHONPATH"] = os.pathsep.join(p for p in python_path if p)
-    job_env: dict[str, str | None] = {**ctx.clients.environment(), **env}
-    run_command(localize_command(command, interpreter), job_env, code, ctx.logs, tree, interpreter)
+    job_env: dict[str, str | None] = {**ctx.clients.environment(), **env, **PIP_QUIET}
+    if install is not None:
+        try:
+            run_command(install, job_env, code, ctx.logs / "install", tree, interpreter)
+        except StepFailed as err:
+            raise StepFailed(f"{INSTALL_ERRORS[install[-1]]}: {err}") from None
+    try:
+        run_command(command, job_env, code, ctx.logs, tree, interpreter)
+    except StepFailed as err:
+        raise StepFailed(failure_file(tree) or str(err)) from None
     output = args["OutputDataConfig"]
     job_output = join_uri(str(output["S3OutputPath"]), f"{ctx.job_name}/output")
     model_uri = _upload_model(ctx, job_output, str(output.get("CompressionType", "GZIP")))

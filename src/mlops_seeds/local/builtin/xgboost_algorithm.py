@@ -224,7 +224,11 @@ def main() -> int:
     try:
         train(Path(os.environ["SM_INPUT_CONFIG_DIR"]), channels, Path(os.environ["SM_MODEL_DIR"]))
     except UserError as err:
-        print(f"ClientError: {err}".replace("\n", " "), file=sys.stderr)
+        reason = f"ClientError: {err}".replace("\n", " ")
+        print(reason, file=sys.stderr)
+        output = Path(os.environ.get("SM_OUTPUT_DIR", "/opt/ml/output"))
+        output.mkdir(parents=True, exist_ok=True)
+        (output / "failure").write_text(reason)  # the job's FailureReason
         return 1
     return 0
 
