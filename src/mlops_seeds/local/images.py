@@ -25,6 +25,12 @@ FRAMEWORK_REPOSITORIES = frozenset(
         "sagemaker-pytorch",
     }
 )
+# ECR repository of a SageMaker framework image -> the model server framework serving it
+# (the sandbox's endpoints and the runner's transform jobs).
+SERVING_FRAMEWORKS = {
+    "sagemaker-xgboost": "xgboost",
+    "sagemaker-scikit-learn": "sklearn",
+}
 ECR_IMAGE = re.compile(
     r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/(?P<repo>[^:@]+)(?:[:@].*)?$"
 )

@@ -22,7 +22,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from mlops_seeds import aws
 from mlops_seeds.containment import PathEscape
 from mlops_seeds.errors import SeedsError
-from mlops_seeds.local import container_paths, contract, control, processing, registry, training
+from mlops_seeds.local import (
+    container_paths,
+    contract,
+    control,
+    processing,
+    registry,
+    training,
+    transform,
+)
 from mlops_seeds.local.clients import Clients
 from mlops_seeds.local.context import ContainerTree, StepContext, StepFailed, StepResult
 from mlops_seeds.local.definition import Definition, StepDef, parse_definition
@@ -47,6 +55,7 @@ Executor = Callable[[StepContext], StepResult]
 EXECUTORS: dict[str, Executor] = {
     "Processing": processing.execute,
     "Training": training.execute,
+    "Transform": transform.execute,
     "Condition": control.condition,
     "Fail": control.fail,
     "RegisterModel": registry.register_model,
@@ -56,12 +65,17 @@ EXECUTORS: dict[str, Executor] = {
 CHECKS: dict[str, Callable[[dict[str, Any], str | None], list[str]]] = {
     "Processing": processing.check,
     "Training": training.check,
+    "Transform": transform.check,
 }
 IMAGES = {
     "Processing": ("AppSpecification", "ImageUri"),
     "Training": ("AlgorithmSpecification", "TrainingImage"),
 }
-JOB_NAME_VARIABLES = {"Processing": "ProcessingJobName", "Training": "TrainingJobName"}
+JOB_NAME_VARIABLES = {
+    "Processing": "ProcessingJobName",
+    "Training": "TrainingJobName",
+    "Transform": "TransformJobName",
+}
 DEFAULT_PIPELINE_NAME = "local-pipeline"
 DEFAULT_WORKERS = 4
 _UNSAFE_PATH = re.compile(r"[\"'\\\s]")
@@ -320,8 +334,8 @@ class Execution:
     def _services(self) -> list[str]:
         """The AWS services the steps will call."""
         types = {step.type for step in self.plan.definition.steps.values()}
-        services = ["s3"] if types & {"Processing", "Training"} else []
-        return services + (["sagemaker"] if types & {"RegisterModel", "Model"} else [])
+        services = ["s3"] if types & {"Processing", "Training", "Transform"} else []
+        return services + (["sagemaker"] if types & {"RegisterModel", "Model", "Transform"} else [])
 
     def _gate(self, name: str) -> str | None:
         branch = self.plan.definition.steps[name].branch

@@ -26,11 +26,6 @@ from mlops_seeds.sandbox import runtime
 from mlops_seeds.sandbox.hosting import artifacts, processes
 from mlops_seeds.sandbox.hosting.processes import ModelServer
 
-# ECR repository of a SageMaker framework image -> the model server framework serving it.
-FRAMEWORK_BY_REPOSITORY = {
-    "sagemaker-xgboost": "xgboost",
-    "sagemaker-scikit-learn": "sklearn",
-}
 CONTAINER_MODEL_DIR = "/opt/ml/model"
 SUBMIT_DIRECTORY = "SAGEMAKER_SUBMIT_DIRECTORY"
 DEFAULT_WEIGHT = 1.0
@@ -98,9 +93,9 @@ def stop_all() -> None:
 
 def framework_of(image: str) -> str:
     """The server framework standing in for `image`; DeployError for other images."""
-    framework = FRAMEWORK_BY_REPOSITORY.get(images.repository(image) or "")
+    framework = images.SERVING_FRAMEWORKS.get(images.repository(image) or "")
     if framework is None:
-        known = ", ".join(sorted(FRAMEWORK_BY_REPOSITORY))
+        known = ", ".join(sorted(images.SERVING_FRAMEWORKS))
         raise DeployError(
             f"Image {image} cannot be served by the sandbox: it serves the SageMaker "
             f"framework images of the ECR repositories {known}."
