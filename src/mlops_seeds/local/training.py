@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_seeds.containment import PathEscape, contained
-from mlops_seeds.local import contract
+from mlops_seeds.local import container_paths, contract
 from mlops_seeds.local.builtin import xgboost_algorithm
 from mlops_seeds.local.context import ContainerTree, StepContext, StepFailed, StepResult
 from mlops_seeds.local.images import repository
@@ -24,6 +24,8 @@ from mlops_seeds.local.storage import join_uri
 PROGRAM = "sagemaker_program"
 SUBMIT_DIRECTORY = "sagemaker_submit_directory"
 HOST = "algo-1"
+INSTANCE_GROUP = "homogeneousCluster"
+NETWORK_INTERFACE = "eth0"
 MODEL_DIR = "/opt/ml/model"
 OUTPUT_DIR = "/opt/ml/output"
 OUTPUT_DATA_DIR = "/opt/ml/output/data"
@@ -48,7 +50,15 @@ def check(arguments: dict[str, Any], image: str | None = None) -> list[str]:
     """What in a training step's arguments the runner cannot do (empty when all is fine);
     `image` is the training image when known before the run."""
     problems = []
-    if PROGRAM not in (arguments.get("HyperParameters") or {}):
+    entrypoint = (arguments.get("AlgorithmSpecification") or {}).get("ContainerEntrypoint")
+    if entrypoint:
+        reason = container_paths.unavailable()
+        if reason:
+            problems.append(
+                "a ContainerEntrypoint (SDK v3's ModelTrainer drivers) runs only with the "
+                f"container's real paths: {reason}"
+            )
+    elif PROGRAM not in (arguments.get("HyperParameters") or {}):
         if image is not None and not algorithm_mode(image):
             problems.append(
                 f"image {image} has no built-in algorithm the runner trains and no script "
@@ -67,6 +77,14 @@ def check(arguments: dict[str, Any], image: str | None = None) -> list[str]:
             name = channel.get("ChannelName", "?")
             problems.append(f"channel {name}: only S3DataSource is supported")
     return problems
+
+
+def _is_algorithm(args: dict[str, Any]) -> bool:
+    """Whether the job ran the built-in algorithm (no program, no entrypoint)."""
+    spec = args.get("AlgorithmSpecification") or {}
+    return PROGRAM not in (args.get("HyperParameters") or {}) and not spec.get(
+        "ContainerEntrypoint"
+    )
 
 
 def entry_point_type(code: Path, program: str) -> str:
@@ -161,7 +179,7 @@ def training_environment(
         "SM_CURRENT_INSTANCE_TYPE": instance_type,
         "SM_NUM_GPUS": "0",
         "SM_NUM_CPUS": str(os.cpu_count() or 1),
-        "SM_NETWORK_INTERFACE_NAME": "eth0",
+        "SM_NETWORK_INTERFACE_NAME": NETWORK_INTERFACE,
         "SM_LOG_LEVEL": "20",
     }
     for channel in channels:
@@ -187,7 +205,14 @@ def execute(ctx: StepContext) -> StepResult:
         raise StepFailed("; ".join(problems))
     code = tree.host(CODE_DIR)
     install: list[str] | None = None
-    if PROGRAM in hps:
+    spec = args["AlgorithmSpecification"]
+    if spec.get("ContainerEntrypoint"):  # the image runs what the job says (v3 drivers)
+        program = ""
+        code.mkdir(parents=True, exist_ok=True)
+        command = [
+            str(a) for a in [*spec["ContainerEntrypoint"], *(spec.get("ContainerArguments") or [])]
+        ]
+    elif PROGRAM in hps:
         program = str(hps[PROGRAM])
         _unpack_sources(ctx, str(hps.get(SUBMIT_DIRECTORY, "")), code)
         try:
@@ -217,7 +242,12 @@ def execute(ctx: StepContext) -> StepResult:
     env.update({k: tree.rewrite(str(v)) for k, v in (args.get("Environment") or {}).items()})
     python_path = (tree.visible(code), os.environ.get("PYTHONPATH"))
     env["PYTHONPATH"] = os.pathsep.join(p for p in python_path if p)
-    job_env: dict[str, str | None] = {**ctx.clients.environment(), **env, **PIP_QUIET}
+    job_env: dict[str, str | None] = {
+        **ctx.clients.environment(),
+        **env,
+        **PIP_QUIET,
+        "TRAINING_JOB_NAME": ctx.job_name,
+    }
     if install is not None:
         try:
             run_command(install, job_env, code, ctx.logs / "install", tree, interpreter)
@@ -240,7 +270,9 @@ def execute(ctx: StepContext) -> StepResult:
         "TrainingJobStatus": "Completed",
         "SecondaryStatus": "Completed",
         "ModelArtifacts": {"S3ModelArtifacts": model_uri},
-        "FinalMetricDataList": _metrics(ctx, args) if program else _algorithm_metrics(ctx),
+        "FinalMetricDataList": (
+            _algorithm_metrics(ctx) if _is_algorithm(args) else _metrics(ctx, args)
+        ),
     }
     return StepResult(properties=properties, outputs=written)
 
@@ -292,7 +324,16 @@ def _write_config(
         c["ChannelName"]: {k: v for k, v in c.items() if k != "DataSource"}
         for c in args.get("InputDataConfig") or []
     }
-    resources = {"current_host": HOST, "hosts": [HOST], "current_instance_type": instance_type}
+    resources = {  # as the platform writes it (SageMaker Developer Guide, distributed training)
+        "current_host": HOST,
+        "current_instance_type": instance_type,
+        "current_group_name": INSTANCE_GROUP,
+        "hosts": [HOST],
+        "instance_groups": [
+            {"instance_group_name": INSTANCE_GROUP, "instance_type": instance_type, "hosts": [HOST]}
+        ],
+        "network_interface_name": NETWORK_INTERFACE,
+    }
     for name, body in (
         ("hyperparameters.json", {k: str(v) for k, v in raw_hps.items()}),
         ("inputdataconfig.json", channels),

@@ -1,0 +1,73 @@
+"""A script-mode pipeline in SDK v3: ModelTrainer with SourceCode (a source folder, an entry
+script and requirements.txt; the SDK uploads them with its `sm_drivers` and runs them with a
+ContainerEntrypoint) and a registration whose model has an entry point (the SDK adds its
+RepackModel step).
+
+    python pipeline_v3.py BUCKET ROLE_ARN GROUP -> the definition JSON on stdout
+
+Run against the sandbox (AWS_ENDPOINT_URL): the SDK uploads the code to s3://BUCKET.
+"""
+
+import sys
+from pathlib import Path
+
+import boto3
+from sagemaker.core import image_uris
+from sagemaker.core.training.configs import Compute, InputData, OutputDataConfig, SourceCode
+from sagemaker.core.workflow.pipeline_context import PipelineSession
+from sagemaker.mlops.workflow.model_step import ModelStep
+from sagemaker.mlops.workflow.pipeline import Pipeline
+from sagemaker.mlops.workflow.steps import TrainingStep
+from sagemaker.serve.model_builder import ModelBuilder
+from sagemaker.train import ModelTrainer
+
+HERE = Path(__file__).parent
+REGION = "us-east-1"
+
+
+def main(bucket: str, role: str, group: str) -> str:
+    session = PipelineSession(boto_session=boto3.Session(region_name=REGION), default_bucket=bucket)
+    image = image_uris.retrieve("sklearn", REGION, version="1.2-1")
+    trainer = ModelTrainer(
+        training_image=image,
+        source_code=SourceCode(
+            source_dir=str(HERE / "code"), entry_script="train.py", requirements="requirements.txt"
+        ),
+        hyperparameters={"scale": 2},
+        compute=Compute(instance_type="ml.m5.xlarge", instance_count=1),
+        role=role,
+        sagemaker_session=session,
+        base_job_name="v3-script",
+        output_data_config=OutputDataConfig(s3_output_path=f"s3://{bucket}/models"),
+    )
+    train = TrainingStep(
+        name="TrainScript",
+        step_args=trainer.train(
+            input_data_config=[InputData(channel_name="train", data_source=f"s3://{bucket}/train/")]
+        ),
+    )
+    builder = ModelBuilder(
+        s3_model_data_url=train.properties.ModelArtifacts.S3ModelArtifacts,
+        image_uri=image_uris.retrieve("sklearn", REGION, version="1.2-1", image_scope="inference"),
+        role_arn=role,
+        sagemaker_session=session,
+        instance_type="ml.m5.large",
+        source_code=SourceCode(source_dir=str(HERE / "serve"), entry_script="inference.py"),
+        dependencies={},
+    )
+    register = ModelStep(
+        name="RegisterScript",
+        step_args=builder.register(
+            model_package_group_name=group,
+            content_types=["text/csv"],
+            response_types=["application/json"],
+            inference_instances=["ml.m5.large"],
+            transform_instances=["ml.m5.large"],
+        ),
+    )
+    pipeline = Pipeline(name="ScriptPipeline", steps=[train, register], sagemaker_session=session)
+    return str(pipeline.definition())
+
+
+if __name__ == "__main__":
+    print(main(*sys.argv[1:4]))

@@ -1,0 +1,96 @@
+"""SDK v3's script mode: ModelTrainer with SourceCode runs the SDK's own `sm_drivers` through
+a ContainerEntrypoint (requirements installed, the toolkit's environment, the entry
+script), and a model with an entry point gets the SDK's RepackModel step. Both run on the
+sandbox with the container's real paths, and the repacked model serves its inference code."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from mlops_seeds import aws
+from mlops_seeds.local import container_paths, run_definition
+from mlops_seeds.local.record import SUCCEEDED
+from mlops_seeds.sandbox.hosting import endpoints, sklearn_container
+
+pytestmark = pytest.mark.skipif(
+    container_paths.unavailable() is not None,
+    reason=f"container paths cannot be made real here: {container_paths.unavailable()}",
+)
+
+PIPELINE = Path(__file__).parent / "pipelines" / "source_code" / "pipeline_v3.py"
+BUCKET = "script-bucket"
+ROLE = "arn:aws:iam::123456789012:role/ScriptRole"
+GROUP = "script-models"
+
+
+def _definition(session: boto3.Session) -> dict[str, Any]:
+    """The definition the SDK prints; it uploads the code and its drivers to the sandbox."""
+    aws.client("s3", session).create_bucket(Bucket=BUCKET)
+    env = {**os.environ, "SAGEMAKER_VALIDATE_ROLE": "false"}
+    done = subprocess.run(
+        [sys.executable, str(PIPELINE), BUCKET, ROLE, GROUP],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    decoded: dict[str, Any] = json.loads(done.stdout)
+    return decoded
+
+
+def _read(session: boto3.Session, uri: str) -> bytes:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    body: bytes = aws.client("s3", session).get_object(Bucket=bucket, Key=key)["Body"].read()
+    return body
+
+
+def test_the_drivers_train_and_the_repacked_model_serves_its_inference_code(
+    sandbox_session: boto3.Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # requirements come from the image's packages
+    definition = _definition(sandbox_session)
+    aws.client("s3", sandbox_session).put_object(
+        Bucket=BUCKET, Key="train/rows.csv", Body=b"1,0\n2,0\n6,0\n"
+    )
+    steps = {s["Name"]: s for s in definition["Steps"]}
+    (repack,) = [n for n in steps if "RepackModel" in n]
+    assert steps[repack]["Arguments"]["AlgorithmSpecification"]["ContainerEntrypoint"]
+
+    work = tmp_path / "runs"
+    record = run_definition(definition, session=sandbox_session, workdir=work, echo=print)
+    logs = "\n".join(p.read_text() for p in sorted(work.rglob("std*.log")))
+    assert record.status == SUCCEEDED, f"{record.failure_reason}\n{logs}"
+
+    trained = record.step("TrainScript").properties["ModelArtifacts"]["S3ModelArtifacts"]
+    with tarfile.open(fileobj=io.BytesIO(_read(sandbox_session, trained))) as archive:
+        member = archive.extractfile("model.json")
+        assert member is not None
+        model = json.loads(member.read())
+    assert model == {"mean": 6.0, "hyperparameters": {"scale": 2}}  # mean 3, scaled by 2
+
+    repacked = record.step(repack).properties["ModelArtifacts"]["S3ModelArtifacts"]
+    with tarfile.open(fileobj=io.BytesIO(_read(sandbox_session, repacked))) as archive:
+        assert {"model.json", "code/inference.py"} <= set(archive.getnames())
+        archive.extractall(tmp_path / "model", filter="data")
+    sagemaker = aws.client("sagemaker", sandbox_session)
+    (package,) = sagemaker.list_model_packages(ModelPackageGroupName=GROUP)[
+        "ModelPackageSummaryList"
+    ]
+    described = sagemaker.describe_model_package(ModelPackageName=package["ModelPackageArn"])
+    (container,) = described["InferenceSpecification"]["Containers"]
+    assert container["ModelDataUrl"] == repacked
+
+    env = endpoints.local_environment(container["Environment"], tmp_path / "model", tmp_path)
+    handler = sklearn_container.load(tmp_path / "model", env)
+    reply = handler.invoke(b"1,2\n3,4\n", "text/csv", "application/json")
+    assert json.loads(reply.body) == [6.0, 6.0]
