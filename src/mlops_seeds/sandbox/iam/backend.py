@@ -15,6 +15,7 @@ from typing import Any
 
 from moto.iam.models import AWSManagedPolicy, Group, IAMBackend, Role, User
 
+from mlops_seeds.sandbox.iam import simulation
 from mlops_seeds.sandbox.iam.managed import UnknownManagedPolicy, aws_managed_entry
 
 _MARK = "_mlops_seeds_iam"
@@ -56,7 +57,8 @@ def _as_json(put_policy: Callable[..., None]) -> Callable[..., None]:
 
 
 def install() -> None:
-    """Install the patches (idempotent)."""
+    """Install the patches (idempotent), and SimulatePrincipalPolicy."""
+    simulation.install()
     for name in ("attach_role_policy", "attach_user_policy", "attach_group_policy"):
         current = getattr(IAMBackend, name)
         if not getattr(current, _MARK, False):

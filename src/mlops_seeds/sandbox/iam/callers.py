@@ -138,6 +138,41 @@ def _user_identity(access_key_id: str) -> tuple[tuple[Any, ...], Identity] | Non
     return None
 
 
+def principal_identity(arn: str) -> Identity | None:
+    """The Identity an IAM role or user ARN stands for, as a policy simulation sees it: a
+    role as a session of it (its policies and boundary), a user with its groups' policies;
+    None when there is no such role or user."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "iam":
+        return None
+    account, partition, resource = parts[4], parts[1], parts[5]
+    backend = iam_backends[account][partition]
+    kind, _, rest = resource.partition("/")
+    name = rest.rsplit("/", 1)[-1]
+    if kind == "role":
+        role = next((r for r in list(backend.roles.values()) if r.name == name), None)
+        if role is None or role.arn != arn:
+            return None
+        _, policies, boundary = _gather(backend, [role], role.permissions_boundary_arn, None)
+        return Identity(
+            f"arn:{partition}:sts::{account}:assumed-role/{role.name}/simulation",
+            policies=policies,
+            boundary=boundary,
+            role_arn=str(role.arn),
+            user_id=f"{role.id}:simulation",
+            tags=_tags(role),
+        )
+    if kind == "user":
+        user = backend.users.get(name)
+        if user is None or user.arn != arn:
+            return None
+        groups = backend.get_groups_for_user(user.name)
+        boundary_arn = getattr(user, "permissions_boundary_arn", None)
+        _, policies, boundary = _gather(backend, [user, *groups], boundary_arn, None)
+        return Identity(str(user.arn), policies, boundary, user_id=str(user.id))
+    return None
+
+
 def root_identity(account: str = DEFAULT_ACCOUNT_ID) -> Identity:
     """The account root user."""
     return Identity(f"arn:aws:iam::{account}:root", user_id=account)
