@@ -13,54 +13,53 @@ import shlex
 import subprocess
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from mlops_seeds.local.context import StepFailed
 
-SITE_DIRS = (
-    "import json, site, sysconfig; paths = sysconfig.get_paths(); "
-    "print(json.dumps(sorted({paths['purelib'], paths['platlib'], *site.getsitepackages()})))"
+FACTS = (
+    "import json, site, sys, sysconfig; paths = sysconfig.get_paths(); "
+    "print(json.dumps({'base': sys._base_executable, "
+    "'version': '.'.join(map(str, sys.version_info[:3])), "
+    "'purelib': sysconfig.get_path('purelib', 'venv' if 'venv' in sysconfig.get_scheme_names() "
+    "else 'posix_prefix', vars={'base': '', 'platbase': ''}).lstrip('/'), "
+    "'sites': sorted({paths['purelib'], paths['platlib'], *site.getsitepackages()})}))"
 )
 
 
 @cache
-def site_directories(interpreter: str) -> tuple[str, ...]:
-    """The site-packages directories of `interpreter` (asked once per interpreter)."""
+def facts(interpreter: str) -> dict[str, Any]:
+    """What a virtual environment over `interpreter` needs (asked once per interpreter):
+    its base executable, version, site-packages layout and directories."""
     try:
         done = subprocess.run(
-            [interpreter, "-c", SITE_DIRS], capture_output=True, text=True, timeout=60, check=True
+            [interpreter, "-c", FACTS], capture_output=True, text=True, timeout=60, check=True
         )
     except (OSError, subprocess.SubprocessError) as err:
-        raise StepFailed(f"cannot ask {interpreter} for its site-packages: {err}") from None
-    return tuple(str(p) for p in json.loads(done.stdout))
+        raise StepFailed(f"cannot ask {interpreter} about its environment: {err}") from None
+    found: dict[str, Any] = json.loads(done.stdout)
+    return found
 
 
 def create(folder: Path, interpreter: str) -> Path:
-    """A virtual environment at `folder` over `interpreter`, seeing its packages; returns
+    """A virtual environment at `folder` over `interpreter`, seeing its packages (laid out
+    as `python -m venv --without-pip` lays one out, without starting a process); returns
     the environment's `bin` folder (to put first on PATH)."""
-    try:
-        subprocess.run(
-            [interpreter, "-m", "venv", "--without-pip", str(folder)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-    except subprocess.CalledProcessError as err:
-        reason = (err.stderr.strip().splitlines() or ["no output"])[-1]
-        raise StepFailed(f"cannot create the step's Python environment: {reason}") from None
-    except (OSError, subprocess.TimeoutExpired) as err:
-        raise StepFailed(f"cannot create the step's Python environment: {err}") from None
-    python = folder / "bin" / "python"
-    done = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    lines = [f"import site; site.addsitedir({d!r})" for d in site_directories(interpreter)]
-    Path(done.stdout.strip(), "image-packages.pth").write_text("\n".join(lines) + "\n")
+    known = facts(interpreter)
+    base = Path(known["base"])
     bin_dir = folder / "bin"
+    bin_dir.mkdir(parents=True)
+    (folder / "pyvenv.cfg").write_text(
+        f"home = {base.parent}\ninclude-system-site-packages = false\n"
+        f"version = {known['version']}\n"
+    )
+    for name in ("python", "python3"):
+        (bin_dir / name).symlink_to(base)
+    site_packages = folder / known["purelib"]
+    site_packages.mkdir(parents=True)
+    lines = [f"import site; site.addsitedir({d!r})" for d in known["sites"]]
+    (site_packages / "image-packages.pth").write_text("\n".join(lines) + "\n")
+    python = bin_dir / "python"
     for name in ("pip", "pip3"):
         shim = bin_dir / name
         shim.write_text(f'#!/bin/sh\nexec {shlex.quote(str(python))} -m pip "$@"\n')
