@@ -1,4 +1,5 @@
-"""SDK v3's script mode: ModelTrainer with SourceCode runs the SDK's own `sm_drivers` through
+"""SDK v3's script mode: a FrameworkProcessor's runproc.sh unpacks its source folder and
+installs its requirements; ModelTrainer with SourceCode runs the SDK's own `sm_drivers` through
 a ContainerEntrypoint (requirements installed, the toolkit's environment, the entry
 script), and a model with an entry point gets the SDK's RepackModel step. Both run on the
 sandbox with the container's real paths, and the repacked model serves its inference code."""
@@ -70,6 +71,12 @@ def test_the_drivers_train_and_the_repacked_model_serves_its_inference_code(
     record = run_definition(definition, session=sandbox_session, workdir=work, echo=print)
     logs = "\n".join(p.read_text() for p in sorted(work.rglob("std*.log")))
     assert record.status == SUCCEEDED, f"{record.failure_reason}\n{logs}"
+
+    prepared = json.loads(_read(sandbox_session, f"s3://{BUCKET}/prepared/seen.json"))
+    assert prepared["cwd"] == "/opt/ml/processing/input/code"  # runproc.sh's cd
+    assert prepared["prefix"].endswith("/Prepare/python")  # the step's own environment
+    assert prepared["helper"] == "from the source folder"
+    assert prepared["args"] == ["--flag", "on"]
 
     trained = record.step("TrainScript").properties["ModelArtifacts"]["S3ModelArtifacts"]
     with tarfile.open(fileobj=io.BytesIO(_read(sandbox_session, trained))) as archive:

@@ -1,7 +1,8 @@
-"""A script-mode pipeline in SDK v3: ModelTrainer with SourceCode (a source folder, an entry
-script and requirements.txt; the SDK uploads them with its `sm_drivers` and runs them with a
-ContainerEntrypoint) and a registration whose model has an entry point (the SDK adds its
-RepackModel step).
+"""A script-mode pipeline in SDK v3: a FrameworkProcessor with a source folder and
+requirements.txt (the SDK's runproc.sh unpacks and installs them), ModelTrainer with
+SourceCode (a source folder, an entry script and requirements.txt; the SDK uploads them with
+its `sm_drivers` and runs them with a ContainerEntrypoint) and a registration whose model has
+an entry point (the SDK adds its RepackModel step).
 
     python pipeline_v3.py BUCKET ROLE_ARN GROUP -> the definition JSON on stdout
 
@@ -13,11 +14,13 @@ from pathlib import Path
 
 import boto3
 from sagemaker.core import image_uris
+from sagemaker.core.processing import FrameworkProcessor
+from sagemaker.core.shapes import ProcessingOutput, ProcessingS3Output
 from sagemaker.core.training.configs import Compute, InputData, OutputDataConfig, SourceCode
 from sagemaker.core.workflow.pipeline_context import PipelineSession
 from sagemaker.mlops.workflow.model_step import ModelStep
 from sagemaker.mlops.workflow.pipeline import Pipeline
-from sagemaker.mlops.workflow.steps import TrainingStep
+from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep
 from sagemaker.serve.model_builder import ModelBuilder
 from sagemaker.train import ModelTrainer
 
@@ -65,7 +68,37 @@ def main(bucket: str, role: str, group: str) -> str:
             transform_instances=["ml.m5.large"],
         ),
     )
-    pipeline = Pipeline(name="ScriptPipeline", steps=[train, register], sagemaker_session=session)
+    processor = FrameworkProcessor(
+        image_uri=image,
+        command=["python3"],
+        role=role,
+        instance_type="ml.m5.xlarge",
+        instance_count=1,
+        base_job_name="v3-prepare",
+        sagemaker_session=session,
+        code_location=f"s3://{bucket}/prepare-code",
+    )
+    prepare = ProcessingStep(
+        name="Prepare",
+        step_args=processor.run(
+            code="prepare.py",
+            source_dir=str(HERE / "prep"),
+            arguments=["--flag", "on"],
+            outputs=[
+                ProcessingOutput(
+                    output_name="output",
+                    s3_output=ProcessingS3Output(
+                        s3_uri=f"s3://{bucket}/prepared",
+                        local_path="/opt/ml/processing/output",
+                        s3_upload_mode="EndOfJob",
+                    ),
+                )
+            ],
+        ),
+    )
+    pipeline = Pipeline(
+        name="ScriptPipeline", steps=[prepare, train, register], sagemaker_session=session
+    )
     return str(pipeline.definition())
 
 
