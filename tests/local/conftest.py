@@ -1,5 +1,8 @@
 """Fixtures of the local runner's tests (helpers in local_kit.py)."""
 
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import boto3
@@ -7,6 +10,7 @@ import pytest
 from local_kit import Kit, ModelBuildRepo, render_model_build, set_fake_aws
 
 from mlops_seeds import aws
+from mlops_seeds.paths import repo_root
 from mlops_seeds.sandbox import Sandbox
 
 
@@ -42,3 +46,19 @@ def model_build(
     """A rendered model-build repo for the (framework, problem_type) of `request.param`."""
     framework, problem_type = request.param
     return render_model_build(tmp_path_factory, framework, problem_type)
+
+
+@pytest.fixture(scope="session")
+def sdk_v2_python(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A Python with SageMaker SDK v2 (pyproject's `sdk-v2` group), made once per session
+    with uv: pipelines built the way v2 users build them."""
+    pyproject = tomllib.loads((repo_root() / "pyproject.toml").read_text())
+    requirements = pyproject["dependency-groups"]["sdk-v2"]
+    venv = tmp_path_factory.mktemp("sdk-v2") / "venv"
+    uv = [sys.executable, "-m", "uv"]
+    subprocess.run([*uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run(
+        [*uv, "pip", "install", "--quiet", "--python", python, *requirements], check=True
+    )
+    return python

@@ -39,18 +39,28 @@ STEPS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def definition() -> dict[str, Any]:
+@pytest.fixture(params=["v3", "v2"])
+def sdk(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """The SDK major version and the Python that has it."""
+    version = str(request.param)
+    python = sys.executable if version == "v3" else request.getfixturevalue("sdk_v2_python")
+    return version, python
+
+
+@pytest.fixture
+def definition(sdk: tuple[str, str]) -> dict[str, Any]:
     """The pipeline's definition, printed by the SDK in its own process (offline)."""
+    version, python = sdk
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         SAGEMAKER_VALIDATE_ROLE="false",
+        SAGEMAKER_SUPPRESS_V2_WARNING="1",
         AWS_DEFAULT_REGION="us-east-1",
         AWS_ACCESS_KEY_ID="offline",
         AWS_SECRET_ACCESS_KEY="offline",
     )
     done = subprocess.run(
-        [sys.executable, str(PIPELINE / "pipeline_v3.py"), BUCKET, ROLE, GROUP],
+        [python, str(PIPELINE / f"pipeline_{version}.py"), BUCKET, ROLE, GROUP],
         env=env,
         capture_output=True,
         text=True,
@@ -58,8 +68,21 @@ def definition() -> dict[str, Any]:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    decoded: dict[str, Any] = json.loads(done.stdout)
+    # the last line: SDK v2 prints its config notices on stdout first
+    decoded: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return decoded
+
+
+def steps_of(definition: dict[str, Any]) -> list[str]:
+    """The steps a passing run runs: the template's (v2 names the registration
+    `<name>-RegisterModel`)."""
+    register = [
+        step["Name"]
+        for outer in definition["Steps"]
+        for step in outer.get("Arguments", {}).get("IfSteps", [])
+    ]
+    assert len(register) == 1 and register[0].startswith("RegisterAbaloneModel")
+    return [*STEPS[:-1], register[0]]
 
 
 def abalone_csv(rows: int = 600) -> str:
@@ -104,7 +127,7 @@ def test_the_runner_trains_evaluates_and_registers_the_built_in_xgboost_model(
     upload(sandbox_session)
     record = run_definition(definition, session=sandbox_session, echo=lambda _: None)
     assert record.status == SUCCEEDED, record.failure_reason
-    assert [s.name for s in record.steps if s.status == SUCCEEDED] == STEPS
+    assert [s.name for s in record.steps if s.status == SUCCEEDED] == steps_of(definition)
 
     train = record.step("TrainAbaloneModel").properties
     assert train["HyperParameters"]["num_round"] == "50"
@@ -155,6 +178,6 @@ def test_the_sandboxs_sagemaker_api_runs_it_to_the_same_end(
     steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)[
         "PipelineExecutionSteps"
     ]
-    assert sorted(s["StepName"] for s in steps) == sorted(STEPS)
+    assert sorted(s["StepName"] for s in steps) == sorted(steps_of(definition))
     packages = sagemaker.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
     assert len(packages) == 1
