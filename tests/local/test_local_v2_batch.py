@@ -1,0 +1,112 @@
+"""Batch inference as SDK v2 builds it, on the sandbox: an SKLearn script-mode estimator, a
+RegisterModel whose model has an entry point (the SDK's RepackModel step runs its
+`_repack_script_launcher.sh`), a CreateModel, a Transform with DataProcessing, and a Fail
+step joining the transform's output path."""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import joblib
+import numpy as np
+import pytest
+
+from mlops_seeds import aws
+from mlops_seeds.local import container_paths, run_definition
+from mlops_seeds.local.record import FAILED, SUCCEEDED
+
+pytestmark = pytest.mark.skipif(
+    container_paths.unavailable() is not None,
+    reason=f"container paths cannot be made real here: {container_paths.unavailable()}",
+)
+
+PIPELINE = Path(__file__).parent / "pipelines" / "v2_batch" / "pipeline_v2.py"
+BUCKET = "batch-bucket"
+ROLE = "arn:aws:iam::123456789012:role/BatchRole"
+GROUP = "batch-models"
+
+
+def _csv(rows: np.ndarray) -> bytes:
+    return "".join(",".join(f"{v:.4f}" for v in row) + "\n" for row in rows).encode()
+
+
+@pytest.fixture
+def definition(
+    sandbox_session: boto3.Session, sdk_v2_python: str, tmp_path: Path
+) -> dict[str, Any]:
+    """The data in the sandbox, and the definition SDK v2 prints (uploading the code). It
+    runs on a copy: SDK v2 writes its repack scripts into the model's source folder."""
+    pipeline = Path(shutil.copytree(PIPELINE.parent, tmp_path / "pipeline")) / PIPELINE.name
+    s3 = aws.client("s3", sandbox_session)
+    s3.create_bucket(Bucket=BUCKET)
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 1, (40, 2))
+    train = np.column_stack([3 * x[:, 0] - x[:, 1] + 1, x])
+    s3.put_object(Bucket=BUCKET, Key="batch/train/train.csv", Body=_csv(train))
+    score = np.column_stack([np.arange(100, 105), rng.uniform(0, 1, (5, 2))])
+    s3.put_object(Bucket=BUCKET, Key="batch/score/part.csv", Body=_csv(score))
+    env = {**os.environ, "SAGEMAKER_SUPPRESS_V2_WARNING": "1"}
+    done = subprocess.run(
+        [sdk_v2_python, str(pipeline), BUCKET, ROLE, GROUP],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    decoded: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return decoded
+
+
+def _read(session: boto3.Session, uri: str) -> bytes:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    body: bytes = aws.client("s3", session).get_object(Bucket=bucket, Key=key)["Body"].read()
+    return body
+
+
+def test_repack_register_create_and_transform_as_v2_builds_them(
+    definition: dict[str, Any], sandbox_session: boto3.Session, tmp_path: Path
+) -> None:
+    repack = next(s for s in definition["Steps"] if s["Name"].endswith("RepackModel"))
+    launcher = json.loads(repack["Arguments"]["HyperParameters"]["sagemaker_program"])
+    assert launcher == "_repack_script_launcher.sh"
+
+    record = run_definition(definition, session=sandbox_session, echo=lambda _: None)
+    assert record.status == SUCCEEDED, record.failure_reason
+
+    repacked = record.step(repack["Name"]).properties["ModelArtifacts"]["S3ModelArtifacts"]
+    with tarfile.open(fileobj=io.BytesIO(_read(sandbox_session, repacked))) as archive:
+        assert {"model.joblib", "code/inference.py"} <= set(archive.getnames())
+        archive.extractall(tmp_path / "model", filter="data")
+    sagemaker = aws.client("sagemaker", sandbox_session)
+    (package,) = sagemaker.list_model_packages(ModelPackageGroupName=GROUP)[
+        "ModelPackageSummaryList"
+    ]
+    described = sagemaker.describe_model_package(ModelPackageName=package["ModelPackageArn"])
+    assert described["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == repacked
+
+    model = joblib.load(tmp_path / "model" / "model.joblib")
+    score = np.loadtxt(
+        io.BytesIO(_read(sandbox_session, f"s3://{BUCKET}/batch/score/part.csv")), delimiter=","
+    )
+    out = _read(sandbox_session, f"s3://{BUCKET}/batch/predictions/part.csv.out").decode()
+    rows = [line.split(",") for line in out.splitlines()]
+    assert [int(float(r[0])) for r in rows] == list(range(100, 105))  # joined ids
+    assert np.allclose([float(r[1]) for r in rows], model.predict(score[:, 1:]), atol=1e-6)
+
+
+def test_the_fail_step_names_the_transforms_output(
+    definition: dict[str, Any], sandbox_session: boto3.Session
+) -> None:
+    record = run_definition(
+        definition, {"Stop": "yes"}, session=sandbox_session, echo=lambda _: None
+    )
+    assert record.status == FAILED
+    assert record.step("Stopped").failure_reason == f"stopped after s3://{BUCKET}/batch/predictions"
