@@ -77,11 +77,13 @@ def bake(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks that print figures: the local runner against the bare scripts,
+    """Benchmarks that print figures: the local runner against the bare scripts (the seed
+    pipeline, and AWS's abalone pipeline with the built-in XGBoost algorithm),
     publishing 10 products to 5 spokes on the sandbox server, what the sandbox's signature
     check costs a request, and the rehearsal's stages."""
     _install(session, "seeds")
     session.run("python", "benchmarks/local_runner.py", "--framework", "xgboost")
+    session.run("python", "benchmarks/builtin_xgboost.py")
     session.run(
         "python",
         "benchmarks/local_runner.py",

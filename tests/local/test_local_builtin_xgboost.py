@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import xgboost as xgb
 from local_kit import SKLEARN_IMAGE, XGBOOST_IMAGE, Kit
@@ -32,6 +33,11 @@ def _write_csv(folder: Path, rows: np.ndarray) -> None:
     np.savetxt(folder / "part-0.csv", rows, delimiter=",", fmt="%.6f")
 
 
+def _write_parquet(folder: Path, rows: np.ndarray) -> None:
+    columns = ["label", *(f"x{i}" for i in range(FEATURES))]
+    pd.DataFrame(rows, columns=columns).to_parquet(folder / "part-0.parquet")
+
+
 def _write_libsvm(folder: Path, rows: np.ndarray) -> None:
     lines = [
         f"{row[0]:.6f} " + " ".join(f"{i}:{v:.6f}" for i, v in enumerate(row[1:])) for row in rows
@@ -48,6 +54,8 @@ def algorithm_step(
 ) -> dict[str, Any]:
     """A Training step of the built-in algorithm over train (and validation) channels."""
     write = _write_libsvm if content_type is None or "libsvm" in content_type else _write_csv
+    if content_type and "parquet" in content_type:
+        write = _write_parquet
     write(kit.folder("train"), _rows(200, 1))
     channels = ["train"] + (["validation"] if validation else [])
     if validation:
@@ -83,7 +91,7 @@ def _model_dir(kit: Kit, job_name: str, tmp_path: Path) -> Path:
     return tmp_path / "model"
 
 
-@pytest.mark.parametrize("content_type", ["text/csv", "text/libsvm", None])
+@pytest.mark.parametrize("content_type", ["text/csv", "text/libsvm", None, "application/x-parquet"])
 def test_the_built_in_algorithm_trains_a_model_the_model_server_serves(
     kit: Kit, tmp_path: Path, content_type: str | None
 ) -> None:

@@ -210,7 +210,7 @@ def train(config_dir: Path, channels: dict[str, Path], model_dir: Path) -> Path:
         raise UserError(f"XGB train call failed with exception: {first}") from None
     model_dir.mkdir(parents=True, exist_ok=True)
     path = model_dir / MODEL_NAME
-    booster.save_model(str(path))
+    path.write_bytes(bytes(booster.save_raw("ubj")))  # UBJSON, as save_model picks it
     return path
 
 
