@@ -41,7 +41,7 @@ STEPS = [
 ]
 
 
-@pytest.fixture(params=["v3", "v2"])
+@pytest.fixture(scope="module", params=["v3", "v2"])
 def sdk(request: pytest.FixtureRequest) -> tuple[str, str]:
     """The SDK major version and the Python that has it."""
     version = str(request.param)
@@ -49,7 +49,7 @@ def sdk(request: pytest.FixtureRequest) -> tuple[str, str]:
     return version, python
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def definition(sdk: tuple[str, str]) -> dict[str, Any]:
     """The pipeline's definition, printed by the SDK in its own process (offline)."""
     version, python = sdk
@@ -104,6 +104,8 @@ def read(session: boto3.Session, uri: str) -> bytes:
     return body
 
 
+# One full run per SDK v2 definition (CI time): the API test runs it.
+@pytest.mark.parametrize("sdk", ["v3"], indirect=True)
 def test_the_runner_trains_evaluates_and_registers_the_built_in_xgboost_model(
     definition: dict[str, Any], sandbox_session: boto3.Session, tmp_path: Path
 ) -> None:

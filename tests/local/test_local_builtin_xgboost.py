@@ -140,8 +140,6 @@ def test_csv_weights_read_the_second_column_as_weights(kit: Kit) -> None:
         ({"objective": "reg:linear"}, "text/csv", "Missing required hyperparameter: num_round"),
         ({**HPS, "epochs": "3"}, "text/csv", "Extraneous hyperparameter found: epochs"),
         ({**HPS, "max_depth": "deep"}, "text/csv", "max_depth: could not parse value"),
-        ({**HPS, "num_round": "0"}, "text/csv", "num_round: value 0 not in range"),
-        ({**HPS, "_kfold": "5"}, "text/csv", "_kfold: cross-validation is not supported"),
         (HPS, "text/csv;label_size=2", "Optional parameter label_size must be equal to 1"),
         (HPS, "application/json", "Content type application/json is not supported"),
         ({**HPS, "objective": "reg:nonsense"}, "text/csv", "XGB train call failed with exception"),

@@ -1,7 +1,8 @@
 """Batch inference as SDK v2 builds it, on the sandbox: an SKLearn script-mode estimator, a
 RegisterModel whose model has an entry point (the SDK's RepackModel step runs its
 `_repack_script_launcher.sh`), a CreateModel, a Transform with DataProcessing, and a Fail
-step joining the transform's output path."""
+step joining the transform's output path (not taken here; test_local_transform.py takes
+the same shape's Fail branch)."""
 
 import io
 import json
@@ -19,7 +20,7 @@ import pytest
 
 from mlops_seeds import aws
 from mlops_seeds.local import container_paths, run_definition
-from mlops_seeds.local.record import FAILED, SUCCEEDED
+from mlops_seeds.local.record import SUCCEEDED
 
 pytestmark = pytest.mark.skipif(
     container_paths.unavailable() is not None,
@@ -100,13 +101,3 @@ def test_repack_register_create_and_transform_as_v2_builds_them(
     rows = [line.split(",") for line in out.splitlines()]
     assert [int(float(r[0])) for r in rows] == list(range(100, 105))  # joined ids
     assert np.allclose([float(r[1]) for r in rows], model.predict(score[:, 1:]), atol=1e-6)
-
-
-def test_the_fail_step_names_the_transforms_output(
-    definition: dict[str, Any], sandbox_session: boto3.Session
-) -> None:
-    record = run_definition(
-        definition, {"Stop": "yes"}, session=sandbox_session, echo=lambda _: None
-    )
-    assert record.status == FAILED
-    assert record.step("Stopped").failure_reason == f"stopped after s3://{BUCKET}/batch/predictions"

@@ -3,9 +3,11 @@
     from mlops_seeds.local import run_definition
     record = run_definition(definition_json, {"RmseThreshold": "40"})
 
-Processing and training steps run their scripts on a local Python interpreter in a
-temporary tree standing for the container's /opt/ml; inputs and outputs go through S3
-(the sandbox or AWS, by AWS_ENDPOINT_URL) or local paths. See `runner.run_definition`.
+Processing, training and transform steps run as their containers would: each in a folder
+mounted at /opt/ml in a private mount namespace (`container_paths`), with a Python
+environment of its own over the image interpreter's packages (`step_python`); inputs and
+outputs go through S3 (the sandbox or AWS, by AWS_ENDPOINT_URL) or local paths, transform
+jobs through the sandbox's model servers. See `runner.run_definition`.
 """
 
 from mlops_seeds.local.record import ExecutionRecord, StepRecord

@@ -1,6 +1,10 @@
-"""Training steps in script mode, as the SageMaker framework containers run them: the source
-archive unpacked, channels downloaded, the SM_* environment set, hyperparameters passed as
-`--name value`, the model directory packed into model.tar.gz and uploaded."""
+"""Training steps, as SageMaker runs them: channels downloaded and the platform's config
+files written, then one of three modes. Script mode as the framework containers' training
+toolkit runs it (the source archive unpacked, requirements installed, the SM_* environment
+set, hyperparameters passed as `--name value`, the entry point run by its kind); the
+built-in XGBoost algorithm (`builtin.xgboost_algorithm`); or the job's ContainerEntrypoint
+(SDK v3's ModelTrainer drivers). The model directory is packed into model.tar.gz and
+uploaded; /opt/ml/output/failure is the job's failure reason."""
 
 from __future__ import annotations
 
