@@ -3,6 +3,7 @@ script) trained by the local runner as its container trains, and served by the s
 model server from the model.tar.gz it writes."""
 
 import json
+import re
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from local_kit import SKLEARN_IMAGE, XGBOOST_IMAGE, Kit
 
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.local import run_definition
+from mlops_seeds.local.builtin import xgboost_algorithm
 from mlops_seeds.local.record import FAILED, SUCCEEDED
 from mlops_seeds.sandbox.hosting import xgboost_container
 
@@ -91,11 +93,10 @@ def _model_dir(kit: Kit, job_name: str, tmp_path: Path) -> Path:
     return tmp_path / "model"
 
 
-@pytest.mark.parametrize("content_type", ["text/csv", "text/libsvm", None, "application/x-parquet"])
 def test_the_built_in_algorithm_trains_a_model_the_model_server_serves(
-    kit: Kit, tmp_path: Path, content_type: str | None
+    kit: Kit, tmp_path: Path
 ) -> None:
-    step = algorithm_step(kit, {**HPS, "eval_metric": "rmse,mae"}, content_type)
+    step = algorithm_step(kit, {**HPS, "eval_metric": "rmse,mae"}, "text/csv")
     record = run_definition(kit.definition([step]), echo=lambda _: None)
     assert record.status == SUCCEEDED, record.failure_reason
     train = record.step("Train")
@@ -112,74 +113,107 @@ def test_the_built_in_algorithm_trains_a_model_the_model_server_serves(
     assert np.allclose(predictions, test[:, 0], atol=0.6)
 
 
-def test_early_stopping_stops_on_the_validation_channel(kit: Kit, tmp_path: Path) -> None:
-    hps = {**HPS, "num_round": "500", "early_stopping_rounds": "3", "eta": "0.9"}
-    record = run_definition(kit.definition([algorithm_step(kit, hps)]), echo=lambda _: None)
-    assert record.status == SUCCEEDED, record.failure_reason
-    booster = xgb.Booster()
-    model_dir = _model_dir(kit, record.step("Train").job_name, tmp_path)
-    booster.load_model(bytearray((model_dir / "xgboost-model").read_bytes()))
-    assert booster.num_boosted_rounds() < 500
-
-
-def test_csv_weights_read_the_second_column_as_weights(kit: Kit) -> None:
-    step = algorithm_step(kit, {**HPS, "csv_weights": "1"}, validation=False)
-    rows = _rows(200, 1)
-    weighted = np.column_stack([rows[:, 0], np.ones(len(rows)), rows[:, 1:]])
-    _write_csv(kit.folder("train"), weighted)
+def test_a_bad_configuration_fails_the_job_with_its_client_error(kit: Kit) -> None:
+    step = algorithm_step(kit, {"objective": "reg:squarederror"})
     record = run_definition(kit.definition([step]), echo=lambda _: None)
-    assert record.status == SUCCEEDED, record.failure_reason
-    assert [m["MetricName"] for m in record.step("Train").properties["FinalMetricDataList"]] == [
-        "train:rmse"
-    ]
+    assert record.status == FAILED
+    assert record.step("Train").failure_reason == (
+        "ClientError: Missing required hyperparameter: num_round"  # the job's failure file
+    )
+
+
+# The trainer itself, in this process (the job around it is the same as above).
+
+
+def _train(
+    tmp_path: Path,
+    hyperparameters: dict[str, str],
+    content_type: str | None = "text/csv",
+    validation: bool = True,
+    write: Any = None,
+) -> xgb.Booster:
+    """Train with the algorithm's trainer on channel folders under `tmp_path`."""
+    kind = "libsvm" if content_type is None or "libsvm" in content_type else "csv"
+    kind = "parquet" if content_type and "parquet" in content_type else kind
+    writer = write or {"csv": _write_csv, "libsvm": _write_libsvm, "parquet": _write_parquet}[kind]
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "hyperparameters.json").write_text(json.dumps(hyperparameters))
+    names = ["train", "validation"] if validation else ["train"]
+    channels = {}
+    for seed, name in enumerate(names, 1):
+        channels[name] = tmp_path / name
+        channels[name].mkdir()
+        writer(channels[name], _rows(200 if name == "train" else 60, seed))
+    data_config = {n: ({"ContentType": content_type} if content_type else {}) for n in names}
+    (config / "inputdataconfig.json").write_text(json.dumps(data_config))
+    path = xgboost_algorithm.train(config, channels, tmp_path / "model")
+    booster = xgb.Booster()
+    booster.load_model(bytearray(path.read_bytes()))
+    return booster
+
+
+@pytest.mark.parametrize("content_type", ["text/libsvm", None, "application/x-parquet"])
+def test_each_channel_format_trains_the_same_model(
+    tmp_path: Path, content_type: str | None
+) -> None:
+    booster = _train(tmp_path, HPS, content_type)
+    test = _rows(5, 3)
+    predictions = booster.predict(xgb.DMatrix(test[:, 1:]))
+    assert np.allclose(predictions, test[:, 0], atol=0.6)
+
+
+def test_early_stopping_stops_on_the_validation_channel(tmp_path: Path) -> None:
+    hps = {**HPS, "num_round": "500", "early_stopping_rounds": "3", "eta": "0.9"}
+    assert _train(tmp_path, hps).num_boosted_rounds() < 500
+
+
+def test_csv_weights_read_the_second_column_as_weights(tmp_path: Path) -> None:
+    def weighted(folder: Path, rows: np.ndarray) -> None:
+        _write_csv(folder, np.column_stack([rows[:, 0], np.ones(len(rows)), rows[:, 1:]]))
+
+    booster = _train(tmp_path, {**HPS, "csv_weights": "1"}, validation=False, write=weighted)
+    assert booster.num_features() == FEATURES  # the weight column is not a feature
 
 
 @pytest.mark.parametrize(
     ("hyperparameters", "content_type", "reason"),
     [
-        ({"objective": "reg:linear"}, "text/csv", "Missing required hyperparameter: num_round"),
         ({**HPS, "epochs": "3"}, "text/csv", "Extraneous hyperparameter found: epochs"),
         ({**HPS, "max_depth": "deep"}, "text/csv", "max_depth: could not parse value"),
+        ({**HPS, "num_round": "0"}, "text/csv", "num_round: value 0 not in range"),
+        ({**HPS, "_kfold": "5"}, "text/csv", "_kfold: cross-validation is not supported"),
         (HPS, "text/csv;label_size=2", "Optional parameter label_size must be equal to 1"),
         (HPS, "application/json", "Content type application/json is not supported"),
         ({**HPS, "objective": "reg:nonsense"}, "text/csv", "XGB train call failed with exception"),
     ],
 )
-def test_a_bad_configuration_fails_the_job_with_the_algorithms_words(
-    kit: Kit, hyperparameters: dict[str, str], content_type: str, reason: str
+def test_a_bad_configuration_is_the_algorithms_client_error(
+    tmp_path: Path, hyperparameters: dict[str, str], content_type: str, reason: str
 ) -> None:
-    step = algorithm_step(kit, hyperparameters, content_type)
-    record = run_definition(kit.definition([step]), echo=lambda _: None)
-    assert record.status == FAILED
-    assert reason in record.failure_reason
-    assert "ClientError: " in record.failure_reason
+    with pytest.raises(xgboost_algorithm.UserError, match=re.escape(reason)):
+        _train(tmp_path, hyperparameters, content_type)
 
 
-def test_a_channel_without_content_type_is_read_as_libsvm(kit: Kit) -> None:
-    step = algorithm_step(kit, HPS, None)
-    _write_csv(kit.folder("train"), _rows(20, 4))
-    (kit.folder("train") / "part-0.libsvm").unlink()
-    record = run_definition(kit.definition([step]), echo=lambda _: None)
-    assert record.status == FAILED
-    assert record.failure_reason.endswith(
-        "ClientError: part-0.csv line 1: not LIBSVM ("
-        + (kit.folder("train") / "part-0.csv").read_text().splitlines()[0][:50]
-        + ")"
-    )
+def test_a_channel_without_content_type_is_read_as_libsvm(tmp_path: Path) -> None:
+    with pytest.raises(xgboost_algorithm.UserError, match=r"part-0.csv line 1: not LIBSVM \("):
+        _train(tmp_path, HPS, None, write=_write_csv)
 
 
-def test_aliases_name_the_same_hyperparameters(kit: Kit) -> None:
+def test_aliases_name_the_same_hyperparameters(tmp_path: Path) -> None:
     hps = {"objective": "reg:squarederror", "num_round": "5", "learning_rate": "0.5"}
-    record = run_definition(kit.definition([algorithm_step(kit, hps)]), echo=lambda _: None)
-    assert record.status == SUCCEEDED, record.failure_reason
+    assert _train(tmp_path, hps).num_boosted_rounds() == 5
 
 
-def test_an_empty_validation_channel_fails_the_job(kit: Kit) -> None:
-    step = algorithm_step(kit, HPS)
-    (kit.folder("validation") / "part-0.csv").write_text("")
-    record = run_definition(kit.definition([step]), echo=lambda _: None)
-    assert record.status == FAILED
-    assert "No data in validation channel path" in record.failure_reason
+def test_an_empty_validation_channel_fails_the_job(tmp_path: Path) -> None:
+    def empty_validation(folder: Path, rows: np.ndarray) -> None:
+        if folder.name == "validation":
+            (folder / "part-0.csv").write_text("")
+        else:
+            _write_csv(folder, rows)
+
+    with pytest.raises(xgboost_algorithm.UserError, match="No data in validation channel path"):
+        _train(tmp_path, HPS, write=empty_validation)
 
 
 def test_an_image_without_algorithm_or_script_is_refused_before_anything_runs(kit: Kit) -> None:
