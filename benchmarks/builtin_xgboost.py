@@ -31,16 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = ROOT / "tests" / "local" / "pipelines" / "abalone"
 sys.path.insert(0, str(PIPELINE))
 from dataset import abalone_csv  # noqa: E402
+from local_runner import FAKE_AWS  # noqa: E402  (this folder is on the path)
 
 BUCKET, GROUP, ROLE = "abalone-bucket", "abalone-models", "arn:aws:iam::123456789012:role/R"
 
-FAKE_AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "SAGEMAKER_VALIDATE_ROLE": "false",
-}
 HYPERPARAMETERS = {
     "objective": "reg:squarederror",
     "num_round": "50",

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
+from mlops_seeds.local import container_paths
 from mlops_seeds.paths import repo_root
 from mlops_seeds.seeds import bake, get_seed
 
@@ -29,6 +30,34 @@ FAKE_AWS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
+
+
+# Tests that need the container's real paths (a private mount namespace).
+real_paths = pytest.mark.skipif(
+    container_paths.unavailable() is not None,
+    reason=f"container paths cannot be made real here: {container_paths.unavailable()}",
+)
+
+
+def read(session: boto3.Session, uri: str) -> bytes:
+    """The object at an s3:// URI."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bytes(session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def sdk_definition(python: str, script: Path, args: list[str], env: dict[str, str]) -> Any:
+    """The definition a pipeline script prints with `python` (an SDK's environment): the last
+    line of its stdout (SDK v2 prints its config notices there first)."""
+    done = subprocess.run(
+        [python, str(script), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def set_fake_aws(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:

@@ -6,7 +6,6 @@ through the sandbox's SageMaker API."""
 import io
 import json
 import os
-import subprocess
 import sys
 import tarfile
 import time
@@ -16,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from accounts import service_role
+from local_kit import read, sdk_definition
 
 from mlops_seeds import aws
 from mlops_seeds.local import run_definition
@@ -61,17 +61,8 @@ def definition(sdk: tuple[str, str]) -> dict[str, Any]:
         AWS_ACCESS_KEY_ID="offline",
         AWS_SECRET_ACCESS_KEY="offline",
     )
-    done = subprocess.run(
-        [python, str(PIPELINE / f"pipeline_{version}.py"), BUCKET, ROLE, GROUP],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    # the last line: SDK v2 prints its config notices on stdout first
-    decoded: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    script = PIPELINE / f"pipeline_{version}.py"
+    decoded: dict[str, Any] = sdk_definition(python, script, [BUCKET, ROLE, GROUP], env)
     return decoded
 
 
@@ -96,12 +87,6 @@ def upload(session: boto3.Session) -> None:
             Bucket=BUCKET, Key=f"abalone/code/{name}", Body=(PIPELINE / name).read_bytes()
         )
     s3.put_object(Bucket=BUCKET, Key="abalone/data/abalone.csv", Body=abalone_csv().encode())
-
-
-def read(session: boto3.Session, uri: str) -> bytes:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    body: bytes = aws.client("s3", session).get_object(Bucket=bucket, Key=key)["Body"].read()
-    return body
 
 
 # One full run per SDK v2 definition (CI time): the API test runs it.

@@ -7,15 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
-from local_kit import CODE_DIR, Kit
+from local_kit import CODE_DIR, Kit, real_paths
 
 from mlops_seeds.local import container_paths, run_definition
 from mlops_seeds.local.record import SUCCEEDED
 
-pytestmark = pytest.mark.skipif(
-    container_paths.unavailable() is not None,
-    reason=f"container paths cannot be made real here: {container_paths.unavailable()}",
-)
+pytestmark = real_paths
 
 # A FrameworkProcessor-style launcher: cd to the code, run `python` from PATH.
 RUNPROC = """#!/bin/sh

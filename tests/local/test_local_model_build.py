@@ -9,7 +9,7 @@ import tarfile
 
 import boto3
 import pytest
-from local_kit import ModelBuildRepo
+from local_kit import ModelBuildRepo, read
 
 from mlops_seeds.local import run_definition
 from mlops_seeds.local.record import SKIPPED, SUCCEEDED
@@ -31,11 +31,6 @@ STEPS = [
     "RegisterModel",
     "FailMetricThreshold",
 ]
-
-
-def read(session: boto3.Session, uri: str) -> bytes:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bytes(session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
 @pytest.mark.parametrize("model_build", COMBOS, indirect=True, ids=["-".join(c) for c in COMBOS])

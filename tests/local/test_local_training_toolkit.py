@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_kit import SKLEARN_IMAGE, Kit
+from local_kit import SKLEARN_IMAGE, Kit, real_paths
 
-from mlops_seeds.local import container_paths, run_definition
+from mlops_seeds.local import run_definition
 from mlops_seeds.local.record import FAILED, SUCCEEDED
 
 
@@ -25,12 +25,6 @@ def _offline_pip(monkeypatch: pytest.MonkeyPatch) -> None:
     (which would download the build backend): the image's setuptools builds."""
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_NO_BUILD_ISOLATION", "false")
-
-
-real_paths = pytest.mark.skipif(
-    container_paths.unavailable() is not None,
-    reason=f"container paths cannot be made real here: {container_paths.unavailable()}",
-)
 
 
 def _sources(kit: Kit, files: dict[str, str | bytes]) -> Path:

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -17,15 +16,13 @@ import boto3
 import joblib
 import numpy as np
 import pytest
+from local_kit import read, real_paths, sdk_definition
 
 from mlops_seeds import aws
-from mlops_seeds.local import container_paths, run_definition
+from mlops_seeds.local import run_definition
 from mlops_seeds.local.record import SUCCEEDED
 
-pytestmark = pytest.mark.skipif(
-    container_paths.unavailable() is not None,
-    reason=f"container paths cannot be made real here: {container_paths.unavailable()}",
-)
+pytestmark = real_paths
 
 PIPELINE = Path(__file__).parent / "pipelines" / "v2_batch" / "pipeline_v2.py"
 BUCKET = "batch-bucket"
@@ -53,23 +50,8 @@ def definition(
     score = np.column_stack([np.arange(100, 105), rng.uniform(0, 1, (5, 2))])
     s3.put_object(Bucket=BUCKET, Key="batch/score/part.csv", Body=_csv(score))
     env = {**os.environ, "SAGEMAKER_SUPPRESS_V2_WARNING": "1"}
-    done = subprocess.run(
-        [sdk_v2_python, str(pipeline), BUCKET, ROLE, GROUP],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    decoded: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    decoded: dict[str, Any] = sdk_definition(sdk_v2_python, pipeline, [BUCKET, ROLE, GROUP], env)
     return decoded
-
-
-def _read(session: boto3.Session, uri: str) -> bytes:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    body: bytes = aws.client("s3", session).get_object(Bucket=bucket, Key=key)["Body"].read()
-    return body
 
 
 def test_repack_register_create_and_transform_as_v2_builds_them(
@@ -83,7 +65,7 @@ def test_repack_register_create_and_transform_as_v2_builds_them(
     assert record.status == SUCCEEDED, record.failure_reason
 
     repacked = record.step(repack["Name"]).properties["ModelArtifacts"]["S3ModelArtifacts"]
-    with tarfile.open(fileobj=io.BytesIO(_read(sandbox_session, repacked))) as archive:
+    with tarfile.open(fileobj=io.BytesIO(read(sandbox_session, repacked))) as archive:
         assert {"model.joblib", "code/inference.py"} <= set(archive.getnames())
         archive.extractall(tmp_path / "model", filter="data")
     sagemaker = aws.client("sagemaker", sandbox_session)
@@ -95,9 +77,9 @@ def test_repack_register_create_and_transform_as_v2_builds_them(
 
     model = joblib.load(tmp_path / "model" / "model.joblib")
     score = np.loadtxt(
-        io.BytesIO(_read(sandbox_session, f"s3://{BUCKET}/batch/score/part.csv")), delimiter=","
+        io.BytesIO(read(sandbox_session, f"s3://{BUCKET}/batch/score/part.csv")), delimiter=","
     )
-    out = _read(sandbox_session, f"s3://{BUCKET}/batch/predictions/part.csv.out").decode()
+    out = read(sandbox_session, f"s3://{BUCKET}/batch/predictions/part.csv.out").decode()
     rows = [line.split(",") for line in out.splitlines()]
     assert [int(float(r[0])) for r in rows] == list(range(100, 105))  # joined ids
     assert np.allclose([float(r[1]) for r in rows], model.predict(score[:, 1:]), atol=1e-6)

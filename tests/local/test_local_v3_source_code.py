@@ -7,7 +7,6 @@ sandbox with the container's real paths, and the repacked model serves its infer
 import io
 import json
 import os
-import subprocess
 import sys
 import tarfile
 from pathlib import Path
@@ -15,16 +14,14 @@ from typing import Any
 
 import boto3
 import pytest
+from local_kit import read, real_paths, sdk_definition
 
 from mlops_seeds import aws
-from mlops_seeds.local import container_paths, run_definition
+from mlops_seeds.local import run_definition
 from mlops_seeds.local.record import SUCCEEDED
 from mlops_seeds.sandbox.hosting import endpoints, sklearn_container
 
-pytestmark = pytest.mark.skipif(
-    container_paths.unavailable() is not None,
-    reason=f"container paths cannot be made real here: {container_paths.unavailable()}",
-)
+pytestmark = real_paths
 
 PIPELINE = Path(__file__).parent / "pipelines" / "source_code" / "pipeline_v3.py"
 BUCKET = "script-bucket"
@@ -36,23 +33,8 @@ def _definition(session: boto3.Session) -> dict[str, Any]:
     """The definition the SDK prints; it uploads the code and its drivers to the sandbox."""
     aws.client("s3", session).create_bucket(Bucket=BUCKET)
     env = {**os.environ, "SAGEMAKER_VALIDATE_ROLE": "false"}
-    done = subprocess.run(
-        [sys.executable, str(PIPELINE), BUCKET, ROLE, GROUP],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    decoded: dict[str, Any] = json.loads(done.stdout)
+    decoded: dict[str, Any] = sdk_definition(sys.executable, PIPELINE, [BUCKET, ROLE, GROUP], env)
     return decoded
-
-
-def _read(session: boto3.Session, uri: str) -> bytes:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    body: bytes = aws.client("s3", session).get_object(Bucket=bucket, Key=key)["Body"].read()
-    return body
 
 
 def test_the_drivers_train_and_the_repacked_model_serves_its_inference_code(
@@ -72,21 +54,21 @@ def test_the_drivers_train_and_the_repacked_model_serves_its_inference_code(
     logs = "\n".join(p.read_text() for p in sorted(work.rglob("std*.log")))
     assert record.status == SUCCEEDED, f"{record.failure_reason}\n{logs}"
 
-    prepared = json.loads(_read(sandbox_session, f"s3://{BUCKET}/prepared/seen.json"))
+    prepared = json.loads(read(sandbox_session, f"s3://{BUCKET}/prepared/seen.json"))
     assert prepared["cwd"] == "/opt/ml/processing/input/code"  # runproc.sh's cd
     assert prepared["prefix"].endswith("/Prepare/python")  # the step's own environment
     assert prepared["helper"] == "from the source folder"
     assert prepared["args"] == ["--flag", "on"]
 
     trained = record.step("TrainScript").properties["ModelArtifacts"]["S3ModelArtifacts"]
-    with tarfile.open(fileobj=io.BytesIO(_read(sandbox_session, trained))) as archive:
+    with tarfile.open(fileobj=io.BytesIO(read(sandbox_session, trained))) as archive:
         member = archive.extractfile("model.json")
         assert member is not None
         model = json.loads(member.read())
     assert model == {"mean": 6.0, "hyperparameters": {"scale": 2}}  # mean 3, scaled by 2
 
     repacked = record.step(repack).properties["ModelArtifacts"]["S3ModelArtifacts"]
-    with tarfile.open(fileobj=io.BytesIO(_read(sandbox_session, repacked))) as archive:
+    with tarfile.open(fileobj=io.BytesIO(read(sandbox_session, repacked))) as archive:
         assert {"model.json", "code/inference.py"} <= set(archive.getnames())
         archive.extractall(tmp_path / "model", filter="data")
     sagemaker = aws.client("sagemaker", sandbox_session)
