@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import tarfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
+from mlops_seeds import aws
 from mlops_seeds.local import container_paths
 from mlops_seeds.paths import repo_root
 from mlops_seeds.seeds import bake, get_seed
@@ -58,6 +60,33 @@ def sdk_definition(python: str, script: Path, args: list[str], env: dict[str, st
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_through_api(
+    session: boto3.Session,
+    definition: dict[str, Any],
+    name: str,
+    role: str,
+    parameters: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Create pipeline `name` in the sandbox and run it to its end through the SageMaker
+    API: (DescribePipelineExecution, {step name: ListPipelineExecutionSteps entry})."""
+    sagemaker = aws.client("sagemaker", session)
+    sagemaker.create_pipeline(
+        PipelineName=name, PipelineDefinition=json.dumps(definition), RoleArn=role
+    )
+    arn = sagemaker.start_pipeline_execution(
+        PipelineName=name,
+        PipelineParameters=[{"Name": k, "Value": v} for k, v in (parameters or {}).items()],
+    )["PipelineExecutionArn"]
+    for _ in range(1200):
+        described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
+        if described["PipelineExecutionStatus"] not in ("Executing", "Stopping"):
+            break
+        time.sleep(0.1)
+    listed = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)
+    steps = {s["StepName"]: s for s in listed["PipelineExecutionSteps"]}
+    return dict(described), steps
 
 
 def set_fake_aws(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:

@@ -8,14 +8,13 @@ import json
 import os
 import sys
 import tarfile
-import time
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from accounts import service_role
-from local_kit import read, sdk_definition
+from local_kit import read, run_through_api, sdk_definition
 
 from mlops_seeds import aws
 from mlops_seeds.local import run_definition
@@ -134,20 +133,9 @@ def test_the_sandboxs_sagemaker_api_runs_it_to_the_same_end(
 ) -> None:
     upload(sandbox_session)
     service_role(sandbox_session, ROLE_NAME, SAGEMAKER, "s3:*", "sagemaker:*")
-    sagemaker = aws.client("sagemaker", sandbox_session)
-    sagemaker.create_pipeline(
-        PipelineName="AbalonePipeline", PipelineDefinition=json.dumps(definition), RoleArn=ROLE
-    )
-    arn = sagemaker.start_pipeline_execution(PipelineName="AbalonePipeline")["PipelineExecutionArn"]
-    for _ in range(1200):
-        described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
-        if described["PipelineExecutionStatus"] not in ("Executing", "Stopping"):
-            break
-        time.sleep(0.1)
+    described, steps = run_through_api(sandbox_session, definition, "AbalonePipeline", ROLE)
     assert described["PipelineExecutionStatus"] == "Succeeded", described.get("FailureReason")
-    steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)[
-        "PipelineExecutionSteps"
-    ]
-    assert sorted(s["StepName"] for s in steps) == sorted(steps_of(definition))
+    assert sorted(steps) == sorted(steps_of(definition))
+    sagemaker = aws.client("sagemaker", sandbox_session)
     packages = sagemaker.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
     assert len(packages) == 1

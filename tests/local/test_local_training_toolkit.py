@@ -1,7 +1,8 @@
 """Script-mode training as the framework containers' training toolkit runs it: entry points
 by kind (a Python program, a shell launcher such as the SDK's RepackModel one, a package),
 `requirements.txt` installed into the step's own environment, the toolkit importable from
-the script, and the job's failure file as its failure reason."""
+the script (under its current and its former name), and the job's failure file as its
+failure reason."""
 
 import base64
 import hashlib
@@ -177,6 +178,39 @@ def test_scripts_read_their_job_through_the_training_toolkit(kit: Kit) -> None:
     assert seen["hps"] == {"epochs": "3"}
     assert seen["channels"] == {"training": "/opt/ml/input/data/training"}
     assert seen["model_dir"] == "/opt/ml/model"
+
+
+@real_paths
+def test_scripts_written_for_the_toolkits_former_name_run(kit: Kit) -> None:
+    train = (
+        "import json, os\n"
+        "import sagemaker_containers\n"
+        "from sagemaker_containers.beta.framework import (\n"
+        "    content_types, encoders, env, modules, transformer, worker)\n"
+        "job = sagemaker_containers.training_env()\n"
+        "try:\n"
+        "    worker.Response\n"
+        "    serving = 'usable'\n"
+        "except AttributeError as err:\n"
+        "    serving = str(err)\n"
+        "seen = {'hps': job.hyperparameters, 'channels': job.channel_input_dirs,\n"
+        "        'framework_env': type(env.TrainingEnv()).__name__, 'csv': content_types.CSV,\n"
+        "        'decoded': encoders.decode('1,2\\n', content_types.CSV).tolist(),\n"
+        "        'serving': serving}\n"
+        "with open(os.path.join(job.model_dir, 'seen.json'), 'w') as out:\n"
+        "    json.dump(seen, out)\n"
+    )
+    record = run_definition(
+        kit.definition([_step(kit, "train.py", {"train.py": train}, depth="4")]),
+        echo=lambda _: None,
+    )
+    assert record.status == SUCCEEDED, record.failure_reason
+    seen = _model(kit, record)
+    assert seen["hps"] == {"depth": "4"}
+    assert seen["channels"] == {"training": "/opt/ml/input/data/training"}
+    assert seen["framework_env"] == "Environment"  # TrainingEnv, renamed
+    assert (seen["csv"], seen["decoded"]) == ("text/csv", [1.0, 2.0])  # the toolkit decodes
+    assert "moved to sagemaker-inference" in seen["serving"]
 
 
 def test_the_failure_file_is_the_jobs_failure_reason(kit: Kit) -> None:

@@ -3,22 +3,18 @@ step, a Transform step with DataProcessing, and a Fail step whose message joins 
 transform's output path; the output rows are the model's predictions."""
 
 import io
-import json
 import tarfile
-import time
 from typing import Any
 
 import boto3
 import numpy as np
 import pytest
 import xgboost as xgb
-from accounts import service_role
 
 from mlops_seeds import aws
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.local import data_processing, run_definition
 from mlops_seeds.local.record import FAILED, SUCCEEDED
-from mlops_seeds.sandbox.iam.principals import SAGEMAKER
 
 BUCKET = "transform-bucket"
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
@@ -259,24 +255,3 @@ def test_joins_follow_the_record_formats() -> None:
         "SageMakerInput": ["1", "a"],
         "SageMakerOutput": {"score": 0.5},
     }
-
-
-def test_the_sandboxs_sagemaker_api_runs_the_transform_pipeline(
-    sandbox_session: boto3.Session, uploaded: dict[str, Any]
-) -> None:
-    role = service_role(
-        sandbox_session, "TransformPipelineRole", SAGEMAKER, "s3:*", "sagemaker:*", "iam:PassRole"
-    )
-    sagemaker = aws.client("sagemaker", sandbox_session)
-    sagemaker.create_pipeline(
-        PipelineName="batch", PipelineDefinition=json.dumps(_definition()), RoleArn=role
-    )
-    arn = sagemaker.start_pipeline_execution(PipelineName="batch")["PipelineExecutionArn"]
-    for _ in range(600):
-        described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
-        if described["PipelineExecutionStatus"] not in ("Executing", "Stopping"):
-            break
-        time.sleep(0.1)
-    assert described["PipelineExecutionStatus"] == "Succeeded", described.get("FailureReason")
-    lines = _read(sandbox_session, "predictions/part-1.csv.out").splitlines()
-    assert [int(line.split(",")[0]) for line in lines] == list(range(7))

@@ -2,7 +2,8 @@
 virtual environment that sees the image interpreter's packages (the framework's libraries)
 and takes what the step installs (`requirements.txt`) for itself, never into the tool's.
 
-`python`, `python3`, `pip` and `pip3` on the step's PATH are that environment's.
+`python`, `python3`, `pip` and `pip3` on the step's PATH are that environment's. The training
+toolkit's former name (`former_toolkit`) comes last, so a real installed package wins.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from mlops_seeds.local import former_toolkit
 from mlops_seeds.local.context import StepFailed
 
 FACTS = (
@@ -57,7 +59,8 @@ def create(folder: Path, interpreter: str) -> Path:
         (bin_dir / name).symlink_to(base)
     site_packages = folder / known["purelib"]
     site_packages.mkdir(parents=True)
-    lines = [f"import site; site.addsitedir({d!r})" for d in known["sites"]]
+    sites = [*known["sites"], str(former_toolkit.SITE)]
+    lines = [f"import site; site.addsitedir({d!r})" for d in sites]
     (site_packages / "image-packages.pth").write_text("\n".join(lines) + "\n")
     python = bin_dir / "python"
     for name in ("pip", "pip3"):

@@ -25,6 +25,7 @@ EXECUTION_SORT_KEYS = ("CreationTime", "PipelineExecutionArn")
 JOB_RESOURCES = {
     "Processing": ("ProcessingJob", "processing-job"),
     "Training": ("TrainingJob", "training-job"),
+    "Transform": ("TransformJob", "transform-job"),
 }
 REPORTED = (EXECUTING, SUCCEEDED, FAILED)
 # FailureReason lengths (API reference: PipelineExecutionStep, PipelineExecutionSummary).

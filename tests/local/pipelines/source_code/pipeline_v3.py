@@ -1,8 +1,10 @@
 """A script-mode pipeline in SDK v3: a FrameworkProcessor with a source folder and
 requirements.txt (the SDK's runproc.sh unpacks and installs them), ModelTrainer with
 SourceCode (a source folder, an entry script and requirements.txt; the SDK uploads them with
-its `sm_drivers` and runs them with a ContainerEntrypoint) and a registration whose model has
-an entry point (the SDK adds its RepackModel step).
+its `sm_drivers` and runs them with a ContainerEntrypoint), a registration whose model has
+an entry point (the SDK adds its RepackModel step), and batch inference: a CreateModel, a
+Transform with DataProcessing, and a Fail step (taken when the parameter Stop is "yes") whose
+message joins the transform's output path.
 
     python pipeline_v3.py BUCKET ROLE_ARN GROUP -> the definition JSON on stdout
 
@@ -17,10 +19,16 @@ from sagemaker.core import image_uris
 from sagemaker.core.processing import FrameworkProcessor
 from sagemaker.core.shapes import ProcessingOutput, ProcessingS3Output
 from sagemaker.core.training.configs import Compute, InputData, OutputDataConfig, SourceCode
+from sagemaker.core.transformer import Transformer
+from sagemaker.core.workflow.conditions import ConditionEquals
+from sagemaker.core.workflow.functions import Join
+from sagemaker.core.workflow.parameters import ParameterString
 from sagemaker.core.workflow.pipeline_context import PipelineSession
+from sagemaker.mlops.workflow.condition_step import ConditionStep
+from sagemaker.mlops.workflow.fail_step import FailStep
 from sagemaker.mlops.workflow.model_step import ModelStep
 from sagemaker.mlops.workflow.pipeline import Pipeline
-from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep
+from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep, TransformStep
 from sagemaker.serve.model_builder import ModelBuilder
 from sagemaker.train import ModelTrainer
 
@@ -96,8 +104,47 @@ def main(bucket: str, role: str, group: str) -> str:
             ],
         ),
     )
+    create = ModelStep(name="CreateScriptModel", step_args=builder.build())
+    transformer = Transformer(
+        model_name=create.properties.ModelName,
+        instance_count=1,
+        instance_type="ml.m5.large",
+        strategy="MultiRecord",
+        assemble_with="Line",
+        accept="text/csv",
+        output_path=f"s3://{bucket}/predictions",
+        sagemaker_session=session,
+    )
+    transform = TransformStep(
+        name="ScoreScript",
+        step_args=transformer.transform(
+            data=f"s3://{bucket}/score",
+            content_type="text/csv",
+            split_type="Line",
+            input_filter="$[1:]",
+            join_source="Input",
+            output_filter="$[0,-1]",
+        ),
+    )
+    stop = ParameterString(name="Stop", default_value="no")
+    fail = FailStep(
+        name="Stopped",
+        error_message=Join(
+            on=" ", values=["stopped after", transform.properties.TransformOutput.S3OutputPath]
+        ),
+    )
+    gate = ConditionStep(
+        name="StopHere",
+        conditions=[ConditionEquals(left=stop, right="yes")],
+        if_steps=[fail],
+        else_steps=[],
+        depends_on=[transform],
+    )
     pipeline = Pipeline(
-        name="ScriptPipeline", steps=[prepare, train, register], sagemaker_session=session
+        name="ScriptPipeline",
+        parameters=[stop],
+        steps=[prepare, train, register, create, transform, gate],
+        sagemaker_session=session,
     )
     return str(pipeline.definition())
 

@@ -1,7 +1,8 @@
-"""Batch inference as SDK v2 users build it: an SKLearn estimator in script mode, a
+"""Batch inference as SDK v2 users build it: a FrameworkProcessor with a source folder and
+requirements.txt preparing the data, an SKLearn estimator in script mode, a
 RegisterModel whose model has an entry point (the SDK adds its RepackModel step, run by
 `_repack_script_launcher.sh`), a CreateModel, a Transform of a CSV prefix, and a Fail step
-whose message joins the transform's output path.
+whose message joins the transform's output path (taken when the parameter Stop is "yes").
 
     python pipeline_v2.py BUCKET ROLE_ARN GROUP  -> the definition JSON (last line of stdout)
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import boto3
 from sagemaker.inputs import TrainingInput
+from sagemaker.processing import FrameworkProcessor, ProcessingInput, ProcessingOutput
 from sagemaker.sklearn.estimator import SKLearn
 from sagemaker.sklearn.model import SKLearnModel
 from sagemaker.transformer import Transformer
@@ -25,7 +27,7 @@ from sagemaker.workflow.parameters import ParameterString
 from sagemaker.workflow.pipeline import Pipeline
 from sagemaker.workflow.pipeline_context import PipelineSession
 from sagemaker.workflow.step_collections import RegisterModel
-from sagemaker.workflow.steps import TrainingStep, TransformStep
+from sagemaker.workflow.steps import ProcessingStep, TrainingStep, TransformStep
 
 HERE = Path(__file__).parent
 REGION = "us-east-1"
@@ -35,6 +37,36 @@ def main(bucket: str, role: str, group: str) -> str:
     session = PipelineSession(boto_session=boto3.Session(region_name=REGION), default_bucket=bucket)
     prefix = f"s3://{bucket}/batch"
     stop = ParameterString(name="Stop", default_value="no")
+    processor = FrameworkProcessor(
+        estimator_cls=SKLearn,
+        framework_version="1.2-1",
+        role=role,
+        instance_type="ml.m5.large",
+        instance_count=1,
+        sagemaker_session=session,
+        code_location=f"{prefix}/prep-code",
+    )
+    prepare = ProcessingStep(
+        name="Prepare",
+        step_args=processor.run(
+            code="prepare.py",
+            source_dir=str(HERE / "prep"),
+            inputs=[ProcessingInput(source=f"{prefix}/raw", destination="/opt/ml/processing/raw")],
+            outputs=[
+                ProcessingOutput(
+                    output_name="train",
+                    source="/opt/ml/processing/train",
+                    destination=f"{prefix}/train",
+                ),
+                ProcessingOutput(
+                    output_name="seen",
+                    source="/opt/ml/processing/seen",
+                    destination=f"{prefix}/seen",
+                ),
+            ],
+        ),
+    )
+    train_uri = prepare.properties.ProcessingOutputConfig.Outputs["train"].S3Output.S3Uri
     estimator = SKLearn(
         entry_point="train.py",
         source_dir=str(HERE / "code"),
@@ -48,9 +80,7 @@ def main(bucket: str, role: str, group: str) -> str:
     )
     train = TrainingStep(
         name="Train",
-        step_args=estimator.fit(
-            {"train": TrainingInput(f"{prefix}/train", content_type="text/csv")}
-        ),
+        step_args=estimator.fit({"train": TrainingInput(train_uri, content_type="text/csv")}),
     )
     model_data = train.properties.ModelArtifacts.S3ModelArtifacts
     register = RegisterModel(
@@ -112,7 +142,7 @@ def main(bucket: str, role: str, group: str) -> str:
     pipeline = Pipeline(
         name="BatchPipeline",
         parameters=[stop],
-        steps=[train, register, create, transform, gate],
+        steps=[prepare, train, register, create, transform, gate],
         sagemaker_session=session,
     )
     return str(pipeline.definition())

@@ -1,19 +1,19 @@
-"""A scikit-learn script-mode training script (SDK v2 style): label first, then features."""
+"""A scikit-learn script-mode training script written for the framework container's
+training toolkit under its former name (sagemaker_containers), as SDK v2 examples were:
+label first, then features."""
 
 import argparse
-import os
-from pathlib import Path
 
 import joblib
 import numpy as np
+import sagemaker_containers
 from sklearn.linear_model import LinearRegression
 
+env = sagemaker_containers.training_env()
 parser = argparse.ArgumentParser()
 parser.add_argument("--fit-intercept", type=int, default=1)
-parser.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR"))
-parser.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN"))
 args = parser.parse_args()
 
-rows = np.loadtxt(Path(args.train) / "train.csv", delimiter=",", ndmin=2)
+rows = np.loadtxt(f"{env.channel_input_dirs['train']}/train.csv", delimiter=",", ndmin=2)
 model = LinearRegression(fit_intercept=bool(args.fit_intercept)).fit(rows[:, 1:], rows[:, 0])
-joblib.dump(model, Path(args.model_dir) / "model.joblib")
+joblib.dump(model, f"{env.model_dir}/model.joblib")

@@ -1,0 +1,1 @@
+"""The former toolkit's `beta` package."""
