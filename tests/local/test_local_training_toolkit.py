@@ -9,14 +9,16 @@ import hashlib
 import io
 import json
 import tarfile
+import venv
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from local_kit import SKLEARN_IMAGE, Kit, real_paths
+from local_kit import CUSTOM_IMAGE, SKLEARN_IMAGE, Kit, real_paths
 
-from mlops_seeds.local import run_definition
+from mlops_seeds.errors import SeedsError
+from mlops_seeds.local import container_paths, run_definition
 from mlops_seeds.local.record import FAILED, SUCCEEDED
 
 
@@ -122,9 +124,9 @@ def test_a_requirement_that_cannot_install_fails_the_job_before_the_script(kit: 
     files = {"train.py": "raise SystemExit('must not run')", "requirements.txt": "./missing.whl\n"}
     record = run_definition(kit.definition([_step(kit, "train.py", files)]), echo=lambda _: None)
     assert record.status == FAILED
-    assert record.step("Train").failure_reason.startswith(
-        "InstallRequirementsError: python3 exited"
-    )
+    reason = record.step("Train").failure_reason
+    assert reason.startswith("AlgorithmError: InstallRequirementsError:\nExitCode 1\n")  # toolkit's
+    assert "-m pip install -r requirements.txt" in reason
     assert "must not run" not in record.failure_reason
 
 
@@ -211,6 +213,46 @@ def test_scripts_written_for_the_toolkits_former_name_run(kit: Kit) -> None:
     assert seen["framework_env"] == "Environment"  # TrainingEnv, renamed
     assert (seen["csv"], seen["decoded"]) == ("text/csv", [1.0, 2.0])  # the toolkit decodes
     assert "moved to sagemaker-inference" in seen["serving"]
+
+
+def test_without_user_namespaces_the_toolkit_trains_under_the_rewritten_paths(
+    kit: Kit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(container_paths, "unavailable", lambda: "user namespaces are off")
+    train = WRITE_SEEN.replace(
+        "**EXTRA",
+        '"rows": open("/opt/ml/input/data/training/rows.csv").read(), '
+        '"module_dir": os.environ["SM_MODULE_DIR"], "model_dir": os.environ["SM_MODEL_DIR"]',
+    )
+    record = run_definition(
+        kit.definition([_step(kit, "train.py", {"train.py": train}, depth="4")]),
+        echo=lambda _: None,
+    )
+    assert record.status == SUCCEEDED, record.failure_reason
+    seen = _model(kit, record)
+    assert seen["rows"] == "1,2\n"  # the literal /opt/ml path, rewritten
+    assert seen["argv"] == ["--depth", "4"]
+    assert seen["model_dir"].endswith("/Train/opt/ml/model")
+    assert seen["module_dir"] == seen["model_dir"].replace("/model", "/code")  # in place
+
+
+def test_an_interpreter_without_the_toolkit_is_refused_before_anything_runs(
+    kit: Kit, tmp_path: Path
+) -> None:
+    bare = tmp_path / "bare"
+    venv.create(bare, symlinks=True)  # no pip, no site packages: no toolkit
+    step = _step(kit, "train.py", {"train.py": "raise SystemExit('must not run')"})
+    step["Arguments"]["AlgorithmSpecification"]["TrainingImage"] = CUSTOM_IMAGE
+    with pytest.raises(SeedsError) as caught:
+        run_definition(
+            kit.definition([step]),
+            image_map={CUSTOM_IMAGE: str(bare / "bin" / "python")},
+            echo=lambda _: None,
+        )
+    assert str(caught.value).startswith(
+        "cannot run locally: step Train: script mode runs with the SageMaker training toolkit"
+    )
+    assert "install sagemaker-training there" in str(caught.value)
 
 
 def test_the_failure_file_is_the_jobs_failure_reason(kit: Kit) -> None:

@@ -31,13 +31,15 @@ class Clients:
     def environment(self) -> dict[str, str | None]:
         """The AWS variables a step's process gets: the session's credentials, region and
         endpoint, as a job gets its role's (None unsets a variable the runner's own
-        environment has: a session token, a profile)."""
+        environment has: a session token, a profile; an endpoint set by the environment
+        rather than the session stays as the environment has it)."""
         session = self.session
         credentials = session.get_credentials()
         if credentials is None:  # none found: the steps look for their own, as before
             return {}
         frozen = credentials.get_frozen_credentials()
         region = aws.region_of(session)
+        endpoint = aws.endpoint_of(session)  # None: the environment's, which steps inherit
         return {
             "AWS_ACCESS_KEY_ID": frozen.access_key,
             "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
@@ -47,7 +49,7 @@ class Clients:
             "AWS_DEFAULT_PROFILE": None,
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
-            "AWS_ENDPOINT_URL": aws.endpoint_of(session) or None,
+            **({"AWS_ENDPOINT_URL": endpoint} if endpoint else {}),
         }
 
     def get(self, service: str) -> Any:

@@ -28,6 +28,7 @@ from mlops_seeds.local import (
     control,
     processing,
     registry,
+    step_python,
     training,
     transform,
 )
@@ -178,8 +179,17 @@ def _problems(step: StepDef, checked: Plan) -> list[str]:
     image = _static_image(step, checked.values)
     found = check(step.arguments, image) if check else []
     problems = [f"step {step.name}: {p}" for p in found]
-    if image is not None and interpreter_for(image, checked.image_map) is None:
+    interpreter = None if image is None else interpreter_for(image, checked.image_map)
+    if image is not None and interpreter is None:
         problems.append(f"step {step.name}: {unknown_image(image)}")
+    if (
+        image is not None
+        and interpreter is not None
+        and step.type == "Training"
+        and training.script_mode(step.arguments)
+        and not step_python.has_toolkit(interpreter)
+    ):
+        problems.append(f"step {step.name}: {training.no_toolkit(image, interpreter)}")
     return problems
 
 

@@ -19,9 +19,11 @@ from typing import Any
 from mlops_seeds.local import former_toolkit
 from mlops_seeds.local.context import StepFailed
 
+TOOLKIT = "sagemaker_training"
 FACTS = (
-    "import json, site, sys, sysconfig; paths = sysconfig.get_paths(); "
+    "import importlib.util, json, site, sys, sysconfig; paths = sysconfig.get_paths(); "
     "print(json.dumps({'base': sys._base_executable, "
+    f"'toolkit': importlib.util.find_spec({TOOLKIT!r}) is not None, "
     "'version': '.'.join(map(str, sys.version_info[:3])), "
     "'purelib': sysconfig.get_path('purelib', 'venv' if 'venv' in sysconfig.get_scheme_names() "
     "else 'posix_prefix', vars={'base': '', 'platbase': ''}).lstrip('/'), "
@@ -32,7 +34,8 @@ FACTS = (
 @cache
 def facts(interpreter: str) -> dict[str, Any]:
     """What a virtual environment over `interpreter` needs (asked once per interpreter):
-    its base executable, version, site-packages layout and directories."""
+    its base executable, version, site-packages layout and directories, and whether it has
+    the training toolkit."""
     try:
         done = subprocess.run(
             [interpreter, "-c", FACTS], capture_output=True, text=True, timeout=60, check=True
@@ -68,6 +71,11 @@ def create(folder: Path, interpreter: str) -> Path:
         shim.write_text(f'#!/bin/sh\nexec {shlex.quote(str(python))} -m pip "$@"\n')
         shim.chmod(0o755)
     return bin_dir
+
+
+def has_toolkit(interpreter: str) -> bool:
+    """Whether `interpreter` has the SageMaker training toolkit (as the framework images do)."""
+    return bool(facts(interpreter)["toolkit"])
 
 
 def path_with(bin_dir: Path) -> str:

@@ -1,24 +1,23 @@
 """Training steps, as SageMaker runs them: channels downloaded and the platform's config
-files written, then one of three modes. Script mode as the framework containers' training
-toolkit runs it (the source archive unpacked, requirements installed, the SM_* environment
-set, hyperparameters passed as `--name value`, the entry point run by its kind); the
-built-in XGBoost algorithm (`builtin.xgboost_algorithm`); or the job's ContainerEntrypoint
-(SDK v3's ModelTrainer drivers). The model directory is packed into model.tar.gz and
-uploaded; /opt/ml/output/failure is the job's failure reason."""
+files written, then one of three modes. Script mode runs the framework images' own entry
+point, the SageMaker training toolkit's trainer (`sagemaker-training`: it fetches the source
+archive, installs requirements or the package, sets the SM_* environment and runs the entry
+point by its kind); the built-in XGBoost algorithm (`builtin.xgboost_algorithm`); or the
+job's ContainerEntrypoint (SDK v3's ModelTrainer drivers). The model directory is packed
+into model.tar.gz and uploaded; /opt/ml/output/failure is the job's failure reason."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import shlex
 import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from mlops_seeds.containment import PathEscape, contained
-from mlops_seeds.local import container_paths, contract
+from mlops_seeds.local import container_paths, contract, step_python
 from mlops_seeds.local.builtin import xgboost_algorithm
 from mlops_seeds.local.context import ContainerTree, StepContext, StepFailed, StepResult
 from mlops_seeds.local.images import repository
@@ -36,10 +35,13 @@ OUTPUT_DATA_DIR = "/opt/ml/output/data"
 INPUT_DIR = "/opt/ml/input"
 CONFIG_DIR = "/opt/ml/input/config"
 CODE_DIR = "/opt/ml/code"
+BASE_DIR = "/opt/ml"
+INTERMEDIATE_DIR = "/opt/ml/output/intermediate"
+# The training toolkit's `train` (the framework images' entry point) and its base folder
+# setting (sagemaker_training.environment).
+TOOLKIT_TRAIN = "sagemaker_training.cli.train"
+BASE_DIR_VARIABLE = "SAGEMAKER_BASE_DIR"
 XGBOOST_REPOSITORY = "sagemaker-xgboost"
-# Entry point kinds, as the training toolkit tells them apart.
-COMMAND, PACKAGE, PROGRAM_FILE = "command", "package", "program"
-INSTALL_ERRORS = {".": "InstallModuleError", "requirements.txt": "InstallRequirementsError"}
 PIP_QUIET = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
 # A built-in algorithm's round line: "[12]\ttrain-rmse:1.5\tvalidation-rmse:1.7".
 ROUND_LINE = re.compile(r"^\[(\d+)\]((?:\t[\w]+-[^:\s]+:[-+.\deE]+)+)\s*$", re.MULTILINE)
@@ -91,33 +93,21 @@ def _is_algorithm(args: dict[str, Any]) -> bool:
     )
 
 
-def entry_point_type(code: Path, program: str) -> str:
-    """How the training toolkit runs `program` (sagemaker_training._entry_point_type): a
-    shell script or any other file as a command, a Python package (setup.py in the code)
-    as a module, else a Python program."""
-    if program.endswith(".sh"):
-        return COMMAND
-    if (code / "setup.py").is_file():
-        return PACKAGE
-    return PROGRAM_FILE if program.endswith(".py") else COMMAND
+def no_toolkit(image: str, interpreter: str) -> str:
+    """Why a script-mode job cannot run: the image's interpreter lacks the toolkit."""
+    return (
+        f"script mode runs with the SageMaker training toolkit, as image {image} does; "
+        f"{interpreter} does not have it: install sagemaker-training there "
+        "(mlops-seeds' `seeds` dependency group has it)"
+    )
 
 
-def entry_point_command(
-    kind: str, code: Path, entry_point: Path, arguments: list[str]
-) -> tuple[list[str], list[str] | None]:
-    """The command that runs the entry point, and the pip command to run first (the
-    package itself, or the program's requirements.txt), as the toolkit does."""
-    program = entry_point.relative_to(code).as_posix()
-    if kind == PACKAGE:
-        module = program.removesuffix(".py")
-        return ["python3", "-m", module, *arguments], ["python3", "-m", "pip", "install", "."]
-    if kind == PROGRAM_FILE:
-        requirements = (code / "requirements.txt").is_file()
-        install = ["python3", "-m", "pip", "install", "-r", "requirements.txt"]
-        return ["python3", "--", program, *arguments], install if requirements else None
-    entry_point.chmod(entry_point.stat().st_mode | 0o755)
-    line = " ".join(shlex.quote(a) for a in [f"./{program}", *arguments])
-    return ["/bin/sh", "-c", line], None
+def script_mode(arguments: dict[str, Any]) -> bool:
+    """Whether a training job runs a user program through the toolkit (script mode)."""
+    spec = arguments.get("AlgorithmSpecification") or {}
+    return PROGRAM in (arguments.get("HyperParameters") or {}) and not spec.get(
+        "ContainerEntrypoint"
+    )
 
 
 def failure_file(tree: ContainerTree) -> str | None:
@@ -208,7 +198,6 @@ def execute(ctx: StepContext) -> StepResult:
     if problems:
         raise StepFailed("; ".join(problems))
     code = tree.host(CODE_DIR)
-    install: list[str] | None = None
     spec = args["AlgorithmSpecification"]
     if spec.get("ContainerEntrypoint"):  # the image runs what the job says (v3 drivers)
         program = ""
@@ -216,18 +205,20 @@ def execute(ctx: StepContext) -> StepResult:
         command = [
             str(a) for a in [*spec["ContainerEntrypoint"], *(spec.get("ContainerArguments") or [])]
         ]
-    elif PROGRAM in hps:
+    elif PROGRAM in hps:  # the framework container's `train`: the toolkit's trainer
         program = str(hps[PROGRAM])
-        _unpack_sources(ctx, str(hps.get(SUBMIT_DIRECTORY, "")), code)
+        if not step_python.has_toolkit(interpreter):
+            raise StepFailed(no_toolkit(image, interpreter))
         try:
-            entry_point = contained(code, program, what=f"{PROGRAM} {program!r}")
+            contained(code, program, what=f"{PROGRAM} {program!r}")
         except PathEscape as err:
             raise StepFailed(f"{err} (the source directory)") from None
-        kind = entry_point_type(code, program)
-        if kind != PACKAGE and not entry_point.is_file():
-            raise StepFailed(f"{PROGRAM} {program!r} is not in the source directory")
-        tree.rewrite_sources(code)
-        command, install = entry_point_command(kind, code, entry_point, user_arguments(hps))
+        code.mkdir(parents=True, exist_ok=True)
+        command = ["python3", "-m", TOOLKIT_TRAIN]
+        if not tree.real:  # sources unpacked and rewritten here; the toolkit takes them as is
+            _unpack_sources(ctx, str(hps.get(SUBMIT_DIRECTORY, "")), code)
+            tree.rewrite_sources(code)
+            raw_hps = {**raw_hps, SUBMIT_DIRECTORY: json.dumps(str(code))}
     else:  # the built-in algorithm's own trainer, as its container's `train`
         program = ""
         code.mkdir(parents=True, exist_ok=True)
@@ -242,7 +233,13 @@ def execute(ctx: StepContext) -> StepResult:
         tree.host(folder).mkdir(parents=True, exist_ok=True)
     instance_type = str((args.get("ResourceConfig") or {}).get("InstanceType", ""))
     _write_config(tree, raw_hps, args, instance_type)
-    env = training_environment(tree, hps, channels, instance_type, program)
+    if command[-1] == TOOLKIT_TRAIN:  # the toolkit sets the SM_* variables itself
+        env = {"SM_STUDIO_LOCAL_MODE": "true"}  # no wait for algo-1 to resolve in DNS
+        if not tree.real:
+            env[BASE_DIR_VARIABLE] = str(tree.host(BASE_DIR))
+        tree.host(INTERMEDIATE_DIR).mkdir(parents=True, exist_ok=True)  # no toolkit sync
+    else:
+        env = training_environment(tree, hps, channels, instance_type, program)
     env.update({k: tree.rewrite(str(v)) for k, v in (args.get("Environment") or {}).items()})
     python_path = (tree.visible(code), os.environ.get("PYTHONPATH"))
     env["PYTHONPATH"] = os.pathsep.join(p for p in python_path if p)
@@ -252,11 +249,6 @@ def execute(ctx: StepContext) -> StepResult:
         **PIP_QUIET,
         "TRAINING_JOB_NAME": ctx.job_name,
     }
-    if install is not None:
-        try:
-            run_command(install, job_env, code, ctx.logs / "install", tree, interpreter)
-        except StepFailed as err:
-            raise StepFailed(f"{INSTALL_ERRORS[install[-1]]}: {err}") from None
     try:
         run_command(command, job_env, code, ctx.logs, tree, interpreter)
     except StepFailed as err:
