@@ -1,8 +1,8 @@
 """Training steps, as SageMaker runs them: channels downloaded and the platform's config
 files written, then one of three modes. Script mode runs the framework images' own entry
-point, the SageMaker training toolkit's trainer (`sagemaker-training`: it fetches the source
-archive, installs requirements or the package, sets the SM_* environment and runs the entry
-point by its kind); the built-in XGBoost algorithm (`builtin.xgboost_algorithm`); or the
+point, the SageMaker training toolkit's trainer (`sagemaker-training`: on the source archive
+the runner fetched and unpacked, it installs requirements or the package, sets the SM_*
+environment and runs the entry point by its kind); the built-in XGBoost algorithm (`builtin.xgboost_algorithm`); or the
 job's ContainerEntrypoint (SDK v3's ModelTrainer drivers). The model directory is packed
 into model.tar.gz and uploaded; /opt/ml/output/failure is the job's failure reason."""
 
@@ -213,12 +213,13 @@ def execute(ctx: StepContext) -> StepResult:
             contained(code, program, what=f"{PROGRAM} {program!r}")
         except PathEscape as err:
             raise StepFailed(f"{err} (the source directory)") from None
-        code.mkdir(parents=True, exist_ok=True)
+        # The runner fetches the sources through its own clients (so an in-process moto
+        # serves them too) and the toolkit takes them in place: its submit directory is the
+        # code folder, which it does not fetch again.
+        _unpack_sources(ctx, str(hps.get(SUBMIT_DIRECTORY, "")), code)
+        tree.rewrite_sources(code)
+        raw_hps = {**raw_hps, SUBMIT_DIRECTORY: json.dumps(tree.visible(code))}
         command = ["python3", "-m", TOOLKIT_TRAIN]
-        if not tree.real:  # sources unpacked and rewritten here; the toolkit takes them as is
-            _unpack_sources(ctx, str(hps.get(SUBMIT_DIRECTORY, "")), code)
-            tree.rewrite_sources(code)
-            raw_hps = {**raw_hps, SUBMIT_DIRECTORY: json.dumps(str(code))}
     else:  # the built-in algorithm's own trainer, as its container's `train`
         program = ""
         code.mkdir(parents=True, exist_ok=True)
