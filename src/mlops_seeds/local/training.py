@@ -2,9 +2,10 @@
 files written, then one of three modes. Script mode runs the framework images' own entry
 point, the SageMaker training toolkit's trainer (`sagemaker-training`: on the source archive
 the runner fetched and unpacked, it installs requirements or the package, sets the SM_*
-environment and runs the entry point by its kind); the built-in XGBoost algorithm (`builtin.xgboost_algorithm`); or the
-job's ContainerEntrypoint (SDK v3's ModelTrainer drivers). The model directory is packed
-into model.tar.gz and uploaded; /opt/ml/output/failure is the job's failure reason."""
+environment and runs the entry point by its kind); the built-in XGBoost algorithm
+(`builtin.xgboost_algorithm`); or the job's ContainerEntrypoint (SDK v3's ModelTrainer
+drivers). The model directory is packed into model.tar.gz and uploaded;
+/opt/ml/output/failure is the job's failure reason."""
 
 from __future__ import annotations
 

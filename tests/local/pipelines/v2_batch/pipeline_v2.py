@@ -1,5 +1,6 @@
 """Batch inference as SDK v2 users build it: a FrameworkProcessor with a source folder and
-requirements.txt preparing the data, an SKLearn estimator in script mode, a
+requirements.txt preparing the data, an SKLearn estimator in script mode (with a library
+passed as `dependencies`), a
 RegisterModel whose model has an entry point (the SDK adds its RepackModel step, run by
 `_repack_script_launcher.sh`), a CreateModel, a Transform of a CSV prefix, and a Fail step
 whose message joins the transform's output path (taken when the parameter Stop is "yes").
@@ -70,6 +71,7 @@ def main(bucket: str, role: str, group: str) -> str:
     estimator = SKLearn(
         entry_point="train.py",
         source_dir=str(HERE / "code"),
+        dependencies=[str(HERE / "shared")],
         framework_version="1.2-1",
         instance_type="ml.m5.large",
         role=role,
