@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from mlops_seeds import __version__
+from mlops_seeds.catalog import template_parts
 from mlops_seeds.failures import guarded_context, guarded_invoke
 from mlops_seeds.paths import repo_root
 from mlops_seeds.seeds import bake, get_seed, load_seeds, parse_settings
@@ -104,6 +105,24 @@ def validate(paths: tuple[Path, ...]) -> None:
         click.echo(f"{len(findings)} finding(s) ({counts})", err=True)
         sys.exit(1)
     click.echo("no findings", err=True)
+
+
+@cli.command("template")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write it to this file instead of standard output.",
+)
+def template(path: Path, output: Path | None) -> None:
+    """Print the CloudFormation template Studio receives for the product template PATH:
+    a template made of parts (templates/parts/) assembled, any other printed as it is."""
+    text = template_parts.template_text(*template_parts.base_of(path, repo_root()))
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text)
 
 
 def _progress(label: str) -> None:

@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import product_templates
 import pytest
 
 from mlops_seeds.archives import zip_directory
@@ -100,7 +101,7 @@ def test_template_defaults_point_at_the_uploaded_keys_and_nothing_else_changes(
     assert defaults["ModelBuildSeedKey"] == product.seeds["model-build"].key
     assert defaults["ModelDeploySeedKey"] == product.seeds["model-deploy"].key
     assert defaults["SeedCheckinBuildspecKey"] in keys
-    original = (repo_copy / "templates" / "build-deploy.yaml").read_text().splitlines()
+    original = product_templates.text("build-deploy.yaml", repo_copy).splitlines()
     changed = [a for a, b in zip(original, text.splitlines(), strict=True) if a != b]
     assert len(changed) == 4
     assert all(line.strip().startswith("Default:") for line in changed)
@@ -122,6 +123,11 @@ def _digests(artifacts: Artifacts) -> dict[str, str]:
             {"build-deploy", "build-deploy-classification", "build"},
         ),
         ("templates/build.yaml", {"build"}),
+        ("templates/parts/model-deploy.yaml", {"build-deploy", "build-deploy-classification"}),
+        (
+            "templates/parts/model-build.yaml",
+            {"build-deploy", "build-deploy-classification", "build"},
+        ),
         ("buildspecs/model-deploy.yml", {"build-deploy", "build-deploy-classification"}),
     ],
 )

@@ -7,13 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import product_templates
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+# (name, text): the product templates as Studio receives them, and the hub bootstrap.
 TEMPLATES = [
-    *sorted((ROOT / "templates").glob("*.yaml")),
-    ROOT / "service_catalog" / "hub-bootstrap.yaml",
+    *((name, product_templates.text(name)) for name in product_templates.names()),
+    ("hub-bootstrap.yaml", (ROOT / "service_catalog" / "hub-bootstrap.yaml").read_text()),
 ]
 PROJECT_ID = "${SageMakerProjectId}"
 AUTOSCALING_WRITES = {
@@ -47,8 +49,8 @@ def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _statements(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    resources = yaml.load(path.read_text(), Loader=_Loader)["Resources"]
+def _statements(path: str, text: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    resources = yaml.load(text, Loader=_Loader)["Resources"]
     for name, resource in resources.items():
         properties = resource.get("Properties", {})
         documents = [p["PolicyDocument"] for p in properties.get("Policies", [])]
@@ -60,7 +62,7 @@ def _statements(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
                 branches = entry["If"][1:] if "If" in entry else [entry]
                 for statement in branches:
                     if isinstance(statement, dict) and "Effect" in statement:
-                        sid = f"{path.name}:{name}:{statement.get('Sid', '?')}"
+                        sid = f"{path}:{name}:{statement.get('Sid', '?')}"
                         yield sid, statement
 
 
@@ -68,7 +70,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-ALL = [s for path in TEMPLATES for s in _statements(path)]
+ALL = [s for path, text in TEMPLATES for s in _statements(path, text)]
 
 
 @pytest.mark.parametrize(("sid", "statement"), ALL, ids=[sid for sid, _ in ALL])

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import product_templates
 import pytest
+from cfnlint.decode import decode_str
 
 from mlops_seeds import aws
 from mlops_seeds.rehearse.events import (
@@ -17,7 +19,6 @@ from mlops_seeds.rehearse.events import (
     pipelines_to_start,
     route,
 )
-from mlops_seeds.validate import documents
 from mlops_seeds.validate.intrinsics import resolve
 
 SPOKE = "222222222222"
@@ -51,7 +52,7 @@ def _evaluate(node: Any) -> Any:
 def rules(spoke: boto3.Session, root: Path) -> Iterator[dict[str, str]]:
     """The template's three rules in the spoke, and a disabled copy of the build rule;
     each rule's name by logical id."""
-    template = documents.load(root / "templates" / "build-deploy.yaml").body
+    template, _ = decode_str(product_templates.text("build-deploy.yaml", root))
     events = aws.client("events", spoke)
     names: dict[str, str] = {}
     for logical_id in RULES:

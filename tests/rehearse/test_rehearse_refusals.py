@@ -17,7 +17,8 @@ from mlops_seeds.rehearse.summary import summary_lines
 from mlops_seeds.sandbox import Sandbox
 
 READ_BY_THE_REHEARSAL = ("seed_code", "templates", "buildspecs", "service_catalog")
-BUILD_DEPLOY = "templates/build-deploy.yaml"
+BUILD_PART = "templates/parts/model-build.yaml"  # the parts of templates/build-deploy.yaml
+DEPLOY_PART = "templates/parts/model-deploy.yaml"
 PASS_PIPELINE_ROLE = "- Sid: PassPipelineRole\n                Effect: Allow\n                "
 
 
@@ -62,7 +63,7 @@ REFUSALS = {
     ),
     "EventBridge role cannot start the pipeline": (
         (
-            BUILD_DEPLOY,
+            BUILD_PART,
             "Action: codepipeline:StartPipelineExecution",
             "Action: codepipeline:GetPipeline",
         ),
@@ -73,7 +74,7 @@ REFUSALS = {
     ),
     "pipeline role cannot write artifacts": (
         (
-            BUILD_DEPLOY,
+            BUILD_PART,
             "Action: [s3:GetObject, s3:GetObjectVersion, s3:PutObject, s3:GetBucketVersioning,",
             "Action: [s3:GetObject, s3:GetObjectVersion, s3:GetBucketVersioning,",
         ),
@@ -83,7 +84,7 @@ REFUSALS = {
     ),
     "build cannot pass the pipeline role": (
         (
-            BUILD_DEPLOY,
+            BUILD_PART,
             f"{PASS_PIPELINE_ROLE}Action: iam:PassRole",
             f"{PASS_PIPELINE_ROLE}Action: iam:GetRole",
         ),
@@ -94,7 +95,7 @@ REFUSALS = {
     ),
     "staging test cannot invoke the endpoint": (
         (
-            BUILD_DEPLOY,
+            DEPLOY_PART,
             "sagemaker:DescribeEndpointConfig, sagemaker:InvokeEndpoint]",
             "sagemaker:DescribeEndpointConfig]",
         ),

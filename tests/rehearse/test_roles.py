@@ -5,6 +5,7 @@ sandbox."""
 import re
 from pathlib import Path
 
+import product_templates
 import pytest
 from accounts import member_admin, service_role
 from cfnlint.decode import decode
@@ -69,13 +70,16 @@ def test_enabling_projects_makes_sagemakers_roles_as_documented(sandbox: Sandbox
 
 def test_the_templates_use_only_roles_sagemaker_creates() -> None:
     made = set(worlds.sagemaker_project_roles()["roles"])
-    for template in sorted(Path("templates").glob("*.yaml")):
-        used = set(re.findall(r"role/service-role/(AmazonSageMaker\w+)", template.read_text()))
+    for template in product_templates.names():
+        text = product_templates.text(template)
+        used = set(re.findall(r"role/service-role/(AmazonSageMaker\w+)", text))
         assert used and used <= made, (template, used - made)
 
 
-def test_only_the_aws_managed_roles_path_leaves_the_artifact_bucket_unversioned() -> None:
-    for template in sorted(Path("templates").glob("*.yaml")):
+def test_only_the_aws_managed_roles_path_leaves_the_artifact_bucket_unversioned(
+    tmp_path: Path,
+) -> None:
+    for template in product_templates.written(tmp_path):
         body, problems = decode(str(template))
         assert body is not None and not problems
         bucket = body["Resources"]["ArtifactBucket"]["Properties"]

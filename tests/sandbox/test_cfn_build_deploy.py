@@ -1,5 +1,6 @@
-"""templates/build-deploy.yaml through the sandbox's CloudFormation: every resource of the
-CodeCommit path is real in its service's API, with the names the template gives."""
+"""templates/build-deploy.yaml (as Studio receives it, assembled from its parts) through the
+sandbox's CloudFormation: every resource of the CodeCommit path is real in its service's API,
+with the names the template gives."""
 
 import io
 import json
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import product_templates
 import pytest
 from accounts import member_admin
 
@@ -50,7 +52,7 @@ def hub(sandbox: Sandbox) -> boto3.Session:
     s3.create_bucket(Bucket=SEED_BUCKET)
     for key, files in SEEDS.items():
         s3.put_object(Bucket=SEED_BUCKET, Key=key, Body=_zip(files))
-    body = (ROOT / "templates" / "build-deploy.yaml").read_bytes()
+    body = product_templates.text("build-deploy.yaml").encode()
     s3.put_object(Bucket=SEED_BUCKET, Key="templates/build-deploy.yaml", Body=body)
     spoke_reads = {  # as publish grants the spokes (another account's bucket: both must allow)
         "Version": "2012-10-17",

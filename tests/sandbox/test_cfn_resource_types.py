@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import product_templates
 import pytest
 from botocore.exceptions import ClientError
 from moto.cloudformation.models import Stack
@@ -15,10 +16,17 @@ from mlops_seeds import aws
 from mlops_seeds.sandbox.cloudformation.install import creatable
 
 ROOT = Path(__file__).resolve().parents[2]
+ENDPOINT_CONFIG = "seed_code/model-deploy/{{cookiecutter.__repo_name}}/endpoint-config-template.yml"
+# (name, text): the product templates as Studio receives them, the bootstraps, the seeds'.
 TEMPLATES = [
-    *sorted((ROOT / "templates").glob("*.yaml")),
-    *sorted((ROOT / "service_catalog").glob("*-bootstrap.yaml")),
-    ROOT / "seed_code/model-deploy/{{cookiecutter.__repo_name}}/endpoint-config-template.yml",
+    *((name, product_templates.text(name)) for name in product_templates.names()),
+    *(
+        (p.name, p.read_text())
+        for p in [
+            *sorted((ROOT / "service_catalog").glob("*-bootstrap.yaml")),
+            ROOT / ENDPOINT_CONFIG,
+        ]
+    ),
 ]
 
 
@@ -98,9 +106,9 @@ def test_an_update_adding_an_unknown_type_is_refused_and_one_adding_an_unemulate
     assert len(aws.client("s3", hub).list_buckets()["Buckets"]) == 1
 
 
-@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
-def test_every_type_the_templates_use_is_created_by_the_sandbox(path: Path) -> None:
-    template = Stack.parse_template(path.read_text())
+@pytest.mark.parametrize(("name", "text"), TEMPLATES, ids=[name for name, _ in TEMPLATES])
+def test_every_type_the_templates_use_is_created_by_the_sandbox(name: str, text: str) -> None:
+    template = Stack.parse_template(text)
     types = {r["Type"] for r in template["Resources"].values()}
     assert types
     assert [t for t in sorted(types) if not creatable(t)] == []

@@ -20,7 +20,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from mlops_seeds.archives import zip_directory
-from mlops_seeds.catalog import templates
+from mlops_seeds.catalog import template_parts, templates
 from mlops_seeds.catalog.manifest import Manifest, Product
 from mlops_seeds.seeds import BUILDSPECS, Seed, bake, check_settings, load_seeds
 
@@ -165,7 +165,7 @@ def build(root: Path, manifest: Manifest, bucket: str) -> Artifacts:
     all_seeds = _seed_blobs(root, manifest)
     for product in manifest.products:
         seed_blobs = all_seeds[product.key]
-        text = (root / product.template).read_text()
+        text = template_parts.template_text(root, product.template)
         values = {templates.BUCKET_PARAMETER: bucket}
         values.update({templates.seed_parameter(n): b.key for n, b in seed_blobs.items()})
         if templates.CHECKIN_BUILDSPEC_PARAMETER in templates.parameters(text):

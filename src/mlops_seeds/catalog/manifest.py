@@ -21,9 +21,8 @@ from pydantic import (
     field_validator,
 )
 
-from mlops_seeds.bounded_parsing import read_text
 from mlops_seeds.bounded_parsing import read_yaml as read_bounded_yaml
-from mlops_seeds.catalog import rules, templates
+from mlops_seeds.catalog import rules, template_parts, templates
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.seeds import Seed, check_settings, load_seeds
 
@@ -288,7 +287,7 @@ def _template_parameters(root: Path, template: str) -> dict[str, Any]:
     """The Parameters of a product template, read within the parsing limits; ValueError
     (a field error) when it breaks one."""
     try:
-        return templates.parameters(read_text(root / template), template)
+        return templates.parameters(template_parts.template_text(root, template), template)
     except SeedsError as err:
         raise ValueError(str(err)) from None
 

@@ -1,7 +1,7 @@
 """Read a project template's parameters and rewrite the defaults of its seed-code ones.
 
-The rewrite edits the `Default:` lines in place, so the published template is the
-checked-in one byte for byte except for those values.
+The rewrite edits the `Default:` lines in place, so the published template is the one
+checked in (assembled from its parts) byte for byte except for those values.
 """
 
 import re

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_seeds.bounded_parsing import DocumentError
+from mlops_seeds.catalog import template_parts
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.seeds import BUILDSPECS, bake, load_seeds
 from mlops_seeds.validate import buildspecs, cfn, derived_names, iam
@@ -21,6 +22,7 @@ TEMPLATES = Path("templates")
 BOOTSTRAP = Path("service_catalog")  # its *-bootstrap.yaml: the hub and spoke templates
 Progress = Callable[[str], None]
 _LINE = re.compile(r"line (\d+): ")
+_PLACE = re.compile(r"^(?P<path>[^:\s]+):(?P<line>\d+): ")
 # A buildspec is declared by its file name in buildspecs/, nothing else.
 _BUILDSPEC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.ya?ml")
 
@@ -147,17 +149,78 @@ def _refusal(label: str, err: DocumentError) -> Finding:
     return Finding(label, int(line.group(1)) if line else 1, "MS101", message)
 
 
-def _load_all(files: Iterable[Path], root: Path) -> tuple[list[Document], list[Finding]]:
-    """The documents of `files`, and a finding for each the parser refused."""
+def _load_all(
+    files: Iterable[Path], root: Path, scratch: Path
+) -> tuple[list[Document], list[Finding]]:
+    """The documents of `files` (a product template made of parts assembled, in `scratch`),
+    and a finding for each the parser refused or that does not assemble."""
     docs: list[Document] = []
     refused: list[Finding] = []
     for path in files:
         label = _label(path, root)
         try:
-            docs.append(load(path, label))
+            if template_parts.is_recipe(path):
+                docs.append(_assembled(path, label, root, scratch))
+            else:
+                docs.append(load(path, label))
         except DocumentError as err:
             refused.append(_refusal(label, err))
+        except SeedsError as err:
+            refused.append(_unassembled(label, str(err)))
     return docs, refused
+
+
+def _assembled(path: Path, label: str, root: Path, scratch: Path) -> Document:
+    """A product template made of parts, as Studio receives it; its findings name the
+    part and the line they come from."""
+    base, relative = template_parts.base_of(path, root)
+    assembled = template_parts.assemble(base, relative)
+    copy = scratch / f"{len(list(scratch.iterdir()))}-{path.name}"
+    copy.write_text(assembled.text)
+    doc = load(copy, label)
+    origins = tuple((_label(base / file, root), line) for file, line in assembled.origins)
+    return Document(path=copy, label=label, body=doc.body, origins=origins)
+
+
+def _unassembled(label: str, message: str) -> Finding:
+    """A product template whose parts do not assemble, as an MS112 finding at its place."""
+    place = _PLACE.match(message)
+    if place:
+        return Finding(place["path"], int(place["line"]), "MS112", message[place.end() :])
+    return Finding(label, 1, "MS112", message.removeprefix(f"{label}: "))
+
+
+def _from_parts(doc: Document, findings: list[Finding]) -> list[Finding]:
+    """An assembled template's findings at the part and line they come from."""
+    if doc.origins is None:
+        return findings
+    placed = []
+    for finding in findings:
+        if finding.path != doc.label:
+            placed.append(finding)
+            continue
+        index = min(max(finding.line, 1), len(doc.origins)) - 1
+        path, line = doc.origins[index]
+        placed.append(Finding(path, line, finding.rule, f"{finding.message} (in {doc.label})"))
+    return placed
+
+
+def _with_parts(files: list[Path], root: Path) -> list[Path]:
+    """`files` with each template part replaced by the product templates that include it
+    (a part is validated as part of them), recipes found in the repository's templates/."""
+    recipes = [
+        p
+        for p in dict.fromkeys([*discover(root / TEMPLATES), *files])
+        if template_parts.is_recipe(p)
+    ]
+    including: dict[Path, list[Path]] = {}
+    for recipe in recipes:
+        for part in template_parts.part_files(recipe):
+            including.setdefault(part.resolve(), []).append(recipe)
+    chosen: list[Path] = []
+    for path in files:
+        chosen += including.get(path.resolve(), [path])
+    return list(dict.fromkeys(chosen))
 
 
 def _check(
@@ -171,11 +234,11 @@ def _check(
             findings.append(Finding(doc.label, 1, "MS101", "not valid YAML or JSON"))
         elif doc.kind is Kind.TEMPLATE:
             shape = _shape_findings(doc)
-            findings += shape or cfn.lint(doc)
-            findings += derived_names.check(doc)
-            findings += [] if shape else iam.check(doc)
+            found = shape or cfn.lint(doc)
+            found += derived_names.check(doc)
+            found += [] if shape else iam.check(doc)
             project_findings, project_used = _codebuild_findings(doc, root)
-            findings += project_findings
+            findings += _from_parts(doc, found + project_findings)
             used |= project_used
         elif doc.kind is Kind.BUILDSPEC:
             findings += buildspecs.check_format(doc)
@@ -257,9 +320,11 @@ def validate_paths(
         else:
             files.append(path)
             explicit.add(path)
-    docs, refused = _load_all(files, root)
-    checked, _ = _check(docs, root, explicit, progress)
-    return sorted(findings + refused + checked)
+    files = _with_parts(files, root)
+    with tempfile.TemporaryDirectory(prefix="mlops-seeds-validate-") as scratch:
+        docs, refused = _load_all(files, root, Path(scratch))
+        checked, _ = _check(docs, root, explicit, progress)
+    return sorted(set(findings + refused + checked))
 
 
 def _rendered_templates(root: Path, scratch: Path) -> list[Document]:
@@ -281,9 +346,11 @@ def validate_repo(root: Path, progress: Progress = _ignore) -> list[Finding]:
     """Validate the repository: templates/, service_catalog/*-bootstrap.yaml, buildspecs/ and
     the templates the seeds render. Also flags a buildspec that no CodeBuild project runs."""
     bootstrap = sorted((root / BOOTSTRAP).glob("*-bootstrap.yaml"))
-    files = discover(root / TEMPLATES) + bootstrap + discover(root / BUILDSPECS)
-    docs, refused = _load_all(files, root)
+    files = _with_parts(discover(root / TEMPLATES), root) + bootstrap + discover(root / BUILDSPECS)
     with tempfile.TemporaryDirectory(prefix="mlops-seeds-validate-") as scratch:
+        assembled = Path(scratch) / "assembled"
+        assembled.mkdir()
+        docs, refused = _load_all(files, root, assembled)
         docs += _rendered_templates(root, Path(scratch))
         findings, used = _check(docs, root, set(files), progress)
     for doc in docs:
@@ -297,7 +364,7 @@ def validate_repo(root: Path, progress: Progress = _ignore) -> list[Finding]:
                     "runs this buildspec (Metadata.MlopsSeeds.Buildspec)",
                 )
             )
-    return sorted(findings + refused)
+    return sorted(set(findings + refused))
 
 
 def summarize(findings: list[Finding]) -> dict[str, Any]:

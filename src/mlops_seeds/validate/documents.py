@@ -27,6 +27,8 @@ class Document:
     path: Path
     label: str
     body: Any
+    # An assembled product template: the (file, line) each of its lines comes from.
+    origins: tuple[tuple[str, int], ...] | None = None
 
     @property
     def kind(self) -> Kind:
