@@ -1,6 +1,7 @@
-"""Bad input to `mlops-seeds validate`: malformed templates and buildspecs are one finding
-each (exit 1, the summary line on stderr names the rule); a path validate cannot read as a
-file or a folder is one error line (exit 2). Nothing outside the case's place is read or
+"""Bad input to `mlops-seeds validate` and `template`: malformed templates, recipes of parts
+and buildspecs are one finding each (exit 1, the summary line on stderr names the rule); a
+path validate cannot read as a file or a folder, or a recipe `template` cannot assemble, is
+one error line (exit 2). Nothing outside the case's place is read or
 written."""
 
 import os
@@ -200,6 +201,21 @@ TABLE: list[tuple[Case, Callable[[Places], None] | None, str | None]] = [
         Case("non-utf8-in-a-folder", ["validate", "d"], _finding("MS101"), 1),
         _folder("d", _file("bad.yml", b"version: 0.2\n\xc3\x28\n")),
         "bad.yml:1: MS101 not UTF-8 text",
+    ),
+    (
+        Case("recipe-part-outside", ["validate", "t.yaml"], _finding("MS112"), 1),
+        _file("t.yaml", HEADER + "Parts:\n  - '{outside}/part.yaml'\n"),
+        "t.yaml:1: MS112 Parts[0] '",
+    ),
+    (
+        Case("template-part-twice", ["template", "t.yaml"], "t.yaml: Parts names a part twice"),
+        _file("t.yaml", HEADER + "Parts: [p.yaml, p.yaml]\n"),
+        None,
+    ),
+    (
+        Case("template-missing", ["template", "gone.yaml"], "gone.yaml: no such file"),
+        None,
+        None,
     ),
 ]
 CASES = [case for case, _, _ in TABLE]
