@@ -11,8 +11,10 @@ written (comments kept), in the recipe's order. An entry two parts define is an 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +79,13 @@ def _loose(line: str) -> bool:
 
 
 def _parse(path: Path, label: str) -> _Source:
-    text = read_text(path)
+    return _parse_text(read_text(path), label)
+
+
+@lru_cache(maxsize=64)
+def _parse_text(text: str, label: str) -> _Source:
+    """A file's lines and top-level keys (parsed once per content: publish and plan read
+    the same templates many times)."""
     check_yaml(text, label)
     try:
         root = yaml.compose(text, Loader=_CfnLoader)
@@ -87,6 +95,20 @@ def _parse(path: Path, label: str) -> _Source:
         raise SeedsError(f"{label}: must be a mapping of template sections")
     keys = [(str(k.value), k.start_mark.line, v) for k, v in root.value]
     return _Source(label, text.splitlines(keepends=True), keys)
+
+
+@lru_cache(maxsize=64)
+def _metadata(text: str, label: str) -> Any:
+    return load_yaml(text, label, _CfnLoader)[METADATA]
+
+
+@lru_cache(maxsize=32)
+def _checked_whole(text: str, template: str) -> None:
+    """The assembled text parses as one template."""
+    try:
+        load_yaml(text, template, _CfnLoader)
+    except SeedsError as err:
+        raise SeedsError(f"{template}: its parts do not make one template ({err})") from None
 
 
 def _label(path: Path, root: Path) -> str:
@@ -200,7 +222,7 @@ def assemble(root: Path, template: str) -> Assembled:
     owner: dict[str, str] = {}
     for part in parts:
         if any(key == METADATA for key, _, _ in part.keys):
-            body = load_yaml("".join(part.lines), part.label, _CfnLoader)[METADATA]
+            body = copy.deepcopy(_metadata("".join(part.lines), part.label))
             first = next(iter(owner.values()), part.label)
             metadata = _merge(metadata, body, METADATA, (first, part.label))
             owner.setdefault(METADATA, part.label)
@@ -227,12 +249,7 @@ def assemble(root: Path, template: str) -> Assembled:
             for text, number in zip(block, numbers, strict=True):
                 emit(text, (part.label, number))
     text = "".join(lines)
-    try:
-        load_yaml(text, template, _CfnLoader)
-    except SeedsError as err:
-        raise SeedsError(
-            f"{template}: its parts do not assemble into one template ({err})"
-        ) from None
+    _checked_whole(text, template)
     return Assembled(text, tuple(origins), tuple(p.label for p in parts))
 
 
