@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from mlops_seeds.catalog import template_parts
-from mlops_seeds.catalog.templates import _CfnLoader
+from mlops_seeds.catalog.templates import CfnLoader
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.validate import validate_paths
 
@@ -22,7 +22,7 @@ def test_no_entry_is_written_in_two_template_sources() -> None:
     sources = sorted((ROOT / "templates").rglob("*.yaml"))
     seen: dict[tuple[str, str], list[str]] = {}
     for path in sources:
-        body = yaml.load(path.read_text(), Loader=_CfnLoader)
+        body = yaml.load(path.read_text(), Loader=CfnLoader)
         for section in DEFINED:
             for name in body.get(section) or {}:
                 seen.setdefault((section, name), []).append(path.relative_to(ROOT).as_posix())
@@ -37,7 +37,7 @@ def test_the_products_assemble_from_their_parts_in_order() -> None:
     both = template_parts.assemble(ROOT, "templates/build-deploy.yaml")
     assert build.parts == ("templates/parts/model-build.yaml",)
     assert both.parts == ("templates/parts/model-build.yaml", "templates/parts/model-deploy.yaml")
-    body = yaml.load(both.text, Loader=_CfnLoader)
+    body = yaml.load(both.text, Loader=CfnLoader)
     assert "Parts" not in body
     assert body["Resources"]["CodePipelineDeployPolicy"]["Properties"]["Roles"] == [
         "CodePipelineRole"
@@ -56,7 +56,7 @@ def test_the_products_assemble_from_their_parts_in_order() -> None:
         source, at = both.origin(number)
         if source == "templates/parts/model-deploy.yaml" and not line.lstrip().startswith("#"):
             assert part[at - 1] == line
-    build_body = yaml.load(build.text, Loader=_CfnLoader)
+    build_body = yaml.load(build.text, Loader=CfnLoader)
     assert "ModelDeployPipeline" not in build_body["Resources"]
     assert set(build_body["Resources"]) < set(body["Resources"])
 

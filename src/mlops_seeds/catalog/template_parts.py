@@ -22,7 +22,7 @@ import yaml
 from yaml.nodes import MappingNode, Node
 
 from mlops_seeds.bounded_parsing import check_yaml, load_yaml, read_text
-from mlops_seeds.catalog.templates import _CfnLoader
+from mlops_seeds.catalog.templates import CfnLoader
 from mlops_seeds.containment import PathEscape, contained
 from mlops_seeds.errors import SeedsError
 
@@ -88,7 +88,7 @@ def _parse_text(text: str, label: str) -> _Source:
     the same templates many times)."""
     check_yaml(text, label)
     try:
-        root = yaml.compose(text, Loader=_CfnLoader)
+        root = yaml.compose(text, Loader=CfnLoader)
     except yaml.YAMLError as err:
         raise SeedsError(f"{label}: not valid YAML ({' '.join(str(err).split())})") from None
     if not isinstance(root, MappingNode):
@@ -99,14 +99,14 @@ def _parse_text(text: str, label: str) -> _Source:
 
 @lru_cache(maxsize=64)
 def _metadata(text: str, label: str) -> Any:
-    return load_yaml(text, label, _CfnLoader)[METADATA]
+    return load_yaml(text, label, CfnLoader)[METADATA]
 
 
 @lru_cache(maxsize=32)
 def _checked_whole(text: str, template: str) -> None:
     """The assembled text parses as one template."""
     try:
-        load_yaml(text, template, _CfnLoader)
+        load_yaml(text, template, CfnLoader)
     except SeedsError as err:
         raise SeedsError(f"{template}: its parts do not make one template ({err})") from None
 

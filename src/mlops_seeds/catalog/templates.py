@@ -23,7 +23,7 @@ _PARAMETER = re.compile(r"^(?P<indent> +)(?P<name>[A-Za-z][A-Za-z0-9]*)\s*:\s*$"
 _DEFAULT = re.compile(r"^(?P<head>(?P<indent> +)Default\s*:\s*)(?P<value>.*)$")
 
 
-class _CfnLoader(BoundedLoader):
+class CfnLoader(BoundedLoader):
     """A bounded YAML loader that reads CloudFormation short tags (!Ref, !Sub, ...) as plain
     values."""
 
@@ -36,7 +36,7 @@ def _untagged(loader: Any, _suffix: str, node: yaml.Node) -> Any:
     return loader.construct_mapping(node)
 
 
-_CfnLoader.add_multi_constructor("!", _untagged)
+CfnLoader.add_multi_constructor("!", _untagged)
 
 
 def parameters(text: str, source: str = "template") -> dict[str, Any]:
@@ -47,7 +47,7 @@ def parameters(text: str, source: str = "template") -> dict[str, Any]:
 
 @lru_cache(maxsize=64)
 def _parameters(text: str, source: str) -> dict[str, Any]:
-    body = load_yaml(text, source, _CfnLoader)
+    body = load_yaml(text, source, CfnLoader)
     section = body.get("Parameters", {}) if isinstance(body, dict) else {}
     return dict(section) if isinstance(section, dict) else {}
 
