@@ -22,16 +22,15 @@ import time
 from pathlib import Path
 
 import boto3
-from moto import mock_aws
 
-from mlops_seeds.local import container_paths, run_definition
+from mlops_seeds.local import container_paths
 from mlops_seeds.local.builtin import xgboost_algorithm
 
 ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = ROOT / "tests" / "local" / "pipelines" / "abalone"
 sys.path.insert(0, str(PIPELINE))
 from dataset import abalone_csv  # noqa: E402
-from local_runner import FAKE_AWS  # noqa: E402  (this folder is on the path)
+from local_runner import FAKE_AWS, timed_run  # noqa: E402  (this folder is on the path)
 
 BUCKET, GROUP, ROLE = "abalone-bucket", "abalone-models", "arn:aws:iam::123456789012:role/R"
 
@@ -74,22 +73,14 @@ def definition() -> dict[str, object]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def run_runner(pipeline: dict[str, object]) -> float:
-    """Seconds for the runner to run the whole pipeline (moto S3 and SageMaker)."""
-    with mock_aws():
-        session = boto3.Session(region_name="us-east-1")
-        s3 = session.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        for name in ("preprocess.py", "evaluate.py"):
-            body = (PIPELINE / name).read_bytes()
-            s3.put_object(Bucket=BUCKET, Key=f"abalone/code/{name}", Body=body)
-        s3.put_object(Bucket=BUCKET, Key="abalone/data/abalone.csv", Body=abalone_csv().encode())
-        start = time.perf_counter()
-        record = run_definition(pipeline, session=session, echo=lambda _: None)
-        elapsed = time.perf_counter() - start
-    if record.status != "Succeeded":
-        raise SystemExit(f"the runner's execution failed: {record.failure_reason}")
-    return elapsed
+def upload(session: boto3.Session) -> None:
+    """The bucket, the processing scripts and the dataset."""
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    for name in ("preprocess.py", "evaluate.py"):
+        body = (PIPELINE / name).read_bytes()
+        s3.put_object(Bucket=BUCKET, Key=f"abalone/code/{name}", Body=body)
+    s3.put_object(Bucket=BUCKET, Key="abalone/data/abalone.csv", Body=abalone_csv().encode())
 
 
 def run_direct(work: Path) -> float:
@@ -127,7 +118,7 @@ def main() -> None:
     subprocess.run([sys.executable, "-c", "import numpy, pandas, sklearn, xgboost"], check=True)
     with tempfile.TemporaryDirectory(prefix="bench-builtin-") as scratch:
         direct = run_direct(Path(scratch))
-    runner = run_runner(pipeline)
+    runner = timed_run(pipeline, upload)
     print("abalone pipeline (SKLearn preprocessing, built-in XGBoost, evaluation; SDK v3)")
     print(f"  runner (5 steps, moto S3/SageMaker): {runner:6.2f} s")
     print(f"  programs directly, one after another: {direct:6.2f} s")

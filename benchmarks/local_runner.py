@@ -19,6 +19,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import boto3
@@ -87,9 +88,15 @@ def upload(session: boto3.Session, repo: Path) -> None:
 
 def run_runner(repo: Path, pipeline: dict[str, object]) -> float:
     """Seconds for the runner to run the whole pipeline (moto S3 and SageMaker)."""
+    return timed_run(pipeline, lambda session: upload(session, repo))
+
+
+def timed_run(pipeline: dict[str, object], setup: Callable[[boto3.Session], None]) -> float:
+    """Seconds for the runner to run `pipeline` in moto (S3 and SageMaker) once `setup`
+    has put its code and data there (untimed)."""
     with mock_aws():
         session = boto3.Session(region_name="us-east-1")
-        upload(session, repo)
+        setup(session)
         start = time.perf_counter()
         record = run_definition(pipeline, session=session, echo=lambda _: None)
         elapsed = time.perf_counter() - start

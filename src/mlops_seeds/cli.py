@@ -9,6 +9,7 @@ import click
 
 from mlops_seeds import __version__
 from mlops_seeds.catalog import template_parts
+from mlops_seeds.errors import SeedsError
 from mlops_seeds.failures import guarded_context, guarded_invoke
 from mlops_seeds.paths import repo_root
 from mlops_seeds.seeds import bake, get_seed, load_seeds, parse_settings
@@ -121,8 +122,11 @@ def template(path: Path, output: Path | None) -> None:
     text = template_parts.template_text(*template_parts.base_of(path, repo_root()))
     if output is None:
         click.echo(text, nl=False)
-    else:
+        return
+    try:
         output.write_text(text)
+    except OSError as err:
+        raise SeedsError(f"--output {output}: cannot write it ({err.strerror})") from None
 
 
 def _progress(label: str) -> None:

@@ -217,6 +217,15 @@ TABLE: list[tuple[Case, Callable[[Places], None] | None, str | None]] = [
         None,
         None,
     ),
+    (
+        Case(
+            "template-output-unwritable",
+            ["template", "t.yaml", "--output", "{place}/no/such/folder/t.yaml"],
+            "--output {place}/no/such/folder/t.yaml: cannot write it (No such file or directory)",
+        ),
+        _file("t.yaml", HEADER + BUCKET),
+        None,
+    ),
 ]
 CASES = [case for case, _, _ in TABLE]
 SETUP = {case.id: (make, finding) for case, make, finding in TABLE}

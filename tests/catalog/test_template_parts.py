@@ -110,6 +110,24 @@ def test_a_metadata_value_two_parts_set_is_refused(repo: Path) -> None:
     )
 
 
+def test_a_metadata_clash_names_the_part_that_set_it_first(repo: Path) -> None:
+    extra = repo / "templates/parts/extra.yaml"
+    extra.write_text(
+        "Metadata:\n  SagemakerTemplateParameterRules:\n"
+        "    ModelDeploySeedKey:\n      Optional: false\n"
+    )
+    _edit(
+        repo / "templates/build-deploy.yaml",
+        "  - parts/model-deploy.yaml\n",
+        "  - parts/model-deploy.yaml\n  - parts/extra.yaml\n",
+    )
+    assert _refusal(repo) == (
+        "templates/parts/extra.yaml: Metadata.SagemakerTemplateParameterRules."
+        "ModelDeploySeedKey.Optional is also set in templates/parts/model-deploy.yaml: each "
+        "parameter, rule, condition, resource and output is written in one part"
+    )
+
+
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [

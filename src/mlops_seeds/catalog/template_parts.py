@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from mlops_seeds.bounded_parsing import check_yaml, load_yaml, read_text
 from mlops_seeds.catalog.templates import CfnLoader
@@ -30,6 +30,7 @@ PARTS = "Parts"
 HEADER = ("AWSTemplateFormatVersion", "Description")
 METADATA = "Metadata"
 SECTIONS = ("Parameters", "Rules", "Mappings", "Conditions", "Resources", "Outputs")
+STR_TAG = "tag:yaml.org,2002:str"
 ONE_SOURCE = "each parameter, rule, condition, resource and output is written in one part"
 
 
@@ -137,10 +138,11 @@ def part_files(path: Path) -> list[Path]:
 
 def _part_paths(recipe: _Source, path: Path, root: Path) -> list[tuple[Path, str]]:
     listed = next(v for k, _, v in recipe.keys if k == PARTS)
-    names = yaml.load(yaml.serialize(listed), Loader=yaml.SafeLoader)
     where = f"{recipe.label}: {PARTS}"
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+    items = listed.value if isinstance(listed, SequenceNode) else []
+    if not items or not all(isinstance(n, ScalarNode) and n.tag == STR_TAG for n in items):
         raise SeedsError(f"{where} must be a list of part files (paths relative to it)")
+    names = [str(n.value) for n in items]
     if len(set(names)) != len(names):
         raise SeedsError(f"{where} names a part twice")
     found = []
@@ -155,18 +157,25 @@ def _part_paths(recipe: _Source, path: Path, root: Path) -> list[tuple[Path, str
     return found
 
 
-def _merge(into: Any, extra: Any, where: str, labels: tuple[str, str]) -> Any:
-    """Metadata merged: mappings joined, lists concatenated; the same value twice is an
-    error naming both parts."""
+def _merge(
+    into: Any, extra: Any, path: tuple[str, ...], label: str, owners: dict[tuple[str, ...], str]
+) -> Any:
+    """Metadata merged: mappings joined, lists concatenated; `owners` records which part
+    added each key, so that the same value set twice is an error naming both parts."""
     if isinstance(into, dict) and isinstance(extra, dict):
         merged = dict(into)
         for key, value in extra.items():
-            path = f"{where}.{key}"
-            merged[key] = _merge(into[key], value, path, labels) if key in into else value
+            at = (*path, str(key))
+            if key in into:
+                merged[key] = _merge(into[key], value, at, label, owners)
+            else:
+                merged[key] = value
+                owners[at] = label
         return merged
     if isinstance(into, list) and isinstance(extra, list):
         return into + extra
-    raise SeedsError(f"{labels[1]}: {where} is also set in {labels[0]}: {ONE_SOURCE}")
+    owner = next(owners[path[:n]] for n in range(len(path), 0, -1) if path[:n] in owners)
+    raise SeedsError(f"{label}: {'.'.join(path)} is also set in {owner}: {ONE_SOURCE}")
 
 
 def _checked_part(source: _Source) -> None:
@@ -218,18 +227,16 @@ def assemble(root: Path, template: str) -> Assembled:
     for number, text in enumerate(recipe.lines):
         if not parts_line <= number <= last:  # the recipe without its Parts
             emit(text, (template, number + 1))
+    holders = [p for p in parts if any(key == METADATA for key, _, _ in p.keys)]
     metadata: dict[str, Any] = {}
-    owner: dict[str, str] = {}
-    for part in parts:
-        if any(key == METADATA for key, _, _ in part.keys):
-            body = copy.deepcopy(_metadata("".join(part.lines), part.label))
-            first = next(iter(owner.values()), part.label)
-            metadata = _merge(metadata, body, METADATA, (first, part.label))
-            owner.setdefault(METADATA, part.label)
+    owners: dict[tuple[str, ...], str] = {}
+    for part in holders:
+        body = copy.deepcopy(_metadata("".join(part.lines), part.label))
+        metadata = _merge(metadata, body, (METADATA,), part.label, owners)
     if metadata:
         dumped = yaml.safe_dump({METADATA: metadata}, sort_keys=False, width=100)
         for text in dumped.splitlines():
-            emit(text, (owner[METADATA], 1))
+            emit(text, (holders[0].label, 1))
     defined: dict[tuple[str, str], str] = {}
     for section in SECTIONS:
         holders = [p for p in parts if any(key == section for key, _, _ in p.keys)]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_seeds.containment import PathEscape, contained
+from mlops_seeds.local import contract
 from mlops_seeds.local.clients import Clients
 from mlops_seeds.local.definition import StepDef
 from mlops_seeds.local.expressions import Scope, evaluate
@@ -96,6 +97,15 @@ class StepContext:
     def evaluate(self, value: Any) -> Any:
         """`value` with its expressions evaluated in the step's scope."""
         return evaluate(value, self.scope)
+
+    def checked_arguments(self) -> Any:
+        """The step's arguments evaluated; StepFailed when they break the container
+        contract."""
+        args = self.evaluate(self.step.arguments)
+        violations = contract.step_violations(self.step, {}, args)
+        if violations:
+            raise StepFailed("; ".join(violations))
+        return args
 
     @property
     def logs(self) -> Path:

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from mlops_seeds.containment import PathEscape, contained
-from mlops_seeds.local import contract
 from mlops_seeds.local.context import StepContext, StepFailed, StepResult
 from mlops_seeds.local.process import run_command
 
@@ -32,10 +31,7 @@ def check(arguments: dict[str, Any], image: str | None = None) -> list[str]:
 
 def execute(ctx: StepContext) -> StepResult:
     """Run one processing job locally."""
-    args = ctx.evaluate(ctx.step.arguments)
-    violations = contract.step_violations(ctx.step, {}, args)
-    if violations:
-        raise StepFailed("; ".join(violations))
+    args = ctx.checked_arguments()
     tree = ctx.tree
     app = args["AppSpecification"]
     interpreter = ctx.interpreter(app["ImageUri"])

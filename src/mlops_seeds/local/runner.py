@@ -183,13 +183,12 @@ def _problems(step: StepDef, checked: Plan) -> list[str]:
     if image is not None and interpreter is None:
         problems.append(f"step {step.name}: {unknown_image(image)}")
     if (
-        image is not None
-        and interpreter is not None
+        interpreter is not None
         and step.type == "Training"
         and training.script_mode(step.arguments)
         and not step_python.has_toolkit(interpreter)
     ):
-        problems.append(f"step {step.name}: {training.no_toolkit(image, interpreter)}")
+        problems.append(f"step {step.name}: {training.no_toolkit(str(image), interpreter)}")
     return problems
 
 

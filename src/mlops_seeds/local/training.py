@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_seeds.containment import PathEscape, contained
-from mlops_seeds.local import container_paths, contract, step_python
+from mlops_seeds.local import container_paths, step_python
 from mlops_seeds.local.builtin import xgboost_algorithm
 from mlops_seeds.local.context import ContainerTree, StepContext, StepFailed, StepResult
 from mlops_seeds.local.images import repository
@@ -186,10 +186,7 @@ def training_environment(
 
 def execute(ctx: StepContext) -> StepResult:
     """Run one training job locally."""
-    args = ctx.evaluate(ctx.step.arguments)
-    violations = contract.step_violations(ctx.step, {}, args)
-    if violations:
-        raise StepFailed("; ".join(violations))
+    args = ctx.checked_arguments()
     tree = ctx.tree
     image = str(args["AlgorithmSpecification"]["TrainingImage"])
     interpreter = ctx.interpreter(image)
@@ -235,7 +232,7 @@ def execute(ctx: StepContext) -> StepResult:
         tree.host(folder).mkdir(parents=True, exist_ok=True)
     instance_type = str((args.get("ResourceConfig") or {}).get("InstanceType", ""))
     _write_config(tree, raw_hps, args, instance_type)
-    if command[-1] == TOOLKIT_TRAIN:  # the toolkit sets the SM_* variables itself
+    if script_mode(args):  # the toolkit sets the SM_* variables itself
         env = {"SM_STUDIO_LOCAL_MODE": "true"}  # no wait for algo-1 to resolve in DNS
         if not tree.real:
             env[BASE_DIR_VARIABLE] = str(tree.host(BASE_DIR))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_seeds.containment import PathEscape, contained
-from mlops_seeds.local import contract, data_processing
+from mlops_seeds.local import data_processing
 from mlops_seeds.local.context import StepContext, StepFailed, StepResult
 from mlops_seeds.local.images import SERVING_FRAMEWORKS, repository
 from mlops_seeds.local.storage import TransferError, join_uri
@@ -63,10 +63,7 @@ def execute(ctx: StepContext) -> StepResult:
     # Imported here: the model servers come with the sandbox's hosting.
     from mlops_seeds.sandbox.hosting import processes
 
-    args = ctx.evaluate(ctx.step.arguments)
-    violations = contract.step_violations(ctx.step, {}, args)
-    if violations:
-        raise StepFailed("; ".join(violations))
+    args = ctx.checked_arguments()
     problems = check(args)
     if problems:
         raise StepFailed("; ".join(problems))

@@ -93,9 +93,5 @@ if not any(isinstance(finder, _Alias) for finder in sys.meta_path):
 
 def training_env() -> Any:
     """The job's training environment (the former `sagemaker_containers.training_env()`)."""
-    environment = importlib.import_module(f"{__name__}._env")
-    return environment.TrainingEnv(
-        resource_config=environment.read_resource_config(),
-        input_data_config=environment.read_input_data_config(),
-        hyperparameters=environment.read_hyperparameters(),
-    )
+    framework = importlib.import_module(f"{__name__}.beta.framework")
+    return framework.training_env()
