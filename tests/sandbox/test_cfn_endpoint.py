@@ -69,7 +69,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
         return recorded
 
     def update_endpoint(
-        self: SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str
+        self: SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str, **_: Any
     ) -> None:
         cfn_sagemaker._move_endpoint(self, endpoint_name, endpoint_config_name)
 
@@ -171,7 +171,8 @@ def test_a_new_model_package_updates_the_endpoint_in_place(
     after = sagemaker.describe_endpoint(EndpointName="churn-staging")["EndpointConfigName"]
     assert after != before
     assert [name for name, _ in calls] == ["create_endpoint", "update_endpoint"]
-    assert calls[1][1] == {"endpoint_name": "churn-staging", "endpoint_config_name": after}
+    assert calls[1][1]["endpoint_name"] == "churn-staging"
+    assert calls[1][1]["endpoint_config_name"] == after
     assert _deployed_package(sagemaker, "churn-staging") == packages[1]
     # The replaced model and config are gone once the update is over.
     assert [

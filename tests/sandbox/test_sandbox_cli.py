@@ -134,3 +134,12 @@ def test_the_env_file_is_private_whatever_was_planted_beside_it(tmp_path: Path) 
     assert target.stat().st_mode & 0o777 == 0o600
     assert planted.read_text() == "planted\n"
     assert target.read_text() == "export AWS_SECRET_ACCESS_KEY=s3cr3t\n"
+
+
+@pytest.mark.parametrize("scale", ["0.5", "4000"])
+def test_a_time_scale_out_of_range_is_one_line_and_exit_2(scale: str) -> None:
+    result = CliRunner().invoke(sandbox, ["--time-scale", scale])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"mlops-seeds: error: --time-scale {float(scale):g}: must be from 1 to 3600"
+    )

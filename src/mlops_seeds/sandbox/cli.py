@@ -89,12 +89,21 @@ def write_private(path: Path, text: str) -> None:
     help="Evaluate IAM as AWS does, for every request and for the services acting as their "
     "roles (--no-enforce-iam: for quick experiments only).",
 )
+@click.option(
+    "--time-scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Run the sandbox's clock this many times faster than the wall clock (1 to 3600): "
+    "alarm periods and deployment baking periods pass sooner.",
+)
 def sandbox(
     port: int,
     region: str,
     cors_origins: tuple[str, ...],
     env_file: Path | None,
     enforce_iam: bool,
+    time_scale: float,
 ) -> None:
     """Run the AWS sandbox (moto with the mlops-seeds extensions) until Ctrl-C or SIGTERM.
 
@@ -120,6 +129,7 @@ def sandbox(
         log_requests=True,
         cors_origins=cors_origins,
         enforce_iam=enforce_iam,
+        time_scale=time_scale,
     ).start()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

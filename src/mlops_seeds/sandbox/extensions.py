@@ -1,6 +1,7 @@
 """Every sandbox extension, installed into moto when a sandbox starts and reset with it."""
 
 from mlops_seeds.sandbox import catalog, cloudformation, hosting, organization, sagemaker
+from mlops_seeds.sandbox.cloudwatch import alarms as cloudwatch_alarms
 from mlops_seeds.sandbox.iam import backend as iam_backend
 
 
@@ -12,6 +13,7 @@ def install() -> None:
     cloudformation.install()
     sagemaker.install()
     hosting.install()
+    cloudwatch_alarms.install()
 
 
 def reset() -> None:

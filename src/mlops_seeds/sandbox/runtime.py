@@ -6,7 +6,7 @@ repositories) read `current()`; it is set while a sandbox is serving.
 """
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +16,22 @@ from mlops_seeds import aws
 from mlops_seeds.sandbox.auth import Credentials
 from mlops_seeds.sandbox.auth.authorize import Authorizer
 from mlops_seeds.sandbox.auth.keys import Roots
+from mlops_seeds.sandbox.clock import WALL, Clock
 from mlops_seeds.sandbox.iam import acting, callers
 
 
 @dataclass(frozen=True)
 class Runtime:
     """A serving sandbox: endpoint, region, the directory holding its on-disk state, and
-    its root credentials (made anew at each start: only its own clients can sign)."""
+    its root credentials (made anew at each start: only its own clients can sign), and the
+    clock its services keep."""
 
     endpoint_url: str
     region: str
     workdir: Path
     roots: Roots
     authorizer: Authorizer
+    clock: Clock = field(default=WALL)
 
     @property
     def root(self) -> Credentials:
@@ -87,6 +90,12 @@ def current() -> Runtime:
         if _current is None:
             raise RuntimeError("no sandbox is serving in this process")
         return _current
+
+
+def clock() -> Clock:
+    """The serving sandbox's clock; the wall clock when none serves in this process."""
+    with _lock:
+        return WALL if _current is None else _current.clock
 
 
 def set_current(runtime: Runtime | None) -> None:

@@ -32,6 +32,7 @@ from mlops_seeds.sandbox import extensions, organization, runtime
 from mlops_seeds.sandbox.auth import Credentials, Gate, issued_credentials
 from mlops_seeds.sandbox.auth.authorize import Authorizer
 from mlops_seeds.sandbox.auth.keys import Roots, new_root
+from mlops_seeds.sandbox.clock import Clock, ClockError
 from mlops_seeds.sandbox.iam import callers
 
 HOST = "127.0.0.1"
@@ -142,7 +143,8 @@ class Sandbox:
     env()); `cors_origins` are browser origins given a CORS allowance (none by default).
     `enforce_iam` evaluates IAM for every signed request and for the work the sandbox's
     services do as the roles they are given (on by default; the `enforce_iam` property
-    switches it on a running sandbox, from the next request).
+    switches it on a running sandbox, from the next request). `time_scale` makes the
+    sandbox's clock run that many times faster than the wall clock (clock.py).
     """
 
     def __init__(
@@ -153,8 +155,13 @@ class Sandbox:
         workdir: Path | None = None,
         cors_origins: tuple[str, ...] = (),
         enforce_iam: bool = True,
+        time_scale: float = 1.0,
     ) -> None:
         check_port(port)
+        try:
+            self._clock = Clock(time_scale)
+        except ClockError as err:
+            raise SeedsError(str(err)) from None
         self._enforce_iam = enforce_iam
         self._authorizer: Authorizer | None = None
         self._cors_origins = cors_origins
@@ -196,6 +203,18 @@ class Sandbox:
             self._authorizer.enabled = value
 
     @property
+    def time_scale(self) -> float:
+        """How many times faster than the wall clock the sandbox's clock runs."""
+        return self._clock.scale
+
+    @time_scale.setter
+    def time_scale(self, value: float) -> None:
+        try:
+            self._clock.scale = value
+        except ClockError as err:
+            raise SeedsError(str(err)) from None
+
+    @property
     def running(self) -> bool:
         """Whether the server is serving."""
         return self._server is not None
@@ -226,7 +245,14 @@ class Sandbox:
                 workdir = self._own_workdir = Path(tempfile.mkdtemp(prefix="mlops-seeds-sandbox-"))
             workdir.mkdir(parents=True, exist_ok=True)
             runtime.set_current(
-                runtime.Runtime(self.endpoint_url, self.region, workdir, roots, self._authorizer)
+                runtime.Runtime(
+                    self.endpoint_url,
+                    self.region,
+                    workdir,
+                    roots,
+                    self._authorizer,
+                    self._clock,
+                )
             )
             _active.append(self)
         return self

@@ -11,6 +11,7 @@ from moto.core.common_models import CloudFormationModel
 
 from mlops_seeds.sandbox.cloudformation import codecommit, events, novalue, s3, stacks
 from mlops_seeds.sandbox.cloudformation.autoscaling import ScalableTarget, ScalingPolicy
+from mlops_seeds.sandbox.cloudformation.cloudwatch import Alarm
 from mlops_seeds.sandbox.cloudformation.codebuild import CodeBuildProject
 from mlops_seeds.sandbox.cloudformation.codecommit import CodeCommitRepository
 from mlops_seeds.sandbox.cloudformation.codepipeline import CodePipelinePipeline
@@ -37,6 +38,7 @@ TYPES: dict[str, type[SandboxResource]] = {
         Endpoint,
         ScalableTarget,
         ScalingPolicy,
+        Alarm,
         BucketPolicy,
         CustomResource,
     )

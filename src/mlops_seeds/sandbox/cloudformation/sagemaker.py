@@ -8,8 +8,10 @@
 - AWS::SageMaker::Endpoint: created, updated and deleted only through the backend's
   `create_endpoint`, `update_endpoint` and `delete_endpoint` (the hosting extension
   patches those to run local model servers); a new EndpointConfigName updates the
-  endpoint in place, as AWS does. An endpoint that does not reach InService fails its
-  resource (on update the stack then rolls back, the endpoint keeping its old config).
+  endpoint in place, as AWS does, with the template's DeploymentConfig (a blue/green
+  update is waited for). An endpoint that does not reach InService, or whose update
+  rolled back, fails its resource (the stack then rolls back, the endpoint keeping its
+  old config).
   Ref is the ARN; GetAtt EndpointName.
 
 Unnamed models and endpoint configs get `<LogicalId>-<random>` names, as CloudFormation
@@ -28,6 +30,7 @@ from mlops_seeds.sandbox.cloudformation.resource import (
     random_name,
     tags,
 )
+from mlops_seeds.sandbox.hosting import rollout
 
 _NAME_LIMIT = 63
 
@@ -269,15 +272,24 @@ class Endpoint(SandboxResource):
         self.attributes = {"EndpointName": self.name}
 
     def update(self, properties: dict[str, Any]) -> None:
-        """UpdateEndpoint through the backend when the config changes; tags. CloudFormation
-        waits for InService on the new config: an endpoint left on its old config (the
-        backend rolled it back with a FailureReason) or Failed fails the resource."""
+        """UpdateEndpoint through the backend when the config changes (with the template's
+        DeploymentConfig); tags. CloudFormation waits for the update to end: an endpoint
+        left on its old config (rolled back, with a FailureReason) or Failed fails the
+        resource. An endpoint already on the config (a stack rolling back after such a
+        failure) is left as it is."""
         backend = _backend(self.context)
         config_name = str(properties["EndpointConfigName"])
-        if config_name != self.properties.get("EndpointConfigName"):
+        endpoint = backend.endpoints[self.name]
+        if config_name != endpoint.endpoint_config_name:
             update = getattr(backend, "update_endpoint", None)
             if update is not None:
-                update(endpoint_name=self.name, endpoint_config_name=config_name)
+                update(
+                    endpoint_name=self.name,
+                    endpoint_config_name=config_name,
+                    deployment_config=properties.get("DeploymentConfig"),
+                    retain_deployment_config=bool(properties.get("RetainDeploymentConfig")),
+                )
+                rollout.wait((self.context.account_id, self.context.region, self.name))
             else:
                 _move_endpoint(backend, self.name, config_name)
             endpoint = backend.endpoints[self.name]

@@ -16,7 +16,8 @@ def install() -> None:
 
 def reset() -> None:
     """Stop every model server and forget every deployment (moto's reset follows)."""
-    from mlops_seeds.sandbox.hosting import endpoints, processes
+    from mlops_seeds.sandbox.hosting import endpoints, processes, rollout
 
+    rollout.stop_all()
     endpoints.stop_all()
     processes.stop_all()

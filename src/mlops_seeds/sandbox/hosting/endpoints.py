@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from mlops_seeds.sandbox.hosting.processes import ModelServer
 CONTAINER_MODEL_DIR = "/opt/ml/model"
 SUBMIT_DIRECTORY = "SAGEMAKER_SUBMIT_DIRECTORY"
 DEFAULT_WEIGHT = 1.0
+DRAIN_SECONDS = 60.0
 
 Key = tuple[str, str, str]  # account, region, endpoint name
 
@@ -50,20 +52,53 @@ class ContainerSpec:
 
 @dataclass
 class Deployment:
-    """The model servers of an endpoint, by variant name, with the variants' weights."""
+    """The model servers of an endpoint, by variant name, with the variants' weights.
+    Requests in flight (`serving`) finish before its servers stop, as a fleet taken out of
+    service drains."""
 
     config_name: str
     servers: dict[str, ModelServer]
     weights: dict[str, float] = field(default_factory=dict)
+    _inflight: int = 0
+    _stopped: bool = False
+    _drained: threading.Condition = field(default_factory=threading.Condition)
+
+    @contextmanager
+    def serving(self) -> Iterator[bool]:
+        """While a request is served by this fleet; yields False when it has stopped."""
+        with self._drained:
+            if self._stopped:
+                yield False
+                return
+            self._inflight += 1
+        try:
+            yield True
+        finally:
+            with self._drained:
+                self._inflight -= 1
+                self._drained.notify_all()
 
     def stop(self) -> None:
-        """Stop every server of the endpoint."""
+        """Stop every server of the endpoint once the requests in flight are answered."""
+        with self._drained:
+            self._stopped = True
+            self._drained.wait_for(lambda: self._inflight == 0, timeout=DRAIN_SECONDS)
         for server in self.servers.values():
             server.stop()
 
 
+@dataclass
+class Shift:
+    """A blue/green update in progress: the new (green) fleet, and the share of the
+    endpoint's traffic it takes (the old fleet, the endpoint's deployment, takes the rest)."""
+
+    green: Deployment
+    share: float = 0.0
+
+
 _lock = threading.Lock()
 _deployments: dict[Key, Deployment] = {}
+_shifts: dict[Key, Shift] = {}
 
 
 def deployment(account: str, region: str, endpoint_name: str) -> Deployment | None:
@@ -82,11 +117,38 @@ def replace(key: Key, new: Deployment | None) -> None:
         old.stop()
 
 
-def stop_all() -> None:
-    """Stop and forget every deployment."""
+def shift(key: Key) -> Shift | None:
+    """The endpoint's blue/green update in progress (None when there is none)."""
     with _lock:
-        old = list(_deployments.values())
+        return _shifts.get(key)
+
+
+def begin_shift(key: Key, green: Deployment) -> Shift:
+    """Start sending a share (none yet) of the endpoint's traffic to `green`."""
+    with _lock:
+        started = _shifts[key] = Shift(green)
+        return started
+
+
+def end_shift(key: Key, promote: bool) -> None:
+    """End the endpoint's blue/green update: `promote` makes the green fleet the endpoint's
+    deployment (the old one stops), else the green fleet stops (rolled back)."""
+    with _lock:
+        ended = _shifts.pop(key, None)
+    if ended is None:
+        return
+    if promote:
+        replace(key, ended.green)
+    else:
+        ended.green.stop()
+
+
+def stop_all() -> None:
+    """Stop and forget every deployment (and every fleet of an update in progress)."""
+    with _lock:
+        old = list(_deployments.values()) + [s.green for s in _shifts.values()]
         _deployments.clear()
+        _shifts.clear()
     for item in old:
         item.stop()
 

@@ -5,26 +5,30 @@ TargetVariant, or of a variant drawn by weight; its answer comes back with the
 InvokedProductionVariant. An unknown endpoint is a ValidationError, an endpoint without
 servers (Failed) too; a non-2xx answer of the model is a ModelError (HTTP 424) carrying
 OriginalStatusCode and OriginalMessage, whose message points at the server's log file
-where AWS points at CloudWatch.
+where AWS points at CloudWatch. During a blue/green update the new fleet takes its share of
+the requests. Every request that reaches a model is counted in the endpoint's CloudWatch
+metrics (metrics.py).
 """
 
 from __future__ import annotations
 
 import json
 import random
+import time
 from typing import Any
 from urllib.parse import unquote
 
 from moto.core.common_types import TYPE_RESPONSE
 from moto.sagemaker.models import sagemaker_backends
 
-from mlops_seeds.sandbox.hosting import endpoints
+from mlops_seeds.sandbox.hosting import endpoints, metrics
 from mlops_seeds.sandbox.hosting.processes import ModelServer
 
 TARGET_VARIANT = "X-Amzn-SageMaker-Target-Variant"
 CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
 INVOKED_VARIANT = "x-Amzn-Invoked-Production-Variant"
 MESSAGE_LIMIT = 1024
+ATTEMPTS = 3
 
 _random = random.Random()
 
@@ -75,18 +79,39 @@ def model_error(
 
 def invoke_endpoint(response: Any) -> TYPE_RESPONSE:
     """InvokeEndpoint on moto's SageMakerRuntimeResponse."""
+    entered = time.perf_counter()
     account, region = response.current_account, response.region
     name = endpoint_name_of(response.path)
     endpoint = sagemaker_backends[account][region].endpoints.get(name)
     if endpoint is None:
         return error(400, "ValidationError", f"Endpoint {name} of account {account} not found.")
-    deployment = endpoints.deployment(account, region, name)
-    if deployment is None:
-        return error(
-            400,
-            "ValidationError",
-            f"Endpoint {name} of account {account} is {endpoint.endpoint_status}, not InService.",
-        )
+    for _ in range(ATTEMPTS):  # a fleet can stop between choosing it and serving from it
+        deployment = endpoints.deployment(account, region, name)
+        if deployment is None:
+            return error(
+                400,
+                "ValidationError",
+                f"Endpoint {name} of account {account} is {endpoint.endpoint_status}, "
+                "not InService.",
+            )
+        shift = endpoints.shift((account, region, name))
+        if shift is not None and _random.random() < shift.share:
+            deployment = shift.green
+        with deployment.serving() as open_:
+            if open_:
+                return _serve(response, deployment, account, region, name, entered)
+    return error(500, "InternalFailure", f"Endpoint {name} changed fleets during the request.")
+
+
+def _serve(
+    response: Any,
+    deployment: endpoints.Deployment,
+    account: str,
+    region: str,
+    name: str,
+    entered: float,
+) -> TYPE_RESPONSE:
+    """Answer the request from `deployment`'s servers."""
     headers = response.headers
     target = headers.get(TARGET_VARIANT)
     variant = choose(deployment, target)
@@ -96,16 +121,33 @@ def invoke_endpoint(response: Any) -> TYPE_RESPONSE:
     body = response.raw_body or b""
     if isinstance(body, str):
         body = body.encode()
+    started = time.perf_counter()
     try:
         answer = server.invoke(
             body, headers.get("Content-Type"), headers.get("Accept"), headers.get(CUSTOM_ATTRIBUTES)
         )
     except OSError as err:
+        metrics.publish(  # a model that does not answer counts as a 5xx of the model
+            account,
+            region,
+            name,
+            variant,
+            deployment.config_name,
+            500,
+            (time.perf_counter() - started) * 1e6,
+            (started - entered) * 1e6,
+        )
         return error(
             500,
             "InternalFailure",
             f"The model server of variant {variant} of endpoint {name} did not answer: {err}",
         )
+    answered = time.perf_counter()
+    model_us = (answered - started) * 1e6
+    overhead_us = (started - entered) * 1e6  # up to the model; the reply's own is not counted
+    metrics.publish(
+        account, region, name, variant, deployment.config_name, answer.status, model_us, overhead_us
+    )
     if not 200 <= answer.status < 300:
         return model_error(server, account, region, name, answer.status, answer.body)
     reply_headers = {"Content-Type": answer.content_type, INVOKED_VARIANT: variant}

@@ -1,0 +1,142 @@
+"""CloudWatch alarms on the sandbox: PutMetricAlarm's refusals, the state of a new and of
+an updated alarm, evaluation from PutMetricData samples, and AWS::CloudWatch::Alarm."""
+
+import datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto.cloudwatch.models import cloudwatch_backends
+
+from mlops_seeds import aws
+from mlops_seeds.sandbox import Sandbox
+
+ALARM = {
+    "AlarmName": "errors",
+    "Namespace": "Custom/App",
+    "MetricName": "Errors",
+    "Dimensions": [{"Name": "Service", "Value": "api"}],
+    "Statistic": "Sum",
+    "Period": 60,
+    "EvaluationPeriods": 2,
+    "DatapointsToAlarm": 2,
+    "Threshold": 5,
+    "ComparisonOperator": "GreaterThanThreshold",
+}
+
+
+@pytest.fixture
+def cw(sandbox: Sandbox) -> Any:
+    return aws.client("cloudwatch", aws.make_session())
+
+
+def state(cw: Any, name: str = "errors") -> dict[str, Any]:
+    alarm: dict[str, Any] = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    return alarm
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"Period": 45}, "valid values are 10, 30, and any multiple of 60"),
+        ({"Period": 3600, "EvaluationPeriods": 25}, "cannot exceed 86400"),
+        ({"DatapointsToAlarm": 3}, "must be from 1 to EvaluationPeriods (2)"),
+        ({"TreatMissingData": "zero"}, "Supported options for parameter TreatMissingData"),
+        ({"ComparisonOperator": "Above"}, "Member must satisfy enum value set"),
+    ],
+)
+def test_put_metric_alarm_refuses_what_the_api_refuses(
+    cw: Any, change: dict[str, Any], words: str
+) -> None:
+    with pytest.raises(ClientError) as caught:
+        cw.put_metric_alarm(**{**ALARM, **change})
+    assert caught.value.response["Error"]["Code"] == "ValidationError"
+    assert words in caught.value.response["Error"]["Message"]
+    assert cw.describe_alarms()["MetricAlarms"] == []
+
+
+def test_alarm_state_follows_the_samples_and_an_update_keeps_it(cw: Any) -> None:
+    cw.put_metric_alarm(**ALARM)
+    fresh = state(cw)
+    # No datapoint, missing data treated as missing: insufficient data.
+    assert (fresh["StateValue"], fresh["StateReason"]) == (
+        "INSUFFICIENT_DATA",
+        "Unchecked: Initial alarm creation",
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    minute = now.replace(second=0, microsecond=0)
+    samples = [
+        {
+            "MetricName": "Errors",
+            "Dimensions": ALARM["Dimensions"],
+            "Value": 4.0,
+            "Timestamp": minute - datetime.timedelta(minutes=m, seconds=s),
+        }
+        for m in (1, 2)
+        for s in (10, 20)
+    ]  # two whole minutes of 8 errors each
+    other = {**samples[0], "Dimensions": [], "Value": 100.0}  # another metric: no dimension
+    cw.put_metric_data(Namespace="Custom/App", MetricData=[*samples, other])
+
+    alarmed = state(cw)
+    assert alarmed["StateValue"] == "ALARM"
+    assert alarmed["StateReason"].startswith("Threshold Crossed: 2 out of the last 2 datapoints")
+    cw.put_metric_alarm(**{**ALARM, "Threshold": 50})  # an update keeps the state ...
+    backend = cloudwatch_backends[aws.account_id(aws.make_session())]["us-east-1"]
+    assert backend.alarms["errors"].state_value == "ALARM"
+    assert state(cw)["StateValue"] == "OK"  # ... until it is evaluated again: now below
+
+
+TEMPLATE = """\
+Parameters:
+  Threshold:
+    Type: Number
+    Default: 5
+Resources:
+  Errors:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Namespace: Custom/App
+      MetricName: Errors
+      Statistic: Sum
+      Period: 60
+      EvaluationPeriods: 1
+      Threshold: !Ref Threshold
+      ComparisonOperator: GreaterThanThreshold
+      TreatMissingData: notBreaching
+Outputs:
+  Name:
+    Value: !Ref Errors
+  Arn:
+    Value: !GetAtt Errors.Arn
+"""
+
+
+def test_alarms_made_by_cloudformation(sandbox: Sandbox, cw: Any) -> None:
+    session: boto3.Session = aws.make_session()
+    cfn = aws.client("cloudformation", session)
+    cfn.create_stack(StackName="alarms", TemplateBody=TEMPLATE)
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in cfn.describe_stacks(StackName="alarms")["Stacks"][0]["Outputs"]
+    }
+    assert outputs["Name"].startswith("alarms-Errors-")
+    made = state(cw, outputs["Name"])
+    assert outputs["Arn"] == made["AlarmArn"]
+    assert (made["Threshold"], made["StateValue"]) == (5.0, "OK")  # nothing missing breaches
+
+    cfn.update_stack(
+        StackName="alarms",
+        TemplateBody=TEMPLATE,
+        Parameters=[{"ParameterKey": "Threshold", "ParameterValue": "9"}],
+    )
+    assert state(cw, outputs["Name"])["Threshold"] == 9.0
+
+    bad = TEMPLATE.replace("Period: 60", "Period: 45")
+    cfn.create_stack(StackName="bad-alarms", TemplateBody=bad)
+    stack = cfn.describe_stacks(StackName="bad-alarms")["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+
+    cfn.delete_stack(StackName="alarms")
+    assert cw.describe_alarms()["MetricAlarms"] == []
