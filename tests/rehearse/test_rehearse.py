@@ -26,8 +26,8 @@ from mlops_seeds.rehearse.summary import summary_lines
 from mlops_seeds.sandbox import Sandbox
 
 NUMBER = r"-?\d+(\.\d+)?(e-?\d+)?"
-PAYLOAD = Path(
-    "seed_code/model-deploy/{{cookiecutter.__repo_name}}/test/sample-payload-regression.csv"
+BREAST_CANCER = Path(
+    "seed_code/model-build/{{cookiecutter.__repo_name}}/pipelines/data/breast_cancer.csv"
 )
 
 
@@ -53,9 +53,21 @@ def _exports(lines: list[str]) -> dict[str, str]:
     return found
 
 
-def test_the_happy_rehearsal_ends_with_prod_answering_and_keep_serves_it(tmp_path: Path) -> None:
+def test_a_canary_that_fails_in_production_rolls_back_and_keep_serves_the_first_model(
+    tmp_path: Path,
+) -> None:
+    # The happy path first (a model to production), then a second model whose serving
+    # fails on part of production's traffic: the canary's alarm rolls the update back.
     rehearsal = subprocess.Popen(
-        [sys.executable, "-m", "mlops_seeds", "rehearse", "--keep"],
+        [
+            sys.executable,
+            "-m",
+            "mlops_seeds",
+            "rehearse",
+            "--scenario",
+            "canary-rollback",
+            "--keep",
+        ],
         env=_cli_env(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -70,15 +82,27 @@ def test_the_happy_rehearsal_ends_with_prod_answering_and_keep_serves_it(tmp_pat
             if line.startswith("unset "):
                 break
         output = "\n".join(lines)
-        assert "Rehearsal PASSED: prod endpoint rehearsal-prod answered 3 predictions" in output
+        assert (
+            "Rehearsal PASSED: the second model's canary tripped alarm "
+            "rehearsal-prod-new-fleet-5xx-rate; prod rolled back and answered 3 predictions "
+            "with the first model" in output
+        )
         predictions = re.search(r"prod predictions: (.*)", output)
         assert predictions is not None
         values = predictions.group(1).split(", ")
         assert len(values) == 3 and all(re.fullmatch(NUMBER, v) for v in values)
         assert len(set(values)) == 3  # a model, not a constant
-        for stage in ("accounts", "admin", "scientist", "git", "build", "review", "deploy"):
+        stages = ("accounts", "admin", "scientist", "git", "build", "review", "deploy")
+        for stage in (*stages, "git 2", "build 2", "review 2"):
             assert re.search(rf"^    {stage} ok in \d+\.\d s", output, re.MULTILINE), stage
-        # The kept sandbox answers from outside: the prod endpoint, as the spoke's admin.
+        assert re.search(r"^    deploy 2 failed in .*failed at DeployProdEndpoint", output, re.M)
+        assert "traffic step 1 of 2 (25% of traffic on the new fleet)" in output
+        assert "prod stack: UPDATE_ROLLBACK_COMPLETE" in output
+        assert re.search(r"prod serves: rehearsal-p-\w+/1$", output, re.MULTILINE)
+        traffic = re.search(r"second deployment: (\d+) requests to rehearsal-prod: (.*)", output)
+        assert traffic is not None and "ModelError" in traffic.group(2)
+        # The kept sandbox answers from outside: the prod endpoint, as the spoke's admin,
+        # with a row the second model refused (mean radius below 12), and the alarm fired.
         env = _exports(lines)
         hub = aws.endpoint_session(
             env["AWS_ENDPOINT_URL"],
@@ -87,12 +111,16 @@ def test_the_happy_rehearsal_ends_with_prod_answering_and_keep_serves_it(tmp_pat
             env["AWS_REGION"],
         )
         spoke = aws.assume_role(hub, "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole")
+        rows = [r.rsplit(",", 1)[0] for r in BREAST_CANCER.read_text().splitlines()[1:]]
+        small = next(r for r in rows if float(r.split(",")[0]) < 12)
         answer = aws.client("sagemaker-runtime", spoke).invoke_endpoint(
-            EndpointName="rehearsal-prod",
-            ContentType="text/csv",
-            Body=PAYLOAD.read_text().splitlines()[0],
+            EndpointName="rehearsal-prod", ContentType="text/csv", Accept="text/csv", Body=small
         )
         assert re.fullmatch(NUMBER, answer["Body"].read().decode().strip())
+        alarms = aws.client("cloudwatch", spoke).describe_alarms(
+            AlarmNames=["rehearsal-prod-new-fleet-5xx-rate"]
+        )["MetricAlarms"]
+        assert alarms[0]["StateReason"].startswith("Threshold Crossed")
     finally:
         rehearsal.send_signal(signal.SIGINT)
         rest, _ = rehearsal.communicate(timeout=60)
@@ -168,6 +196,15 @@ def test_a_failing_staging_test_leaves_prod_untouched(sandbox: Sandbox, tmp_path
         (["--project-name", "9lives"], "--project-name '9lives': must be 1-32 characters"),
         (["--product", "nope"], "--product nope: not in service_catalog/portfolio.yaml"),
         (["--product", "build"], "--product build: has no model-deploy seed"),
+        (
+            ["--scenario", "canary-rollback", "--product", "build-deploy"],
+            "--product build-deploy: the canary-rollback scenario changes the model's serving "
+            "script",
+        ),
+        (
+            ["--scenario", "canary-rollback", "--project-roles", "aws-managed"],
+            "--scenario canary-rollback: needs the rollback alarms",
+        ),
         (["--scenario", "sunny"], "Invalid value for '--scenario'"),
         (["--port", "70000"], "--port 70000: must be between 0 and 65535"),
     ],

@@ -51,8 +51,8 @@ def _wait_for_interrupt() -> None:
 @click.option(
     "--product",
     "product_key",
-    default="build-deploy",
-    show_default=True,
+    default=None,
+    show_default="build-deploy; build-deploy-classification for canary-rollback",
     help="Key of the catalog product the scientist launches.",
 )
 @click.option(
@@ -92,7 +92,7 @@ def _wait_for_interrupt() -> None:
 )
 def rehearse(
     scenario: str,
-    product_key: str,
+    product_key: str | None,
     project_name: str,
     project_roles: str,
     interactive: bool,

@@ -26,12 +26,18 @@ from mlops_seeds.rehearse.roles import act_as
 from mlops_seeds.rehearse.runs import PipelineRuns, Run
 from mlops_seeds.rehearse.scenarios import Scenario
 from mlops_seeds.rehearse.stages import Echo, Stage, Timeline
+from mlops_seeds.rehearse.traffic import Traffic, feature_rows
 from mlops_seeds.sandbox import Sandbox
 from mlops_seeds.sandbox.iam.principals import SAGEMAKER
 from mlops_seeds.seeds import get_seed
 
 SPOKE_BOOTSTRAP = Path("service_catalog/spoke-bootstrap.yaml")
+BUILD_SEED = "model-build"
 DEPLOY_SEED = "model-deploy"
+SCRIPTED_FRAMEWORK = "sklearn"  # the model-build framework that serves with inference.py
+# The sandbox's clock runs this much faster in a rehearsal: a 5-minute baking period takes
+# 5 s, a 60 s alarm period 1 s.
+TIME_SCALE = 60.0
 # Importable module -> the distribution to install: what builds and model servers use.
 PACKAGES = {
     "sagemaker": "sagemaker",
@@ -40,6 +46,8 @@ PACKAGES = {
     "pandas": "pandas",
     "hatchling": "hatchling",
 }
+# The model-build seed's data set of each problem type (pipelines/data/<name>.csv).
+DATASETS = {"regression": "diabetes", "classification": "breast_cancer"}
 # Who makes the project's roles: the template, under the mlops-seeds launch role (the
 # catalog's default), or nobody: the roles SageMaker made when projects were enabled.
 PROJECT_ROLES = ("created", "aws-managed")
@@ -50,13 +58,18 @@ class Options:
     """What to rehearse, and where."""
 
     scenario: Scenario
-    product_key: str = "build-deploy"
+    product_key: str | None = None  # None: the scenario's product
     project_name: str = "rehearsal"
     workdir: Path | None = None
     port: int = 0
     approver: Approver | None = None
     decide: Callable[[dict[str, Any]], str] | None = None
     project_roles: str = "created"  # one of PROJECT_ROLES
+
+    @property
+    def product(self) -> str:
+        """The key of the catalog product the scientist launches."""
+        return self.product_key or self.scenario.product
 
     @property
     def aws_managed_roles(self) -> bool:
@@ -74,6 +87,7 @@ class Report:
     runs: PipelineRuns | None = None
     outcome: Outcome | None = None
     resources: dict[str, int] = field(default_factory=dict)
+    traffic: str = ""  # production traffic during a second deployment
     error: str = ""
     trace: str = ""
 
@@ -96,8 +110,8 @@ def workdir_for(options: Options) -> Path:
 def manifest_for(root: Path, spokes: tuple[str, ...], aws_managed_roles: bool = False) -> Any:
     """The repository's catalog manifest, shared to the rehearsal's spokes. With
     `aws_managed_roles`, its products launch with SageMaker's launch role and deploy
-    production without autoscaling (SageMaker's CloudFormation role may not register
-    scalable targets)."""
+    production without autoscaling and rollback alarms (SageMaker's CloudFormation role may
+    not register scalable targets nor put metric alarms)."""
     data = read_yaml(root / DEFAULT_MANIFEST)
     data["spokes"] = {**data.get("spokes", {}), "accounts": list(spokes)}
     if aws_managed_roles:
@@ -108,10 +122,12 @@ def manifest_for(root: Path, spokes: tuple[str, ...], aws_managed_roles: bool = 
 
 
 def _without_autoscaling(ref: Any) -> Any:
-    """A product's seed reference, the model-deploy seed's with prod_autoscaling off."""
+    """A product's seed reference, the model-deploy seed's with prod_autoscaling and
+    prod_rollback_alarms off."""
     if ref == DEPLOY_SEED or (isinstance(ref, dict) and ref.get("name") == DEPLOY_SEED):
         options = ref.get("options", {}) if isinstance(ref, dict) else {}
-        return {"name": DEPLOY_SEED, "options": {**options, "prod_autoscaling": "no"}}
+        off = {"prod_autoscaling": "no", "prod_rollback_alarms": "no"}
+        return {"name": DEPLOY_SEED, "options": {**options, **off}}
     return ref
 
 
@@ -122,6 +138,42 @@ def find_product(manifest: Any, key: str) -> Any:
             return product
     keys = ", ".join(p.key for p in manifest.products)
     raise SeedsError(f"--product {key}: not in {DEFAULT_MANIFEST} (products: {keys})")
+
+
+def seed_option(root: Path, product: Any, seed: str, option: str) -> str | None:
+    """The value of `option` the product renders `seed` with (None: no such seed)."""
+    for ref in product.seeds:
+        if ref.name == seed:
+            default = get_seed(root, seed).context[option]
+            return str(
+                ref.options.get(option, default[0] if isinstance(default, list) else default)
+            )
+    return None
+
+
+def check_scenario_needs(root: Path, product: Any, options: Options) -> None:
+    """SeedsError when the product cannot tell the scenario's story."""
+    scenario = options.scenario
+    if "serving-script" in scenario.needs:
+        framework = seed_option(root, product, BUILD_SEED, "framework")
+        if framework != SCRIPTED_FRAMEWORK:
+            raise SeedsError(
+                f"--product {product.key}: the {scenario.name} scenario changes the model's "
+                f"serving script, which the {BUILD_SEED} seed has with framework "
+                f"{SCRIPTED_FRAMEWORK} (this product: {framework}); try --product "
+                f"{scenario.product}"
+            )
+    if "rollback-alarms" in scenario.needs:
+        if options.aws_managed_roles:
+            raise SeedsError(
+                f"--scenario {scenario.name}: needs the rollback alarms, which SageMaker's "
+                "CloudFormation role may not make (--project-roles aws-managed)"
+            )
+        if seed_option(root, product, DEPLOY_SEED, "prod_rollback_alarms") != "yes":
+            raise SeedsError(
+                f"--product {product.key}: the {scenario.name} scenario needs the "
+                f"{DEPLOY_SEED} seed with prod_rollback_alarms: yes"
+            )
 
 
 def deploy_problem_type(root: Path, product: Any) -> str:
@@ -165,7 +217,8 @@ def prepare(options: Options) -> Plan:
     check_prerequisites()
     root = repo_root()
     manifest = manifest_for(root, worlds.SPOKES, options.aws_managed_roles)
-    product = find_product(manifest, options.product_key)
+    product = find_product(manifest, options.product)
+    check_scenario_needs(root, product, options)
     return Plan(root, manifest, str(product.name), deploy_problem_type(root, product))
 
 
@@ -174,11 +227,14 @@ def run(options: Options, plan: Plan, echo: Echo, sandbox: Sandbox, directory: P
     Its outcome says whether the scenario ended as it must; a stage that breaks ends the
     rehearsal with `error` set (and `trace`, the traceback) instead of raising."""
     report = Report(timeline=Timeline(echo), workdir=directory)
+    scale, sandbox.time_scale = sandbox.time_scale, TIME_SCALE
     try:
         _play(options, plan, report, sandbox)
     except Exception as err:  # any failure of a stage: reported, then exit 1
         report.error = _failure(err)
         report.trace = traceback.format_exc()
+    finally:
+        sandbox.time_scale = scale
     return report
 
 
@@ -236,31 +292,53 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
         if scenario.deploy_edit is not None:
             runs.push(deploy_repo, scenario.deploy_edit)
         runs.push(build_repo, scenario.build_edit)
+    _build_review_deploy(options, report, scientist, "")
 
-    with timeline.stage(
-        "build", "the pushes' pipelines: source, build, SageMaker pipeline"
-    ) as stage:
-        _mark_failures(stage, runs.run_pending(), runs.refusals)
-
-    group = project.outputs["ModelPackageGroupName"]
-    registered = runs.packages(group)
-    if registered:
-        with timeline.stage("review", f"a reviewer decides on the new package of {group}"):
-            package = registered[0]
-            decision = options.decide(package) if options.decide else scenario.decision
-            projects.approve_latest(scientist, group, decision)
-            runs.model_package_changed(group, package["ModelPackageArn"], decision)
-            timeline.line(f"{package['ModelPackageArn']}: {decision}")
-
-        with timeline.stage("deploy", "the deploy pipeline: build, staging, test, prod") as stage:
-            refused = len(runs.refusals)
-            _mark_failures(stage, runs.run_pending(), runs.refusals[refused:])
+    if scenario.second_edit is not None and runs.failed_action() == "":
+        with timeline.stage("git 2", "the scientist pushes a second change"):
+            runs.push(build_repo, scenario.second_edit)
+        rows = feature_rows(build_repo / "pipelines" / "data" / f"{DATASETS[problem_type]}.csv")
+        traffic = Traffic(world.spokes[spoke], f"{project.name}-prod", rows).start()
+        try:
+            _build_review_deploy(options, report, scientist, " 2")
+        finally:
+            traffic.stop()
+        report.traffic = traffic.line()
+        timeline.line(f"production traffic during the deployment: {report.traffic}")
 
     with timeline.stage("check", "what the project ended with") as stage:
         report.outcome = check_outcome(runs, project, scenario, problem_type)
         report.resources = runs.resources()
         stage.status = "ok" if report.outcome.passed else "failed"
         stage.detail = report.outcome.summary
+
+
+def _build_review_deploy(options: Options, report: Report, scientist: Any, suffix: str) -> None:
+    """The pushes' build, the review of the newest package and the deploy pipeline (stages
+    named build, review, deploy, with `suffix`)."""
+    timeline, runs, project = report.timeline, report.runs, report.project
+    assert runs is not None and project is not None
+    with timeline.stage(
+        f"build{suffix}", "the pushes' pipelines: source, build, SageMaker pipeline"
+    ) as stage:
+        _mark_failures(stage, runs.run_pending(), runs.refusals)
+
+    group = project.outputs["ModelPackageGroupName"]
+    registered = runs.packages(group)
+    if not registered or registered[0].get("ModelApprovalStatus") != "PendingManualApproval":
+        return
+    with timeline.stage(f"review{suffix}", f"a reviewer decides on the new package of {group}"):
+        package = registered[0]
+        decision = options.decide(package) if options.decide else options.scenario.decision
+        projects.approve_latest(scientist, group, decision)
+        runs.model_package_changed(group, package["ModelPackageArn"], decision)
+        timeline.line(f"{package['ModelPackageArn']}: {decision}")
+
+    with timeline.stage(
+        f"deploy{suffix}", "the deploy pipeline: build, staging, test, prod"
+    ) as stage:
+        refused = len(runs.refusals)
+        _mark_failures(stage, runs.run_pending(), runs.refusals[refused:])
 
 
 def _mark_failures(stage: Stage, done: list[Run], refused: list[str]) -> None:

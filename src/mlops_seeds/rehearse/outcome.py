@@ -72,6 +72,63 @@ def predict(runtime: Any, endpoint: str, payload: Path) -> list[str]:
     return [p for p in text.replace(",", "\n").split() if p]
 
 
+def deployed_package(sagemaker: Any, endpoint: str) -> str:
+    """The model package the endpoint's (first variant's) model was made from."""
+    described = sagemaker.describe_endpoint(EndpointName=endpoint)
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
+    model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    return str(model["PrimaryContainer"].get("ModelPackageName", ""))
+
+
+def _rolled_back(
+    outcome: Outcome, runs: PipelineRuns, project: Project, problem_type: str, statuses: list[str]
+) -> None:
+    """Two approved packages; the second's prod deployment rolled back by an alarm; prod
+    serving the first, and answering."""
+    session = runs.session
+    sagemaker = aws.client("sagemaker", session)
+    facts, endpoint = outcome.facts, f"{project.name}-prod"
+    packages = [
+        str(p["ModelPackageArn"]) for p in runs.packages(project.outputs["ModelPackageGroupName"])
+    ]
+    failed = runs.history[-1].record.failed_action if runs.history else None
+    reason = failed.summary if failed is not None else ""
+    serving = ""
+    try:
+        serving = deployed_package(sagemaker, endpoint)
+        facts["prod serves"] = serving.rsplit("/", 2)[-2] + "/" + serving.rsplit("/", 1)[-1]
+        described = sagemaker.describe_endpoint(EndpointName=endpoint)
+        facts["prod endpoint"] += f"; last update: {described.get('FailureReason', 'succeeded')}"
+    except ClientError as err:
+        facts["prod serves"] = f"unknown ({err})"
+    rolled_back = (
+        statuses[:2] == ["Approved", "Approved"]
+        and failed is not None
+        and failed.name == "DeployProdEndpoint"
+        and "went into ALARM" in reason
+        and facts["prod stack"] == "UPDATE_ROLLBACK_COMPLETE"
+        and len(packages) >= 2
+        and serving == packages[1]  # the first package (newest first)
+    )
+    if rolled_back:
+        payload = runs.repos["model-deploy"] / "test" / f"sample-payload-{problem_type}.csv"
+        runtime = aws.client("sagemaker-runtime", session)
+        try:
+            outcome.predictions = predict(runtime, endpoint, payload)
+        except ClientError as err:
+            facts["prod endpoint"] += f" but did not answer: {err}"
+    outcome.passed = rolled_back and bool(outcome.predictions)
+    alarm = reason.split("CloudWatch alarm ", 1)[-1].split(" ", 1)[0] if reason else ""
+    outcome.summary = (
+        f"the second model's canary tripped alarm {alarm}; prod rolled back and answered "
+        f"{len(outcome.predictions)} predictions with the first model"
+        if outcome.passed
+        else f"expected the second model's prod deployment rolled back by an alarm and prod "
+        f"serving the first model; got {statuses}, {failed.name if failed else 'no failure'}: "
+        f"{reason or 'no reason'}, serving {serving or 'nothing'}"
+    )
+
+
 def check_outcome(
     runs: PipelineRuns, project: Project, scenario: Scenario, problem_type: str
 ) -> Outcome:
@@ -139,6 +196,8 @@ def check_outcome(
             if outcome.passed
             else f"expected a failed staging test and no prod: {deployed}"
         )
+    elif expect == "rolled-back":
+        _rolled_back(outcome, runs, project, problem_type, statuses)
     else:  # nothing-deployed
         outcome.passed = statuses == ["Rejected"] and set(deployed.values()) == {"absent"}
         outcome.summary = (

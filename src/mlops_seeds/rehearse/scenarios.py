@@ -3,7 +3,8 @@ decides, and how the project must end for the rehearsal to pass.
 
 `happy` ends with a production endpoint answering; the others show that a gate holds:
 a model below the metric threshold is never registered, a failing staging test keeps
-production untouched, a rejected package deploys nothing.
+production untouched, a rejected package deploys nothing, and a second model whose serving
+fails on part of production's traffic is rolled back by the canary's alarm.
 """
 
 import re
@@ -56,6 +57,34 @@ def malformed_payload(clone: Path) -> str:
     return "Test with a payload of one feature too many"
 
 
+# A serving bug the staging test does not catch: the sample payloads' rows all have a mean
+# radius above 17; about 30% of the breast cancer data's rows are below 12.
+SERVING_BUG = """
+
+_predict_unchecked = predict_fn
+
+
+def predict_fn(input_data: Any, model: Any) -> np.ndarray:  # noqa: F811
+    \"\"\"Refuse rows outside the range the model was meant for (a check copied from
+    another project, whose tumours were never smaller than 12).\"\"\"
+    features = np.asarray(input_data, dtype=float)
+    if features.ndim == 1:
+        features = features.reshape(1, -1)
+    if (features[:, 0] < 12).any():
+        raise ValueError("mean radius below 12 is out of range")
+    return _predict_unchecked(input_data, model)
+"""
+
+
+def serving_bug(clone: Path) -> str:
+    """Add an input check to the serving script that refuses part of production's rows."""
+    script = clone / "pipelines" / "scripts" / "inference.py"
+    if not script.is_file():
+        raise SeedsError(f"{script}: no serving script to change")
+    script.write_text(script.read_text() + SERVING_BUG)
+    return "Check the input range before predicting"
+
+
 @dataclass(frozen=True)
 class Scenario:
     """What happens in one rehearsal, and the end it must reach."""
@@ -65,7 +94,12 @@ class Scenario:
     build_edit: Edit
     deploy_edit: Edit | None
     decision: str  # the reviewer's model package decision: Approved or Rejected
-    expect: str  # deployed | not-registered | prod-untouched | nothing-deployed
+    expect: str  # deployed | not-registered | prod-untouched | nothing-deployed | rolled-back
+    # A second change, once the first is in production: pushed, built, approved and
+    # deployed while production takes traffic.
+    second_edit: Edit | None = None
+    product: str = "build-deploy"  # the catalog product launched unless --product says
+    needs: tuple[str, ...] = ()  # serving-script, rollback-alarms
 
 
 SCENARIOS = {
@@ -102,6 +136,18 @@ SCENARIOS = {
             None,
             "Rejected",
             "nothing-deployed",
+        ),
+        Scenario(
+            "canary-rollback",
+            "a first model reaches production; a second fails on part of production's traffic "
+            "in its canary, the alarm fires and production rolls back to the first",
+            touch_readme,
+            None,
+            "Approved",
+            "rolled-back",
+            second_edit=serving_bug,
+            product="build-deploy-classification",
+            needs=("serving-script", "rollback-alarms"),
         ),
     )
 }

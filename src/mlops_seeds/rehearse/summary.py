@@ -35,6 +35,8 @@ def summary_lines(report: Report) -> list[str]:
         lines.append("Pipeline runs:")
         for run in report.runs.history:
             lines.append(f"  {run.line()}")
+    if report.traffic:
+        lines.append(f"Production traffic during the second deployment: {report.traffic}")
     if report.resources:
         listed = ", ".join(f"{kind} {count}" for kind, count in report.resources.items())
         lines.append(f"Resources in the spoke: {listed}")

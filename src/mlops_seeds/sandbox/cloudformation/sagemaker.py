@@ -239,6 +239,32 @@ def _move_endpoint(backend: SageMakerModelBackend, name: str, config_name: str) 
     endpoint.last_modified_time = utcnow()
 
 
+# DeploymentConfig members the resource schema types as integers: CloudFormation sends them
+# as numbers, whatever a template's Ref to a Number parameter gives (a string).
+_INTEGER_MEMBERS = frozenset(
+    {
+        "WaitIntervalInSeconds",
+        "Value",
+        "TerminationWaitInSeconds",
+        "MaximumExecutionTimeoutInSeconds",
+    }
+)
+
+
+def _integers(value: Any, key: str = "") -> Any:
+    """A DeploymentConfig with its integer members as integers (when they read as one)."""
+    if isinstance(value, dict):
+        return {k: _integers(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integers(v) for v in value]
+    if key in _INTEGER_MEMBERS and isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    return value
+
+
 class EndpointFailed(Exception):
     """An endpoint that did not reach InService."""
 
@@ -286,7 +312,7 @@ class Endpoint(SandboxResource):
                 update(
                     endpoint_name=self.name,
                     endpoint_config_name=config_name,
-                    deployment_config=properties.get("DeploymentConfig"),
+                    deployment_config=_integers(properties.get("DeploymentConfig")),
                     retain_deployment_config=bool(properties.get("RetainDeploymentConfig")),
                 )
                 rollout.wait((self.context.account_id, self.context.region, self.name))
