@@ -101,7 +101,9 @@ def bench(session: nox.Session) -> None:
     )
     session.run("python", "benchmarks/publish.py")
     session.run("python", "benchmarks/sandbox_auth.py")
-    session.run("python", "benchmarks/rehearse.py")
+    session.run(
+        "python", "benchmarks/rehearse.py", "--scenario", "happy", "--scenario", "canary-rollback"
+    )
 
 
 @nox.session(python=PYTHON, default=False)
