@@ -19,11 +19,13 @@ gives them; a changed property of either replaces it (new name), and the old one
 after the stack update, once the endpoint has moved to the new config.
 """
 
+import json
 from typing import Any
 
 from moto.core.utils import utcnow
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 
+from mlops_seeds.sandbox.cloudformation import permissions
 from mlops_seeds.sandbox.cloudformation.resource import (
     Context,
     SandboxResource,
@@ -31,6 +33,8 @@ from mlops_seeds.sandbox.cloudformation.resource import (
     tags,
 )
 from mlops_seeds.sandbox.hosting import rollout
+from mlops_seeds.sandbox.iam import acting
+from mlops_seeds.sandbox.sagemaker import group_policies
 
 _NAME_LIMIT = 63
 
@@ -68,6 +72,7 @@ class ModelPackageGroup(SandboxResource):
             tags=tags(self.properties),
         )
         group = backend.model_package_groups[self.name]
+        group_policies.set_policy(backend, self.name, _policy_text(self.properties))
         self.physical_id = arn
         self.attributes = {
             "ModelPackageGroupArn": arn,
@@ -77,8 +82,10 @@ class ModelPackageGroup(SandboxResource):
         }
 
     def update(self, properties: dict[str, Any]) -> None:
-        """Tags (and the policy, which moto does not keep)."""
-        _set_tags(_backend(self.context).model_package_groups[self.name], properties)
+        """Tags and the resource policy."""
+        backend = _backend(self.context)
+        _set_tags(backend.model_package_groups[self.name], properties)
+        group_policies.set_policy(backend, self.name, _policy_text(properties))
 
     def remove(self) -> None:
         """DeleteModelPackageGroup; refused while the group holds model packages."""
@@ -98,13 +105,46 @@ class ModelPackageGroup(SandboxResource):
         backend.model_package_groups.pop(self.name, None)
 
 
+def _policy_text(properties: dict[str, Any]) -> str | None:
+    """ModelPackageGroupPolicy as JSON text (the template may give an object)."""
+    policy = properties.get("ModelPackageGroupPolicy")
+    if policy is None or isinstance(policy, str):
+        return policy
+    return json.dumps(policy)
+
+
 def _container(context: Context, container: dict[str, Any]) -> dict[str, Any]:
     package = container.get("ModelPackageName")
     if package:
+        _package_access(context, str(package))
         _backend(context).describe_model_package(str(package))  # ValidationError if absent
     elif not container.get("Image"):
         raise ValueError("a container needs an Image or a ModelPackageName")
     return dict(container)
+
+
+def _package_access(context: Context, package: str) -> None:
+    """A model package of another account is read as the stack's principal: both that
+    principal's policies and the package's group policy must allow DescribeModelPackage
+    (acting.AccessDenied otherwise; nothing when IAM is not enforced). Which action
+    SageMaker's CreateModel checks is not published: DescribeModelPackage is assumed."""
+    identity = permissions.principal()
+    parts = package.split(":")
+    if identity is None or len(parts) < 6 or parts[4] == context.account_id:
+        return
+    try:
+        acting.authorize(
+            identity,
+            "sagemaker",
+            "DescribeModelPackage",
+            {"ModelPackageName": package},
+            context.region,
+        )
+    except acting.AccessDenied as err:
+        raise acting.AccessDenied(
+            f'Resource handler returned message: "{err.message} (Service: SageMaker, '
+            'Status Code: 400)" (HandlerErrorCode: AccessDenied)'
+        ) from err
 
 
 class Model(SandboxResource):

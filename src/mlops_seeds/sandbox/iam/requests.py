@@ -81,14 +81,45 @@ def member_values(params: Mapping[str, Any], path: str) -> list[str]:
 
 def _expand(template: str, params: Mapping[str, Any], where: Where, lower: bool) -> list[str]:
     """Every ARN the template gives (one per value of a list member); [] when a member
-    without default is absent."""
+    without default is absent. A template naming one member, given an ARN (SageMaker and
+    EventBridge take a name or an ARN), names the resource in the ARN's partition, region
+    and account, by the ARN's last part: the resource of another account is that account's."""
     fixed = {"Partition": where.partition, "Region": where.region, "Account": where.account}
+    found = [m for m in _PLACEHOLDER.finditer(template) if m.group(1) not in fixed]
+    if len(found) != 1 or _PLACEHOLDER.fullmatch(template):
+        return _fill(template, params, fixed, lower, {})
+    name, default = found[0].group(1), found[0].group(2)
+    values = member_values(params, name) or ([default] if default is not None else [])
+    expanded: list[str] = []
+    for value in values:
+        scope, parts = dict(fixed), value.split(":", 5)
+        if value.startswith("arn:") and len(parts) == 6:
+            scope.update(Partition=parts[1], Region=parts[3], Account=parts[4])
+            value = parts[5].rsplit("/", 1)[-1]
+        expanded += _fill(template, params, scope, lower, {name: value})
+    return expanded
+
+
+def _fill(
+    template: str,
+    params: Mapping[str, Any],
+    fixed: Mapping[str, str],
+    lower: bool,
+    given: Mapping[str, str],
+) -> list[str]:
+    """The template with its placeholders replaced: `fixed` ones, `given` members, the
+    request's members (every combination of list values)."""
     results = [""]
     position = 0
     for found in _PLACEHOLDER.finditer(template):
         literal = template[position : found.start()]
         name, default, lowering = found.group(1), found.group(2), found.group(3)
-        values = [fixed[name]] if name in fixed else member_values(params, name)
+        if name in fixed:
+            values = [fixed[name]]
+        elif name in given:
+            values = [given[name]]
+        else:
+            values = member_values(params, name)
         if not values and default is not None:
             values = [default]
         if not values:
@@ -183,9 +214,15 @@ def _s3_resource(arn: str, where: Where) -> Resource:
 
 
 def _sagemaker_resource(arn: str, raw: str, where: Where) -> Resource:
+    """A SageMaker resource in the account and region its ARN names, with its tags; a model
+    package group and its packages carry the group's resource policy."""
+    from mlops_seeds.sandbox.sagemaker.group_policies import policy_of  # moto-heavy
+
     context: dict[str, str] = {}
-    account: Any = sagemaker_backends.get(where.account)
-    backend = account.get(where.region) if account is not None else None
+    parts = raw.split(":", 5)
+    owner, region = (parts[4], parts[3]) if len(parts) == 6 else (where.account, where.region)
+    account: Any = sagemaker_backends.get(owner or where.account)
+    backend = account.get(region or where.region) if account is not None else None
     if backend is not None:
         try:
             tags = backend._get_resource_from_arn(raw).tags
@@ -193,7 +230,7 @@ def _sagemaker_resource(arn: str, raw: str, where: Where) -> Resource:
             tags = []
         for tag in tags:
             context[f"aws:ResourceTag/{tag['Key']}"] = tag["Value"]
-    return Resource(arn, context=context)
+    return Resource(arn, account=owner or None, policy=policy_of(raw), context=context)
 
 
 def _role_resource(arn: str) -> Resource:

@@ -16,7 +16,7 @@ from moto.core.utils import camelcase_to_underscores
 from moto.sagemaker.responses import SageMakerResponse
 
 from mlops_seeds.sandbox.catalog.context import Caller
-from mlops_seeds.sandbox.sagemaker import executions, names, packages, projects
+from mlops_seeds.sandbox.sagemaker import executions, group_policies, names, packages, projects
 from mlops_seeds.sandbox.sagemaker.errors import SageMakerError
 
 Operation = Callable[[Caller, dict[str, Any]], dict[str, Any]]
@@ -26,7 +26,7 @@ _MARK = "_mlops_seeds_extension"
 
 def operations() -> dict[str, Operation]:
     """Every operation the extension provides, by AWS operation name."""
-    return {**projects.OPERATIONS, **executions.OPERATIONS}
+    return {**projects.OPERATIONS, **executions.OPERATIONS, **group_policies.OPERATIONS}
 
 
 def _method(operation: Operation) -> Callable[[Any], ActionResult]:
@@ -47,6 +47,7 @@ def install() -> None:
     and package updates to moto's backend (once)."""
     names.install()
     packages.install()
+    group_policies.install()
     if getattr(SageMakerResponse, _MARK, False):
         return
     for name, operation in operations().items():
