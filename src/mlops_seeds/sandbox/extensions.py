@@ -1,6 +1,6 @@
 """Every sandbox extension, installed into moto when a sandbox starts and reset with it."""
 
-from mlops_seeds.sandbox import catalog, cloudformation, hosting, organization, sagemaker
+from mlops_seeds.sandbox import catalog, cloudformation, hosting, kms, organization, sagemaker
 from mlops_seeds.sandbox.cloudwatch import alarms as cloudwatch_alarms
 from mlops_seeds.sandbox.iam import backend as iam_backend
 
@@ -14,6 +14,7 @@ def install() -> None:
     sagemaker.install()
     hosting.install()
     cloudwatch_alarms.install()
+    kms.install()
 
 
 def reset() -> None:

@@ -18,6 +18,7 @@ from moto.iam.models import iam_backends
 from moto.s3.models import s3_backends
 from moto.sagemaker.models import sagemaker_backends
 
+from mlops_seeds.sandbox.iam import kms
 from mlops_seeds.sandbox.iam.documents import Policy, parse_policy
 from mlops_seeds.sandbox.iam.errors import PolicyError
 from mlops_seeds.sandbox.iam.evaluation import Request, Resource
@@ -273,6 +274,11 @@ def checks(operation: Operation, where: Where, now: datetime.datetime) -> Checks
         raw = _expand(template, params, where, lower=False)
         for arn, original in zip(lowered, raw, strict=True):
             resources.append(_resource(arn, original, where, trust))
+    if entry.get("key"):
+        resources += [
+            kms.key_resource(value, where.region, where.account)
+            for value in member_values(params, str(entry["key"]))
+        ]
     context: dict[str, Any] = {
         # The SDKs reach AWS over TLS; the loopback HTTP stands in for it (as for S3's
         # own bucket-policy check, cloudformation/s3.py).
@@ -297,9 +303,14 @@ def checks(operation: Operation, where: Where, now: datetime.datetime) -> Checks
         action,
         tuple(resources) or (Resource(),),
         context,
-        resource_policy_required=trust,
+        resource_policy_required=trust
+        or (bool(service.get("resource_policy_required")) and bool(entry.get("key"))),
     )
     requests = [main]
+    if operation.service == "s3":
+        requests += kms.s3_requests(
+            operation.name, dict(params), where.region, where.account, context
+        )
     pass_role = entry.get("pass_role")
     if pass_role:
         member, principal = pass_role

@@ -1,0 +1,113 @@
+"""KMS keys to IAM: a key named by id, ARN, alias or alias ARN is the key's resource with
+its key policy, and S3's use of a customer managed key on a caller's behalf.
+
+From the AWS KMS Developer Guide ("Key policies in AWS KMS": "Every KMS key must have
+exactly one key policy ... no AWS principal, including the account root user, has any
+permissions to a KMS key unless explicitly allowed in the key policy", where a statement
+naming the account lets its IAM policies decide; "Allowing users in other accounts to use
+a KMS key": both the key policy and the other account's IAM policies must allow) and the
+Amazon S3 User Guide ("Using server-side encryption with AWS KMS keys"): writing an object
+with SSE-KMS needs `kms:GenerateDataKey` on the key, reading one `kms:Decrypt`, each as the
+caller, with `kms:ViaService` s3.<region>.amazonaws.com and `kms:CallerAccount`. The AWS
+managed key `aws/s3` admits any principal of its account through S3: it is not checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.kms.models import kms_backends
+from moto.s3.models import FakeKey, s3_backends
+
+from mlops_seeds.sandbox.iam.documents import Policy, parse_policy
+from mlops_seeds.sandbox.iam.errors import PolicyError
+from mlops_seeds.sandbox.iam.evaluation import Request, Resource
+
+AWS_MANAGED_S3 = "alias/aws/s3"
+READS = frozenset({"GetObject", "HeadObject", "GetObjectAttributes"})
+WRITES = frozenset({"PutObject", "CreateMultipartUpload", "CopyObject"})
+
+
+def _key(key_id: str, region: str, account: str) -> Any:
+    """moto's key `key_id` names (in the ARN's account and region when it is an ARN)."""
+    parts = key_id.split(":", 5)
+    if key_id.startswith("arn:") and len(parts) == 6:
+        region, account = parts[3], parts[4]
+    regions = kms_backends.get(account)
+    backend = regions.get(region) if regions is not None else None
+    if backend is None:
+        return None
+    try:
+        return backend.describe_key(key_id)
+    except Exception:  # moto raises KeyError or NotFoundException for an unknown key
+        return None
+
+
+def key_resource(key_id: str, region: str, account: str) -> Resource:
+    """The key's resource: its ARN, account and key policy (an unknown key: the ARN its
+    name gives, no policy, so only a key policy could allow: none does)."""
+    key = _key(key_id, region, account)
+    if key is None:
+        name = key_id if key_id.startswith("alias/") else f"key/{key_id}"
+        return Resource(
+            key_id if key_id.startswith("arn:") else f"arn:aws:kms:{region}:{account}:{name}"
+        )
+    policy: Policy | None
+    try:
+        policy = parse_policy(str(key.policy), name=f"key policy of {key.arn}")
+    except PolicyError:
+        policy = None
+    return Resource(str(key.arn), account=str(key.account_id), policy=policy)
+
+
+def _object_key(bucket: str, key: str) -> FakeKey | None:
+    located = s3_backends.bucket_accounts.get(bucket)
+    if located is None:
+        return None
+    partition, account = located
+    try:
+        found = s3_backends[account][partition].get_object(bucket, key)
+    except Exception:  # a missing bucket or key: S3 answers that itself
+        return None
+    return found if isinstance(found, FakeKey) else None
+
+
+def _bucket_default(bucket: str) -> str | None:
+    located = s3_backends.bucket_accounts.get(bucket)
+    if located is None:
+        return None
+    partition, account = located
+    found = s3_backends[account][partition].buckets.get(bucket)
+    rule = ((found.encryption or {}).get("Rule") or {}) if found is not None else {}
+    default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+    if default.get("SSEAlgorithm") != "aws:kms":
+        return None
+    return str(default.get("KMSMasterKeyID") or AWS_MANAGED_S3)
+
+
+def s3_requests(
+    operation: str, params: dict[str, Any], region: str, account: str, context: dict[str, Any]
+) -> list[Request]:
+    """The KMS authorizations an S3 call needs of its caller (none without a customer
+    managed key)."""
+    key_id: str | None = None
+    action = ""
+    where = account
+    if operation in READS:
+        bucket = str(params.get("Bucket", ""))
+        found = _object_key(bucket, str(params.get("Key", "")))
+        if found is not None and found.encryption == "aws:kms":
+            key_id, action = str(found.kms_key_id or AWS_MANAGED_S3), "kms:Decrypt"
+            located = s3_backends.bucket_accounts.get(bucket)
+            where = located[1] if located else account  # S3 keeps the key's full ARN
+    elif operation in WRITES:
+        if params.get("ServerSideEncryption") == "aws:kms":
+            key_id = str(params.get("SSEKMSKeyId") or AWS_MANAGED_S3)
+        elif not params.get("ServerSideEncryption"):
+            key_id = _bucket_default(str(params.get("Bucket", "")))
+        action = "kms:GenerateDataKey"
+    if not key_id or key_id in (AWS_MANAGED_S3, "aws/s3"):
+        return []
+    via = {**context, "kms:ViaService": f"s3.{region}.amazonaws.com", "kms:CallerAccount": account}
+    resource = key_resource(key_id, region, where)
+    return [Request(action, (resource,), via, resource_policy_required=True)]

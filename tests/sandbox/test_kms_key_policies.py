@@ -1,0 +1,170 @@
+"""KMS key policies on the sandbox: a key's policy must allow (a statement naming the account
+hands the decision to its IAM policies), another account needs both the key policy and its
+own policies, and S3 objects under a customer managed key need kms:GenerateDataKey to write
+and kms:Decrypt to read, as their caller (the KMS Developer Guide and the S3 User Guide)."""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from accounts import user_role
+from botocore.exceptions import ClientError
+
+from mlops_seeds import aws
+
+HUB = "123456789012"
+SPOKE = "111111111111"
+BUCKET = "kms-test-artifacts"
+
+
+def key_policy(*statements: dict[str, Any]) -> str:
+    admin = {
+        "Sid": "Admin",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{HUB}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [admin, *statements]})
+
+
+def use_by(principal: str, *actions: str) -> dict[str, Any]:
+    return {
+        "Sid": "Use",
+        "Effect": "Allow",
+        "Principal": {"AWS": principal},
+        "Action": list(actions),
+        "Resource": "*",
+    }
+
+
+@pytest.fixture
+def kms(hub: boto3.Session) -> Any:
+    return aws.client("kms", hub)
+
+
+def denied(call: Callable[[], Any]) -> str:
+    with pytest.raises(ClientError) as caught:
+        call()
+    error = caught.value.response["Error"]
+    assert error["Code"] in ("AccessDenied", "AccessDeniedException"), error
+    return str(error["Message"])
+
+
+def test_a_key_policy_must_allow_even_in_the_keys_account(hub: boto3.Session, kms: Any) -> None:
+    use = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}],
+    }
+    policy = aws.client("iam", hub).create_policy(
+        PolicyName="kms-use", PolicyDocument=json.dumps(use)
+    )["Policy"]["Arn"]
+    reader = aws.client("kms", user_role(HUB, "kms-user", policy))
+    only_root = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{HUB}:user/nobody"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }
+            ],
+        }
+    )
+    closed = kms.create_key(Policy=only_root, BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]
+    delegating = kms.create_key(Policy=key_policy())["KeyMetadata"]
+    # The account's statement delegates to IAM: the role's own policy allows it.
+    reader.encrypt(KeyId=delegating["KeyId"], Plaintext=b"secret")
+    message = denied(lambda: reader.encrypt(KeyId=closed["Arn"], Plaintext=b"secret"))
+    assert "kms:Encrypt" in message and closed["Arn"] in message
+    assert "because no resource-based policy allows" in message
+    # Not even the account's root user may use a key whose policy leaves it out.
+    denied(lambda: kms.create_alias(AliasName="alias/closed", TargetKeyId=closed["KeyId"]))
+    # An alias names its key (and the key's policy).
+    kms.create_alias(AliasName="alias/open", TargetKeyId=delegating["KeyId"])
+    reader.encrypt(KeyId="alias/open", Plaintext=b"secret")
+
+
+def test_another_account_needs_the_key_policy(
+    hub: boto3.Session, kms: Any, spoke: Callable[..., boto3.Session]
+) -> None:
+    key = kms.create_key(Policy=key_policy())["KeyMetadata"]
+    other = aws.client("kms", spoke(SPOKE))
+    message = denied(lambda: other.describe_key(KeyId=key["Arn"]))
+    assert f"arn:aws:sts::{SPOKE}:assumed-role/OrganizationAccountAccessRole" in message
+    kms.put_key_policy(
+        KeyId=key["KeyId"],
+        PolicyName="default",
+        Policy=key_policy(use_by(f"arn:aws:iam::{SPOKE}:root", "kms:DescribeKey")),
+    )
+    assert other.describe_key(KeyId=key["Arn"])["KeyMetadata"]["Arn"] == key["Arn"]
+    denied(lambda: other.encrypt(KeyId=key["Arn"], Plaintext=b"x"))  # not granted
+
+
+def test_s3_objects_under_a_customer_key_need_the_key_to_write_and_to_read(
+    hub: boto3.Session, kms: Any, spoke: Callable[..., boto3.Session]
+) -> None:
+    key = kms.create_key(Policy=key_policy())["KeyMetadata"]
+    s3 = aws.client("s3", hub)
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_encryption(
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": key["Arn"],
+                    }
+                }
+            ]
+        },
+    )
+    s3.put_object(Bucket=BUCKET, Key="model.tar.gz", Body=b"model")
+    s3.put_bucket_policy(
+        Bucket=BUCKET,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{SPOKE}:root"},
+                        "Action": ["s3:GetObject", "s3:PutObject"],
+                        "Resource": f"arn:aws:s3:::{BUCKET}/*",
+                    }
+                ],
+            }
+        ),
+    )
+    reader = aws.client("s3", spoke(SPOKE))
+    message = denied(lambda: reader.get_object(Bucket=BUCKET, Key="model.tar.gz"))
+    assert f"kms:Decrypt on resource: {key['Arn']}" in message
+    message = denied(lambda: reader.put_object(Bucket=BUCKET, Key="new.tar.gz", Body=b"x"))
+    assert f"kms:GenerateDataKey on resource: {key['Arn']}" in message
+
+    kms.put_key_policy(
+        KeyId=key["KeyId"],
+        PolicyName="default",
+        Policy=key_policy(
+            use_by(f"arn:aws:iam::{SPOKE}:root", "kms:Decrypt", "kms:GenerateDataKey")
+        ),
+    )
+    assert reader.get_object(Bucket=BUCKET, Key="model.tar.gz")["Body"].read() == b"model"
+    reader.put_object(Bucket=BUCKET, Key="new.tar.gz", Body=b"x")
+    # A key policy condition on the service the key is used through holds.
+    kms.put_key_policy(
+        KeyId=key["KeyId"],
+        PolicyName="default",
+        Policy=key_policy(
+            {
+                **use_by(f"arn:aws:iam::{SPOKE}:root", "kms:Decrypt"),
+                "Condition": {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}},
+            }
+        ),
+    )
+    denied(lambda: reader.get_object(Bucket=BUCKET, Key="model.tar.gz"))
