@@ -37,17 +37,29 @@ def artifact_key(pipeline: str, artifact: str) -> str:
 
 
 class ArtifactStore:
-    """The S3 artifact store of one pipeline, reached with `session`."""
+    """The S3 artifact store of one pipeline, reached with `session`; artifacts are written
+    under `kms_key_id` (SSE-KMS) when given, as CodePipeline writes them with the store's
+    encryption key."""
 
-    def __init__(self, session: boto3.Session, bucket: str, pipeline: str) -> None:
+    def __init__(
+        self, session: boto3.Session, bucket: str, pipeline: str, kms_key_id: str | None = None
+    ) -> None:
         self.bucket = bucket
         self.pipeline = pipeline
+        self.kms_key_id = kms_key_id
         self._s3 = aws.client("s3", session)
 
     def put(self, name: str, directory: Path) -> Artifact:
         """Zip `directory` into the store as artifact `name`."""
         key = artifact_key(self.pipeline, name)
-        self._s3.put_object(Bucket=self.bucket, Key=key, Body=zip_directory(directory))
+        encryption = (
+            {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id}
+            if self.kms_key_id
+            else {}
+        )
+        self._s3.put_object(
+            Bucket=self.bucket, Key=key, Body=zip_directory(directory), **encryption
+        )
         return Artifact(name, self.bucket, key, directory)
 
     def get(self, artifact: Artifact, directory: Path) -> Artifact:

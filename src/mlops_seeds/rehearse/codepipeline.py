@@ -6,7 +6,9 @@ CodePipeline runs them in parallel). A failed action stops the pipeline after it
 group. Artifacts are zips in the pipeline's artifact store bucket, unpacked for each action
 that reads them. Supported actions: Source/CodeCommit, Build/CodeBuild (codebuild.py),
 Deploy/CloudFormation (stacks.py), Approval/Manual (approvals.py). The pipeline's own calls
-use its service role, as CodePipeline does.
+use its service role, as CodePipeline does; an action with a roleArn (another account's,
+for a cross-account deploy) acts as that role, assumed by the pipeline's role. Artifacts
+are written under the artifact store's KMS key when it names one.
 """
 
 import json
@@ -15,7 +17,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -334,6 +336,19 @@ HANDLERS: dict[tuple[str, str], _Handler] = {
 }
 
 
+def _acting(run: _Run, action: dict[str, Any]) -> _Run:
+    """The run as the action acts: with the action's roleArn, assumed by the pipeline's
+    role (the role's trust policy must allow it, across accounts too: CodePipeline User
+    Guide, "Create a pipeline in CodePipeline that uses resources from another AWS account"),
+    reaching the artifact store as that role; else the pipeline's role."""
+    role_arn = action.get("roleArn")
+    if not role_arn:
+        return run
+    session = aws.assume_role(run.session, str(role_arn), "codepipeline-action")
+    store = ArtifactStore(session, run.store.bucket, run.name, run.store.kms_key_id)
+    return replace(run, session=session, store=store)
+
+
 def _run_action(run: _Run, stage: str, action: dict[str, Any], directory: Path) -> ActionRecord:
     kind = (str(action["actionTypeId"]["category"]), _provider(action))
     record = ActionRecord(stage, action["name"], kind[1], int(action.get("runOrder") or 1))
@@ -344,7 +359,7 @@ def _run_action(run: _Run, stage: str, action: dict[str, Any], directory: Path) 
     try:
         if handler is None:
             raise ActionFailed(f"{kind[0]} action provider {kind[1]} is not supported")
-        record.summary = handler(run, action, record, directory)
+        record.summary = handler(_acting(run, action), action, record, directory)
         record.status = SUCCEEDED
     except ActionFailed as err:
         record.status, record.summary = FAILED, str(err)
@@ -357,6 +372,12 @@ def _run_action(run: _Run, stage: str, action: dict[str, Any], directory: Path) 
         f"  {stage}/{record.name}: {record.status} in {record.seconds:.1f} s: {record.summary}"
     )
     return record
+
+
+def _store_key(store: Mapping[str, Any]) -> str | None:
+    """The KMS key CodePipeline encrypts the store's artifacts with (None: S3's default)."""
+    key = store.get("encryptionKey") or {}
+    return str(key["id"]) if key.get("type") == "KMS" and key.get("id") else None
 
 
 def _variables(pipeline: dict[str, Any], given: Mapping[str, str]) -> dict[str, str]:
@@ -413,7 +434,7 @@ def run_pipeline(
     run = _Run(
         session=role,
         pipeline=pipeline,
-        store=ArtifactStore(role, store_config["location"], name),
+        store=ArtifactStore(role, store_config["location"], name, _store_key(store_config)),
         record=record,
         echo=echo,
         approver=approver,
