@@ -2,15 +2,17 @@
 an updated alarm, evaluation from PutMetricData samples, and AWS::CloudWatch::Alarm."""
 
 import datetime
+import json
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto.cloudwatch.models import cloudwatch_backends
 
 from mlops_seeds import aws
-from mlops_seeds.sandbox import Sandbox
+from mlops_seeds.sandbox import Sandbox, runtime
 
 ALARM = {
     "AlarmName": "errors",
@@ -39,8 +41,9 @@ def state(cw: Any, name: str = "errors") -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        ({"Period": 45}, "valid values are 10, 30, and any multiple of 60"),
-        ({"Period": 3600, "EvaluationPeriods": 25}, "cannot exceed 86400"),
+        ({"Period": 45}, "valid values are 10, 20, 30, and any multiple of 60"),
+        ({"Period": 300, "EvaluationPeriods": 289}, "cannot exceed 86400"),
+        ({"Period": 3600, "EvaluationPeriods": 169}, "cannot exceed 604800"),
         ({"DatapointsToAlarm": 3}, "must be from 1 to EvaluationPeriods (2)"),
         ({"TreatMissingData": "zero"}, "Supported options for parameter TreatMissingData"),
         ({"ComparisonOperator": "Above"}, "Member must satisfy enum value set"),
@@ -56,16 +59,33 @@ def test_put_metric_alarm_refuses_what_the_api_refuses(
     assert cw.describe_alarms()["MetricAlarms"] == []
 
 
-def test_alarm_state_follows_the_samples_and_an_update_keeps_it(cw: Any) -> None:
+@pytest.fixture
+def fast(sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The sandbox's clock at 600 times the wall clock: a minute passes in 0.1 s."""
+    sandbox.time_scale = 600
+    try:
+        yield sandbox
+    finally:
+        sandbox.time_scale = 1
+
+
+def wait_for_tick() -> None:
+    """Until the next minute of the sandbox clock (CloudWatch's next evaluation)."""
+    start = runtime.clock().now().replace(second=0, microsecond=0)
+    while runtime.clock().now() < start + datetime.timedelta(minutes=1):
+        time.sleep(0.01)
+
+
+def test_alarm_state_follows_the_samples_at_each_evaluation_and_an_update_keeps_it(
+    cw: Any, fast: Sandbox
+) -> None:
     cw.put_metric_alarm(**ALARM)
-    fresh = state(cw)
-    # No datapoint, missing data treated as missing: insufficient data.
+    fresh = state(cw)  # not evaluated before CloudWatch's next evaluation
     assert (fresh["StateValue"], fresh["StateReason"]) == (
         "INSUFFICIENT_DATA",
         "Unchecked: Initial alarm creation",
     )
-    now = datetime.datetime.now(datetime.UTC)
-    minute = now.replace(second=0, microsecond=0)
+    minute = runtime.clock().now().replace(second=0, microsecond=0)
     samples = [
         {
             "MetricName": "Errors",
@@ -78,14 +98,39 @@ def test_alarm_state_follows_the_samples_and_an_update_keeps_it(cw: Any) -> None
     ]  # two whole minutes of 8 errors each
     other = {**samples[0], "Dimensions": [], "Value": 100.0}  # another metric: no dimension
     cw.put_metric_data(Namespace="Custom/App", MetricData=[*samples, other])
-
+    wait_for_tick()
     alarmed = state(cw)
-    assert alarmed["StateValue"] == "ALARM"
+    assert alarmed["StateValue"] == "ALARM", alarmed["StateReason"]
     assert alarmed["StateReason"].startswith("Threshold Crossed: 2 out of the last 2 datapoints")
+
+    # SetAlarmState holds until the next evaluation, which decides again.
+    cw.set_alarm_state(AlarmName="errors", StateValue="OK", StateReason="testing the rollback")
+    assert state(cw)["StateValue"] == "OK"
+    wait_for_tick()
+    assert state(cw)["StateValue"] in ("ALARM", "OK")  # decided from the samples again
+    assert state(cw)["StateReason"] != "testing the rollback"
+
     cw.put_metric_alarm(**{**ALARM, "Threshold": 50})  # an update keeps the state ...
-    backend = cloudwatch_backends[aws.account_id(aws.make_session())]["us-east-1"]
-    assert backend.alarms["errors"].state_value == "ALARM"
-    assert state(cw)["StateValue"] == "OK"  # ... until it is evaluated again: now below
+    assert state(cw)["StateValue"] != "INSUFFICIENT_DATA"
+    wait_for_tick()
+    assert state(cw)["StateValue"] in ("OK", "INSUFFICIENT_DATA")  # ... until evaluated
+
+
+def test_an_alarm_with_tags_needs_tag_resource(sandbox: Sandbox) -> None:
+    from accounts import user_role
+
+    hub = aws.make_session()
+    only_put = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "cloudwatch:PutMetricAlarm", "Resource": "*"}],
+    }
+    arn = aws.client("iam", hub).create_policy(
+        PolicyName="put-alarms", PolicyDocument=json.dumps(only_put)
+    )["Policy"]["Arn"]
+    cw = aws.client("cloudwatch", user_role("123456789012", "alarms", arn))
+    cw.put_metric_alarm(**ALARM)
+    with pytest.raises(ClientError, match="cloudwatch:TagResource"):
+        cw.put_metric_alarm(**{**ALARM, "Tags": [{"Key": "team", "Value": "ml"}]})
 
 
 TEMPLATE = """\
@@ -124,7 +169,7 @@ def test_alarms_made_by_cloudformation(sandbox: Sandbox, cw: Any) -> None:
     assert outputs["Name"].startswith("alarms-Errors-")
     made = state(cw, outputs["Name"])
     assert outputs["Arn"] == made["AlarmArn"]
-    assert (made["Threshold"], made["StateValue"]) == (5.0, "OK")  # nothing missing breaches
+    assert (made["Threshold"], made["StateValue"]) == (5.0, "INSUFFICIENT_DATA")
 
     cfn.update_stack(
         StackName="alarms",

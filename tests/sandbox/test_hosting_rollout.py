@@ -171,8 +171,10 @@ def test_a_canary_that_fails_on_part_of_the_traffic_is_rolled_back(
     first, second = config("first", False), config("second", True)
     sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=first)
     alarm = new_fleet_alarm(cw, second)
-    # No datapoint yet, and missing data is not breaching: OK (the Guide's table).
-    assert cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"] == "OK"
+    # Not evaluated yet (CloudWatch evaluates each minute): INSUFFICIENT_DATA.
+    assert cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"] == (
+        "INSUFFICIENT_DATA"
+    )
 
     sm.update_endpoint(
         EndpointName=ENDPOINT, EndpointConfigName=second, DeploymentConfig=canary(alarm)

@@ -168,3 +168,56 @@ def test_s3_objects_under_a_customer_key_need_the_key_to_write_and_to_read(
         ),
     )
     denied(lambda: reader.get_object(Bucket=BUCKET, Key="model.tar.gz"))
+
+
+def test_every_operation_on_a_key_is_checked_and_only_cross_account_ones_reach_another_account(
+    hub: boto3.Session, kms: Any, spoke: Callable[..., boto3.Session]
+) -> None:
+    closed = kms.create_key(
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [use_by(f"arn:aws:iam::{HUB}:user/nobody", "kms:*")],
+            }
+        ),
+        BypassPolicyLockoutSafetyCheck=True,
+    )["KeyMetadata"]
+    denied(lambda: kms.disable_key(KeyId=closed["KeyId"]))  # not even the root user
+    denied(lambda: kms.update_key_description(KeyId=closed["KeyId"], Description="mine"))
+
+    shared = kms.create_key(
+        Policy=key_policy(use_by(f"arn:aws:iam::{SPOKE}:root", "kms:*")), Description="hub's"
+    )["KeyMetadata"]
+    other = aws.client("kms", spoke(SPOKE))
+    assert other.describe_key(KeyId=shared["Arn"])["KeyMetadata"]["Description"] == "hub's"
+    # Administration is not offered to other accounts: the key is not found from there.
+    with pytest.raises(ClientError) as caught:
+        other.update_key_description(KeyId=shared["Arn"], Description="pwned")
+    assert caught.value.response["Error"]["Code"] == "NotFoundException"
+    assert kms.describe_key(KeyId=shared["KeyId"])["KeyMetadata"]["Description"] == "hub's"
+
+
+def test_decrypt_without_a_key_id_is_checked_against_the_ciphertexts_key(
+    hub: boto3.Session, kms: Any
+) -> None:
+    use = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}],
+    }
+    policy = aws.client("iam", hub).create_policy(
+        PolicyName="kms-decrypt", PolicyDocument=json.dumps(use)
+    )["Policy"]["Arn"]
+    reader = aws.client("kms", user_role(HUB, "kms-decrypter", policy))
+    open_key = kms.create_key(Policy=key_policy())["KeyMetadata"]
+    sealed = kms.encrypt(KeyId=open_key["KeyId"], Plaintext=b"secret")["CiphertextBlob"]
+    assert reader.decrypt(CiphertextBlob=sealed)["Plaintext"] == b"secret"
+    kms.put_key_policy(
+        KeyId=open_key["KeyId"],
+        PolicyName="default",
+        Policy=json.dumps(
+            {"Version": "2012-10-17", "Statement": [use_by(f"arn:aws:iam::{HUB}:root", "kms:Put*")]}
+        ),
+        BypassPolicyLockoutSafetyCheck=True,
+    )
+    message = denied(lambda: reader.decrypt(CiphertextBlob=sealed))
+    assert f"kms:Decrypt on resource: {open_key['Arn']}" in message

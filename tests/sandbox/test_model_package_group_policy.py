@@ -192,3 +192,49 @@ def test_a_stack_in_another_account_makes_a_model_from_the_package_only_with_the
     model = aws.client("sagemaker", session).list_models()["Models"][0]["ModelName"]
     described = aws.client("sagemaker", session).describe_model(ModelName=model)
     assert described["PrimaryContainer"]["ModelPackageName"] == package
+
+
+def test_create_model_from_another_accounts_package_needs_the_groups_policy(
+    sm: Any, package: str, spoke: Callable[..., boto3.Session]
+) -> None:
+    session = spoke(SPOKE)
+    role = f"arn:aws:iam::{SPOKE}:role/OrganizationAccountAccessRole"
+    other = aws.client("sagemaker", session)
+
+    def create(name: str) -> Any:
+        return other.create_model(
+            ModelName=name, ExecutionRoleArn=role, PrimaryContainer={"ModelPackageName": package}
+        )
+
+    message = denied(lambda: create("refused"))
+    assert f"sagemaker:DescribeModelPackage on resource: {package}" in message
+    sm.put_model_package_group_policy(
+        ModelPackageGroupName=GROUP, ResourcePolicy=policy(SPOKE, "sagemaker:DescribeModelPackage")
+    )
+    create("allowed")
+    assert other.describe_model(ModelName="allowed")["ModelName"] == "allowed"
+
+
+def test_deleting_a_groups_policy_is_authorized_on_the_group(sm: Any, package: str) -> None:
+    from accounts import user_role
+
+    sm.put_model_package_group_policy(
+        ModelPackageGroupName=GROUP, ResourcePolicy=policy(SPOKE, "sagemaker:DescribeModelPackage")
+    )
+    no_delete = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "Action": "sagemaker:DeleteModelPackageGroupPolicy",
+                "Resource": f"arn:aws:sagemaker:us-east-1:{HUB}:model-package-group/{GROUP}",
+            },
+        ],
+    }
+    arn = aws.client("iam", aws.make_session()).create_policy(
+        PolicyName="no-delete", PolicyDocument=json.dumps(no_delete)
+    )["Policy"]["Arn"]
+    keeper = aws.client("sagemaker", user_role(HUB, "keeper", arn))
+    message = denied(lambda: keeper.delete_model_package_group_policy(ModelPackageGroupName=GROUP))
+    assert "with an explicit deny" in message

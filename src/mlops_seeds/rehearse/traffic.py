@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from mlops_seeds import aws
 
@@ -61,6 +61,8 @@ class Traffic:
                 self.answers["answered"] += 1
             except ClientError as err:
                 self.answers[str(err.response.get("Error", {}).get("Code", "error"))] += 1
+            except BotoCoreError as err:  # no answer at all (connection, timeout)
+                self.answers[type(err).__name__] += 1
 
     def line(self) -> str:
         """`N requests: A answered, E ModelError`."""

@@ -49,6 +49,12 @@ class Clock:
             self._origin, self._started = self._now(), time.monotonic()
             self._scale = checked
 
+    def reset(self) -> None:
+        """Start again from the wall clock's now (the scale is kept)."""
+        with self._lock:
+            self._origin = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+            self._started = time.monotonic()
+
     def _now(self) -> datetime.datetime:
         elapsed = (time.monotonic() - self._started) * self._scale
         return self._origin + datetime.timedelta(seconds=elapsed)

@@ -277,13 +277,14 @@ class Sandbox:
                     shutil.rmtree(self._own_workdir, ignore_errors=True)
                     self._own_workdir = None
 
-    @staticmethod
-    def reset() -> None:
+    def reset(self) -> None:
         """Forget every resource in every account (moto's reset and the extensions' own
-        state: pipeline runs, model servers), keeping the server up."""
+        state: pipeline runs, model servers), keeping the server up; the sandbox's clock
+        starts again from the wall clock."""
         extensions.reset()
         moto_api_backend.reset()
         callers.forget()
+        self._clock.reset()
 
     def env(self) -> dict[str, str | None]:
         """The environment that points boto3, the AWS CLI and mlops-seeds at the sandbox.

@@ -3,15 +3,19 @@
 moto stores alarms and metric data but never evaluates an alarm (a new one says OK for
 ever). Here:
 
-- PutMetricAlarm refuses what the API reference refuses (a Period other than 10, 30 or a
-  multiple of 60; Period x EvaluationPeriods over a day; DatapointsToAlarm over
-  EvaluationPeriods; an unknown TreatMissingData or ComparisonOperator); a new alarm starts
-  INSUFFICIENT_DATA, and an updated one keeps its state ("When you update an existing
-  alarm, its state is left unchanged").
-- `evaluate_alarm` decides the state from the metric's samples at the sandbox clock's
-  time (evaluation.py), recording a state change as AWS does (StateReason,
-  StateReasonData, StateUpdatedTimestamp, history). DescribeAlarms evaluates the alarms it
-  answers about first, so what a client reads is what CloudWatch would have decided.
+- PutMetricAlarm refuses what the API reference refuses (a Period other than 10, 20, 30 or
+  a multiple of 60; Period x EvaluationPeriods over a day, or over 7 days for periods of an
+  hour or more; DatapointsToAlarm over EvaluationPeriods; an unknown TreatMissingData or
+  ComparisonOperator); a new alarm starts INSUFFICIENT_DATA, and an updated one keeps its
+  state ("When you update an existing alarm, its state is left unchanged").
+- CloudWatch evaluates an alarm on a schedule, every minute (every period, for periods under
+  a minute): `evaluate_alarm` evaluates it at the latest such tick of the sandbox clock
+  (evaluation.py), if one has passed since the alarm was created, updated or set by
+  SetAlarmState ("This temporary state change lasts only until the next alarm comparison"),
+  and records a change of state as AWS does (StateReason, StateReasonData, the timestamp,
+  history). DescribeAlarms evaluates the alarms first, so what a client reads is what
+  CloudWatch would have decided by then.
+- PutMetricData without a Timestamp is stamped with the sandbox clock's time.
 
 Metric math and anomaly detection alarms are stored but not evaluated (their state stays
 INSUFFICIENT_DATA, with a reason saying so).
@@ -34,8 +38,12 @@ from mlops_seeds.sandbox.cloudwatch import evaluation
 from mlops_seeds.sandbox.cloudwatch.evaluation import INSUFFICIENT_DATA, OPERATORS, TREATMENTS
 
 MAX_EVALUATION_SECONDS = 86400
+MAX_LONG_EVALUATION_SECONDS = 7 * 86400  # for periods of an hour or more
+TICK_SECONDS = 60  # CloudWatch evaluates alarms every minute (sub-minute periods: each one)
 INITIAL_REASON = "Unchecked: Initial alarm creation"
 _MARK = "_mlops_seeds_alarms"
+_SET_AT = "mlops_seeds_set_at"
+_EPOCH = datetime.datetime(1970, 1, 1)
 _lock = threading.Lock()
 
 Method = Callable[..., Any]
@@ -50,17 +58,20 @@ def check_alarm(
     metric_data_queries: Any,
 ) -> None:
     """ValidationError for a metric alarm the API refuses."""
-    valid_period = period is not None and (period in (10, 30) or (period > 0 and period % 60 == 0))
+    valid_period = period is not None and (
+        period in (10, 20, 30) or (period > 0 and period % 60 == 0)
+    )
     if not metric_data_queries and not valid_period:
         raise ValidationError(
-            f"Period {period} is invalid: valid values are 10, 30, and any multiple of 60."
+            f"Period {period} is invalid: valid values are 10, 20, 30, and any multiple of 60."
         )
     if evaluation_periods is None or evaluation_periods < 1:
         raise ValidationError(f"EvaluationPeriods {evaluation_periods} must be at least 1.")
-    if period and period * evaluation_periods > MAX_EVALUATION_SECONDS:
+    limit = MAX_LONG_EVALUATION_SECONDS if (period or 0) >= 3600 else MAX_EVALUATION_SECONDS
+    if period and period * evaluation_periods > limit:
         raise ValidationError(
             f"The evaluation period of the alarm, Period x EvaluationPeriods = "
-            f"{period * evaluation_periods} seconds, cannot exceed {MAX_EVALUATION_SECONDS}."
+            f"{period * evaluation_periods} seconds, cannot exceed {limit}."
         )
     if datapoints_to_alarm is not None and not 1 <= datapoints_to_alarm <= evaluation_periods:
         raise ValidationError(
@@ -134,36 +145,47 @@ def _naive(moment: Any) -> datetime.datetime:
     return moment  # type: ignore[no-any-return]
 
 
+def _last_tick(alarm: Alarm, now: datetime.datetime) -> datetime.datetime:
+    """The latest moment CloudWatch evaluated the alarm by `now`."""
+    every = min(int(alarm.period or TICK_SECONDS), TICK_SECONDS)
+    return evaluation.period_start(now, max(every, 1))
+
+
 def evaluate_alarm(
     backend: CloudWatchBackend, alarm: Alarm, now: datetime.datetime | None = None
 ) -> str:
-    """Evaluate `alarm` at `now` (default: the sandbox clock's now); record a change of
-    state. Returns the state."""
+    """Evaluate `alarm` as CloudWatch had by `now` (default: the sandbox clock's now):
+    at its latest evaluation tick, if one passed since it was put or set; record a change
+    of state. Returns the state."""
     moment = now or runtime.clock().now()
+    tick = _last_tick(alarm, moment)
+    since = max(_naive(alarm.configuration_updated_timestamp), getattr(alarm, _SET_AT, _EPOCH))
+    if tick <= since:
+        return str(alarm.state_value)
     try:
         rule = rule_of(alarm)
+        with _lock:
+            done = evaluation.evaluate(rule, samples_of(backend, alarm), tick, alarm.state_value)
     except evaluation.NotEvaluable as err:
         if alarm.state_value != INSUFFICIENT_DATA:
             alarm.update_state(f"Sandbox: {err}", "{}", INSUFFICIENT_DATA)
         return INSUFFICIENT_DATA
-    with _lock:
-        done = evaluation.evaluate(rule, samples_of(backend, alarm), moment, alarm.state_value)
-        if done.state != alarm.state_value:
-            data = {
-                "version": "1.0",
-                "queryDate": moment.isoformat(timespec="milliseconds") + "+0000",
-                "statistic": rule.statistic,
-                "period": rule.period,
-                "recentDatapoints": [p.value for p in done.datapoints if p.value is not None],
-                "threshold": rule.threshold,
-                "evaluatedDatapoints": [
-                    {"timestamp": p.start.isoformat() + "+0000", "value": p.value}
-                    for p in done.datapoints
-                    if p.value is not None
-                ],
-            }
-            alarm.update_state(done.reason, json.dumps(data), done.state)
-            alarm.state_updated_timestamp = moment
+    if done.state != alarm.state_value:
+        data = {
+            "version": "1.0",
+            "queryDate": tick.isoformat(timespec="milliseconds") + "+0000",
+            "statistic": rule.statistic,
+            "period": rule.period,
+            "recentDatapoints": [p.value for p in done.datapoints if p.value is not None],
+            "threshold": rule.threshold,
+            "evaluatedDatapoints": [
+                {"timestamp": p.start.isoformat() + "+0000", "value": p.value}
+                for p in done.datapoints
+                if p.value is not None
+            ],
+        }
+        alarm.update_state(done.reason, json.dumps(data), done.state)
+        alarm.state_updated_timestamp = tick
     return done.state
 
 
@@ -187,6 +209,7 @@ def _put_metric_alarm(original: Method) -> Method:
             )
         before = self.alarms.get(name)
         alarm: Alarm = original(self, name, **kwargs)
+        alarm.configuration_updated_timestamp = runtime.clock().now()
         if before is not None:
             alarm.state_value = before.state_value
             alarm.state_reason = before.state_reason
@@ -200,6 +223,30 @@ def _put_metric_alarm(original: Method) -> Method:
 
     put_metric_alarm.__doc__ = original.__doc__
     return put_metric_alarm
+
+
+def _set_alarm_state(original: Method) -> Method:
+    def set_alarm_state(self: CloudWatchBackend, alarm_name: str, *args: Any, **kw: Any) -> None:
+        original(self, alarm_name, *args, **kw)
+        alarm = self.alarms[alarm_name]
+        now = runtime.clock().now()
+        alarm.state_updated_timestamp = now
+        setattr(alarm, _SET_AT, now)  # kept until the next evaluation
+
+    set_alarm_state.__doc__ = original.__doc__
+    return set_alarm_state
+
+
+def _put_metric_data(original: Method) -> Method:
+    def put_metric_data(
+        self: CloudWatchBackend, namespace: str, metric_data: list[dict[str, Any]]
+    ) -> None:
+        now = runtime.clock().now()
+        stamped = [d if d.get("Timestamp") else {**d, "Timestamp": now} for d in metric_data]
+        original(self, namespace, stamped)
+
+    put_metric_data.__doc__ = original.__doc__
+    return put_metric_data
 
 
 def _describe_alarms(original: Method) -> Method:
@@ -223,5 +270,11 @@ def install() -> None:
     )
     CloudWatchResponse.describe_alarms = _describe_alarms(  # type: ignore[method-assign]
         CloudWatchResponse.describe_alarms
+    )
+    CloudWatchBackend.set_alarm_state = _set_alarm_state(  # type: ignore[method-assign]
+        CloudWatchBackend.set_alarm_state
+    )
+    CloudWatchBackend.put_metric_data = _put_metric_data(  # type: ignore[method-assign]
+        CloudWatchBackend.put_metric_data
     )
     setattr(CloudWatchBackend, _MARK, True)

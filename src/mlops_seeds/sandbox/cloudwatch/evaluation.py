@@ -187,7 +187,7 @@ def reason(rule: Rule, points: Sequence[Datapoint], state: str, current: str) ->
             f"{len(points)} missing datapoints were treated as [{rule.treat_missing}]."
         )
     shown = ", ".join(f"{p.value:g} ({p.start:%d/%m/%y %H:%M:%S})" for p in reversed(real))
-    count = sum(1 for p in real if p.value is not None and rule.breaches(p.value))
+    count = sum(1 for p in real if rule.breaches(p.value or 0.0))
     verb = "was" if count == 1 else "were"
     if state == ALARM:
         relation = WORDS[rule.comparison]

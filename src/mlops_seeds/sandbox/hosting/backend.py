@@ -116,18 +116,19 @@ def update_endpoint(
     if endpoint is None:
         raise _missing(self, endpoint_name)
     key = _key(self, endpoint_name)
-    if endpoint.endpoint_status != "InService" or rollout.in_progress(key):
-        raise ValidationError(message=f'Cannot update in-progress endpoint "{endpoint.arn}".')
-    config = self.describe_endpoint_config(endpoint_config_name)
-    if retain_deployment_config:
-        deployment_config = getattr(endpoint, "last_deployment_config", None)
-    steps = rollout.plan(deployment_config, _instances(config))
-    if steps is not None and steps.alarms:
-        rollout.check_alarms(self, _roles(self, config), steps.alarms)
-    if deployment_config:
-        endpoint.last_deployment_config = deployment_config  # type: ignore[attr-defined]
+    with rollout.starting(key):
+        if endpoint.endpoint_status != "InService" or rollout.in_progress(key):
+            raise ValidationError(message=f'Cannot update in-progress endpoint "{endpoint.arn}".')
+        config = self.describe_endpoint_config(endpoint_config_name)
+        if retain_deployment_config:
+            deployment_config = getattr(endpoint, "last_deployment_config", None)
+        steps = rollout.plan(deployment_config, _instances(config))
+        if steps is not None and steps.alarms:
+            rollout.check_alarms(self, _roles(self, config), steps.alarms)
+        if deployment_config:
+            endpoint.last_deployment_config = deployment_config  # type: ignore[attr-defined]
+        endpoint.endpoint_status = "Updating"
     had_servers = endpoints.deployment(*key) is not None
-    endpoint.endpoint_status = "Updating"
     endpoint.failure_reason = None
     try:
         started = endpoints.deploy(self, endpoint_name, endpoint_config_name)

@@ -67,10 +67,12 @@ class Deployment:
     def serving(self) -> Iterator[bool]:
         """While a request is served by this fleet; yields False when it has stopped."""
         with self._drained:
-            if self._stopped:
-                yield False
-                return
-            self._inflight += 1
+            open_ = not self._stopped
+            if open_:
+                self._inflight += 1
+        if not open_:
+            yield False
+            return
         try:
             yield True
         finally:

@@ -26,6 +26,7 @@ not emulate rolling deployments.
 
 from __future__ import annotations
 
+import datetime
 import math
 import threading
 from collections.abc import Callable, Mapping
@@ -47,6 +48,7 @@ WAIT_RANGE = (0, 3600)
 TIMEOUT_RANGE = (600, 28800)
 DEFAULT_TIMEOUT = 28800
 CHECK_EVERY = 0.2  # wall-clock seconds between alarm checks during a baking period
+_EPOCH = datetime.datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,7 @@ class Update:
 
 _lock = threading.Lock()
 _running: dict[endpoints.Key, Update] = {}
+_starts: dict[endpoints.Key, threading.Lock] = {}
 
 
 def in_progress(key: endpoints.Key) -> bool:
@@ -214,12 +217,20 @@ def wait(key: endpoints.Key, timeout: float | None = None) -> None:
 
 
 def cancel(key: endpoints.Key) -> None:
-    """Stop the endpoint's update, if one runs (the endpoint is deleted)."""
+    """Stop the endpoint's update, if one runs (the endpoint is deleted); its new fleet
+    drains and stops."""
     with _lock:
         update = _running.pop(key, None)
     if update is not None:
         update.stop.set()
-        update.thread.join(5)
+        update.thread.join(endpoints.DRAIN_SECONDS + 5)
+
+
+def starting(key: endpoints.Key) -> threading.Lock:
+    """The lock an UpdateEndpoint holds from its state check to its start (the sandbox
+    serves requests in threads: two updates must not both start)."""
+    with _lock:
+        return _starts.setdefault(key, threading.Lock())
 
 
 def stop_all() -> None:
@@ -256,16 +267,21 @@ def _tripped(key: endpoints.Key, names: tuple[str, ...]) -> str | None:
     return None
 
 
+def _seconds() -> float:
+    """The sandbox clock's time in seconds (naive UTC: not read as local time)."""
+    return (runtime.clock().now() - _EPOCH).total_seconds()
+
+
 def _bake(
     key: endpoints.Key, steps: Plan, stop: threading.Event, deadline: float
 ) -> tuple[str | None, bool]:
     """Watch the alarms for a baking period: (the alarm that tripped, whether the
     deployment ran out of time)."""
     clock = runtime.clock()
-    end = clock.now().timestamp() + steps.wait
+    end = _seconds() + steps.wait
     while True:
         tripped = _tripped(key, steps.alarms)
-        now = clock.now().timestamp()
+        now = _seconds()
         if tripped or now >= end:
             return tripped, False
         if now >= deadline:
@@ -282,7 +298,7 @@ def _run(
     stop: threading.Event,
 ) -> None:
     clock = runtime.clock()
-    deadline = clock.now().timestamp() + steps.timeout
+    deadline = _seconds() + steps.timeout
     shift = endpoints.begin_shift(key, green)
     try:
         for number, share in enumerate(steps.shares, start=1):
@@ -311,7 +327,7 @@ def _run(
                     f"back: {cause}. All traffic returned to the previous fleet.",
                 )
                 return
-        if clock.sleep(steps.termination_wait, stop):
+        if clock.sleep(steps.termination_wait, stop) or stop.is_set():
             endpoints.end_shift(key, promote=False)
             return
         endpoints.end_shift(key, promote=True)

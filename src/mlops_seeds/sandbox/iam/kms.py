@@ -14,6 +14,7 @@ managed key `aws/s3` admits any principal of its account through S3: it is not c
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from moto.kms.models import kms_backends
@@ -24,8 +25,9 @@ from mlops_seeds.sandbox.iam.errors import PolicyError
 from mlops_seeds.sandbox.iam.evaluation import Request, Resource
 
 AWS_MANAGED_S3 = "alias/aws/s3"
-READS = frozenset({"GetObject", "HeadObject", "GetObjectAttributes"})
+READS = frozenset({"GetObject"})  # HeadObject needs kms:Decrypt only with checksum mode
 WRITES = frozenset({"PutObject", "CreateMultipartUpload", "CopyObject"})
+KEY_ID_LENGTH = 36  # moto's ciphertext blobs start with the key id
 
 
 def _key(key_id: str, region: str, account: str) -> Any:
@@ -60,6 +62,21 @@ def key_resource(key_id: str, region: str, account: str) -> Resource:
     return Resource(str(key.arn), account=str(key.account_id), policy=policy)
 
 
+def key_of_ciphertext(blob: Any) -> str | None:
+    """The ARN of the key a ciphertext blob (base64 text, as sent) was made with, for a
+    Decrypt that names no KeyId (the key is in the ciphertext's metadata)."""
+    try:
+        raw = base64.b64decode(str(blob), validate=True)[:KEY_ID_LENGTH].decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    for regions in list(kms_backends.values()):
+        for backend in list(regions.values()):
+            key = backend.keys.get(raw)
+            if key is not None:
+                return str(key.arn)
+    return None
+
+
 def _object_key(bucket: str, key: str) -> FakeKey | None:
     located = s3_backends.bucket_accounts.get(bucket)
     if located is None:
@@ -85,29 +102,48 @@ def _bucket_default(bucket: str) -> str | None:
     return str(default.get("KMSMasterKeyID") or AWS_MANAGED_S3)
 
 
+def _read_key(bucket: str, name: str, account: str) -> tuple[str, str] | None:
+    """(key id, the account to look it up in) of an object under SSE-KMS, else None."""
+    found = _object_key(bucket, name)
+    if found is None or found.encryption != "aws:kms":
+        return None
+    located = s3_backends.bucket_accounts.get(bucket)
+    return str(found.kms_key_id or AWS_MANAGED_S3), located[1] if located else account
+
+
+def _write_key(params: dict[str, Any]) -> str | None:
+    """The key an object written with `params` goes under (the request's, or the bucket's
+    default encryption's)."""
+    if params.get("ServerSideEncryption") == "aws:kms":
+        return str(params.get("SSEKMSKeyId") or AWS_MANAGED_S3)
+    if not params.get("ServerSideEncryption"):
+        return _bucket_default(str(params.get("Bucket", "")))
+    return None
+
+
 def s3_requests(
     operation: str, params: dict[str, Any], region: str, account: str, context: dict[str, Any]
 ) -> list[Request]:
     """The KMS authorizations an S3 call needs of its caller (none without a customer
-    managed key)."""
-    key_id: str | None = None
-    action = ""
-    where = account
+    managed key): kms:Decrypt to read an object (GetObject; CopyObject's source),
+    kms:GenerateDataKey to write one (PutObject, CreateMultipartUpload, CopyObject)."""
+    uses: list[tuple[str, str, str]] = []  # (action, key id, account to look it up in)
     if operation in READS:
-        bucket = str(params.get("Bucket", ""))
-        found = _object_key(bucket, str(params.get("Key", "")))
-        if found is not None and found.encryption == "aws:kms":
-            key_id, action = str(found.kms_key_id or AWS_MANAGED_S3), "kms:Decrypt"
-            located = s3_backends.bucket_accounts.get(bucket)
-            where = located[1] if located else account  # S3 keeps the key's full ARN
-    elif operation in WRITES:
-        if params.get("ServerSideEncryption") == "aws:kms":
-            key_id = str(params.get("SSEKMSKeyId") or AWS_MANAGED_S3)
-        elif not params.get("ServerSideEncryption"):
-            key_id = _bucket_default(str(params.get("Bucket", "")))
-        action = "kms:GenerateDataKey"
-    if not key_id or key_id in (AWS_MANAGED_S3, "aws/s3"):
-        return []
+        read = _read_key(str(params.get("Bucket", "")), str(params.get("Key", "")), account)
+        if read:
+            uses.append(("kms:Decrypt", *read))
+    if operation == "CopyObject" and params.get("CopySource"):
+        bucket, _, name = str(params["CopySource"]).lstrip("/").partition("/")
+        read = _read_key(bucket, name.split("?versionId=", 1)[0], account)
+        if read:
+            uses.append(("kms:Decrypt", *read))
+    if operation in WRITES:
+        written = _write_key(params)
+        if written:
+            uses.append(("kms:GenerateDataKey", written, account))
     via = {**context, "kms:ViaService": f"s3.{region}.amazonaws.com", "kms:CallerAccount": account}
-    resource = key_resource(key_id, region, where)
-    return [Request(action, (resource,), via, resource_policy_required=True)]
+    return [
+        Request(action, (key_resource(key_id, region, where),), via, resource_policy_required=True)
+        for action, key_id, where in uses
+        if key_id not in (AWS_MANAGED_S3, "aws/s3")
+    ]

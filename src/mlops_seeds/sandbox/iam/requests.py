@@ -80,24 +80,46 @@ def member_values(params: Mapping[str, Any], path: str) -> list[str]:
     return [str(v) for v in _walk(params, path.split(".")) if isinstance(v, str | int)]
 
 
+# A name member given an ARN of one resource type that names a resource of another: a
+# model package group's ARN names its packages (ListModelPackages).
+_RELATED_TYPES = {("sagemaker", "model-package-group"): "model-package"}
+
+
+def _arn_type(resource: str) -> str:
+    """The resource type an ARN's resource part starts with ("" when it has none)."""
+    cut = min((i for i in (resource.find("/"), resource.find(":")) if i >= 0), default=-1)
+    return resource[:cut] if cut >= 0 else ""
+
+
 def _expand(template: str, params: Mapping[str, Any], where: Where, lower: bool) -> list[str]:
     """Every ARN the template gives (one per value of a list member); [] when a member
-    without default is absent. A template naming one member, given an ARN (SageMaker and
-    EventBridge take a name or an ARN), names the resource in the ARN's partition, region
-    and account, by the ARN's last part: the resource of another account is that account's."""
+    without default is absent. A template naming one member may be given an ARN there (many
+    APIs take a name or an ARN): an ARN of the template's service and resource type is the
+    resource itself (in whatever account it names); a related type's ARN names the
+    template's resource by its name, in the ARN's account and region; any other ARN is
+    taken as given, matching nothing written for this template's resources."""
     fixed = {"Partition": where.partition, "Region": where.region, "Account": where.account}
     found = [m for m in _PLACEHOLDER.finditer(template) if m.group(1) not in fixed]
-    if len(found) != 1 or _PLACEHOLDER.fullmatch(template):
+    if len(found) != 1 or _PLACEHOLDER.fullmatch(template) or not template.startswith("arn:"):
         return _fill(template, params, fixed, lower, {})
-    name, default = found[0].group(1), found[0].group(2)
+    name, default, lowering = found[0].group(1), found[0].group(2), found[0].group(3)
+    layout = template.split(":", 5)
+    service = layout[2] if len(layout) == 6 else ""
+    kind = _arn_type(layout[5]) if len(layout) == 6 else ""
     values = member_values(params, name) or ([default] if default is not None else [])
     expanded: list[str] = []
     for value in values:
-        scope, parts = dict(fixed), value.split(":", 5)
-        if value.startswith("arn:") and len(parts) == 6:
-            scope.update(Partition=parts[1], Region=parts[3], Account=parts[4])
-            value = parts[5].rsplit("/", 1)[-1]
-        expanded += _fill(template, params, scope, lower, {name: value})
+        parts = value.split(":", 5)
+        if not (value.startswith("arn:") and len(parts) == 6):
+            expanded += _fill(template, params, fixed, lower, {name: value})
+            continue
+        arn_kind = _arn_type(parts[5])
+        if parts[2] == service and _RELATED_TYPES.get((service, arn_kind)) == kind:
+            scope = {**fixed, "Partition": parts[1], "Region": parts[3], "Account": parts[4]}
+            resource_name = parts[5][len(arn_kind) + 1 :]
+            expanded += _fill(template, params, scope, lower, {name: resource_name})
+        else:
+            expanded.append(value.lower() if lowering and lower else value)
     return expanded
 
 
@@ -258,6 +280,85 @@ def _resource(arn: str, raw: str, where: Where, trust: bool) -> Resource:
     return Resource(arn)
 
 
+def _key_member(
+    service: Mapping[str, Any], entry: Mapping[str, Any], params: Mapping[str, Any]
+) -> str:
+    """The member naming the KMS key an operation uses ("" when none): the entry's `key`,
+    else the service's `key_member` when the request has it (every KMS operation on a key
+    is then checked against the key and its policy, mapped or not)."""
+    if entry.get("key"):
+        return str(entry["key"])
+    member = str(service.get("key_member") or "")
+    return member if member and member in params else ""
+
+
+def _keys(
+    service: Mapping[str, Any], entry: Mapping[str, Any], params: Mapping[str, Any], where: Where
+) -> list[Resource]:
+    """The KMS key resources an operation names (a Decrypt may name none: its ciphertext
+    does)."""
+    member = _key_member(service, entry, params)
+    values = member_values(params, member) if member else []
+    if not values and entry.get("key_in_ciphertext"):
+        found = kms.key_of_ciphertext(params.get(str(entry["key_in_ciphertext"])))
+        values = [found] if found else []
+    return [kms.key_resource(value, where.region, where.account) for value in values]
+
+
+def _also(
+    service: Mapping[str, Any],
+    entry: Mapping[str, Any],
+    params: Mapping[str, Any],
+    where: Where,
+    context: Mapping[str, Any],
+) -> list[Request]:
+    """The further authorizations an operation needs (its entry's `also`)."""
+    arns: dict[str, str] = service.get("arns") or {}
+    found: list[Request] = []
+    for item in entry.get("also") or []:
+        if item.get("when") and not _present(params, str(item["when"])):
+            continue
+        resources: list[Resource] = []
+        for template in item.get("resources") or []:
+            template = arns.get(template, template)
+            for arn, raw in zip(
+                _expand(template, params, where, lower=True),
+                _expand(template, params, where, lower=False),
+                strict=True,
+            ):
+                if item.get("other_accounts") and _account_of(raw) in ("", where.account):
+                    continue
+                resources.append(_resource(arn, raw, where, False))
+        if item.get("key"):
+            resources += [
+                kms.key_resource(v, where.region, where.account)
+                for v in member_values(params, str(item["key"]))
+            ]
+        if resources or (not item.get("resources") and not item.get("key")):
+            found.append(
+                Request(
+                    str(item["action"]),
+                    tuple(resources) or (Resource(),),
+                    dict(context),
+                    resource_policy_required=bool(item.get("key")),
+                )
+            )
+    return found
+
+
+def _present(params: Mapping[str, Any], member: str) -> bool:
+    """Whether the request gives `member` (a list member of a query request arrives
+    flattened, as `Tags.member.1.Key`)."""
+    if params.get(member) or member_values(params, member):
+        return True
+    return any(str(key).startswith(f"{member}.") for key in params)
+
+
+def _account_of(arn: str) -> str:
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 and arn.startswith("arn:") else ""
+
+
 def checks(operation: Operation, where: Where, now: datetime.datetime) -> Checks:
     """The authorization requests AWS makes for `operation`."""
     service = table().get(operation.service) or {}
@@ -274,11 +375,7 @@ def checks(operation: Operation, where: Where, now: datetime.datetime) -> Checks
         raw = _expand(template, params, where, lower=False)
         for arn, original in zip(lowered, raw, strict=True):
             resources.append(_resource(arn, original, where, trust))
-    if entry.get("key"):
-        resources += [
-            kms.key_resource(value, where.region, where.account)
-            for value in member_values(params, str(entry["key"]))
-        ]
+    resources += _keys(service, entry, params, where)
     context: dict[str, Any] = {
         # The SDKs reach AWS over TLS; the loopback HTTP stands in for it (as for S3's
         # own bucket-policy check, cloudformation/s3.py).
@@ -304,13 +401,14 @@ def checks(operation: Operation, where: Where, now: datetime.datetime) -> Checks
         tuple(resources) or (Resource(),),
         context,
         resource_policy_required=trust
-        or (bool(service.get("resource_policy_required")) and bool(entry.get("key"))),
+        or (bool(service.get("resource_policy_required")) and bool(resources)),
     )
     requests = [main]
     if operation.service == "s3":
         requests += kms.s3_requests(
             operation.name, dict(params), where.region, where.account, context
         )
+    requests += _also(service, entry, params, where, context)
     pass_role = entry.get("pass_role")
     if pass_role:
         member, principal = pass_role
