@@ -1,10 +1,11 @@
 """A pipeline deploying a stack into another account, as CodePipeline does it ("Create a
 pipeline in CodePipeline that uses resources from another AWS account"): the deploy
-action's roleArn is a role of the target account that the pipeline's role assumes; that role
-reads the build's artifact from the pipeline's bucket, encrypted under the pipeline's
-customer managed key, and creates the stack with a CloudFormation role of its own account.
-Each of the three grants (the role's trust, the key policy, the bucket policy) is needed:
-without one, the action fails with AWS's refusal naming the account and the action."""
+action's roleArn is the target account's deploy role (made by
+service_catalog/target-bootstrap.yaml), which the pipeline's role assumes; that role reads
+the build's artifact from the pipeline's bucket, encrypted under the pipeline's customer
+managed key, and creates the stack with the bootstrap's stacks role. Each of the three
+grants (the deploy role's trust, the key policy, the bucket policy) is needed: without one,
+the action fails with AWS's refusal naming the account and the action."""
 
 import json
 from collections.abc import Callable
@@ -14,23 +15,39 @@ from typing import Any
 import boto3
 import pytest
 from accounts import member_admin
-from test_codepipeline import BUCKET, PIPELINE, TEMPLATE
+from test_codepipeline import PIPELINE
 
 from mlops_seeds import aws
 from mlops_seeds.rehearse.codepipeline import run_pipeline
 
 TOOLING = "222222222222"
 TARGET = "333333333333"
+BUCKET = f"sagemaker-p-demo-{TOOLING}-us-east-1"  # as the products name artifact buckets
 PIPELINE_ROLE = f"arn:aws:iam::{TOOLING}:role/{PIPELINE}-role"
-DEPLOYER = f"arn:aws:iam::{TARGET}:role/deployer"
+DEPLOYER = f"arn:aws:iam::{TARGET}:role/MlopsSeedsTargetDeployRole"
+BOOTSTRAP = Path(__file__).resolve().parents[2] / "service_catalog" / "target-bootstrap.yaml"
+# What the target stack makes: what the bootstrap's stacks role may (a rollback alarm).
+TEMPLATE = """\
+Resources:
+  Alarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmName: demo-prod-new-fleet-5xx-rate
+      Namespace: AWS/SageMaker
+      MetricName: Invocation5XXErrors
+      Statistic: Average
+      Period: 60
+      EvaluationPeriods: 1
+      Threshold: 0.05
+      ComparisonOperator: GreaterThanThreshold
+"""
 BUILDSPEC = """\
 version: 0.2
 phases:
   build:
     commands:
       - mkdir -p dist && cp template.yml dist/template.yml
-      - |
-        printf '{"Parameters": {"BucketName": "target-bucket-%s"}}' "$(date +%s)" > dist/config.json
+      - echo '{}' > dist/config.json
 artifacts:
   base-directory: dist
   files: ["**/*"]
@@ -50,41 +67,20 @@ def _document(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-def _target_roles(trusted: str) -> None:
-    """The target account's deploy role (trusting `trusted`) and CloudFormation role."""
-    iam = aws.client("iam", member_admin(TARGET))
-    iam.create_role(
-        RoleName="deployer",
-        AssumeRolePolicyDocument=_document(
-            {"Effect": "Allow", "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}
-        ),
+def _bootstrap(trusted_path: str) -> None:
+    """The target account's bootstrap, trusting the tooling account's roles at the path."""
+    cloudformation = aws.client("cloudformation", member_admin(TARGET))
+    cloudformation.create_stack(
+        StackName="mlops-seeds-target-bootstrap",
+        TemplateBody=BOOTSTRAP.read_text(),
+        Parameters=[
+            {"ParameterKey": "ToolingAccountId", "ParameterValue": TOOLING},
+            {"ParameterKey": "TrustedRolePath", "ParameterValue": trusted_path},
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
     )
-    deploy = {
-        "Effect": "Allow",
-        "Action": ["cloudformation:*", "s3:GetObject", "kms:Decrypt", "iam:PassRole"],
-        "Resource": "*",
-    }
-    iam.put_role_policy(
-        RoleName="deployer",
-        PolicyName="deploy",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [deploy]}),
-    )
-    iam.create_role(
-        RoleName="stacks",
-        AssumeRolePolicyDocument=_document(
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudformation.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ),
-    )
-    buckets = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
-    iam.put_role_policy(
-        RoleName="stacks",
-        PolicyName="buckets",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [buckets]}),
-    )
+    stack = cloudformation.describe_stacks(StackName="mlops-seeds-target-bootstrap")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
 
 
 def _stages() -> list[dict[str, Any]]:
@@ -124,10 +120,10 @@ def _stages() -> list[dict[str, Any]]:
                     "roleArn": DEPLOYER,
                     "configuration": {
                         "ActionMode": "CREATE_UPDATE",
-                        "StackName": "target-stack",
+                        "StackName": "sagemaker-demo-prod",
                         "TemplatePath": "BuildArtifact::template.yml",
                         "TemplateConfiguration": "BuildArtifact::config.json",
-                        "RoleArn": f"arn:aws:iam::{TARGET}:role/stacks",
+                        "RoleArn": f"arn:aws:iam::{TARGET}:role/MlopsSeedsTargetStacksRole",
                     },
                     "inputArtifacts": [{"name": "BuildArtifact"}],
                 }
@@ -163,7 +159,7 @@ def test_a_deploy_action_in_another_account_needs_each_grant(
             Bucket=BUCKET,
             Policy=_document(_allow(DEPLOYER, "s3:GetObject", resource=f"arn:aws:s3:::{BUCKET}/*")),
         )
-    _target_roles(f"arn:aws:iam::{TOOLING}:role/someone-else" if missing == "trust" else role)
+    _bootstrap("/elsewhere/" if missing == "trust" else "/")
     aws.client("codepipeline", spoke).create_pipeline(
         pipeline={
             "name": PIPELINE,
@@ -187,9 +183,12 @@ def test_a_deploy_action_in_another_account_needs_each_grant(
 
     target = aws.client("cloudformation", member_admin(TARGET))
     stacks = [s["StackName"] for s in target.list_stacks()["StackSummaries"]]
+    stacks.remove("mlops-seeds-target-bootstrap")
     if missing is None:
         assert record.status == "Succeeded", record.failed_action
-        assert stacks == ["target-stack"]
+        assert stacks == ["sagemaker-demo-prod"]
+        alarms = aws.client("cloudwatch", member_admin(TARGET)).describe_alarms()["MetricAlarms"]
+        assert [a["AlarmName"] for a in alarms] == ["demo-prod-new-fleet-5xx-rate"]
         assert aws.client("cloudformation", spoke).list_stacks()["StackSummaries"] == []
         return
     failed = record.failed_action
@@ -197,9 +196,9 @@ def test_a_deploy_action_in_another_account_needs_each_grant(
     assert stacks == []
     expected = {
         "trust": f"not authorized to perform: sts:AssumeRole on resource: {DEPLOYER}",
-        "key policy": f"assumed-role/deployer/codepipeline-action is not authorized to perform: "
-        f"kms:Decrypt on resource: {key}",
-        "bucket policy": "assumed-role/deployer/codepipeline-action is not authorized to perform: "
-        f"s3:GetObject on resource: arn:aws:s3:::{BUCKET}/",
+        "key policy": "assumed-role/MlopsSeedsTargetDeployRole/codepipeline-action is not "
+        f"authorized to perform: kms:Decrypt on resource: {key}",
+        "bucket policy": "assumed-role/MlopsSeedsTargetDeployRole/codepipeline-action is not "
+        f"authorized to perform: s3:GetObject on resource: arn:aws:s3:::{BUCKET}/",
     }[missing]
     assert expected in failed.summary, failed.summary
