@@ -51,6 +51,21 @@ def user_role(
     return aws.assume_role(hub, arn, name.lower()[:32])
 
 
+def role_allowed(account: str, name: str, *statements: dict[str, Any]) -> boto3.Session:
+    """A session of role `name` in `account` whose only policy is a customer managed one
+    made of `statements` (made with the role)."""
+    admin = (
+        aws.make_session()
+        if account == organization.MANAGEMENT_ACCOUNT
+        else (member_admin(account))
+    )
+    document = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+    arn = aws.client("iam", admin).create_policy(PolicyName=name, PolicyDocument=document)[
+        "Policy"
+    ]["Arn"]
+    return user_role(account, name, arn)
+
+
 def bootstrap_spoke(account: str, template: str) -> None:
     """Deploy the spoke bootstrap template in `account` (as its admin), as a platform team
     does before publishing to it."""

@@ -2,13 +2,13 @@
 an updated alarm, evaluation from PutMetricData samples, and AWS::CloudWatch::Alarm."""
 
 import datetime
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from accounts import role_allowed
 from botocore.exceptions import ClientError
 
 from mlops_seeds import aws
@@ -117,17 +117,8 @@ def test_alarm_state_follows_the_samples_at_each_evaluation_and_an_update_keeps_
 
 
 def test_an_alarm_with_tags_needs_tag_resource(sandbox: Sandbox) -> None:
-    from accounts import user_role
-
-    hub = aws.make_session()
-    only_put = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "cloudwatch:PutMetricAlarm", "Resource": "*"}],
-    }
-    arn = aws.client("iam", hub).create_policy(
-        PolicyName="put-alarms", PolicyDocument=json.dumps(only_put)
-    )["Policy"]["Arn"]
-    cw = aws.client("cloudwatch", user_role("123456789012", "alarms", arn))
+    put_only = {"Effect": "Allow", "Action": "cloudwatch:PutMetricAlarm", "Resource": "*"}
+    cw = aws.client("cloudwatch", role_allowed("123456789012", "alarms", put_only))
     cw.put_metric_alarm(**ALARM)
     with pytest.raises(ClientError, match="cloudwatch:TagResource"):
         cw.put_metric_alarm(**{**ALARM, "Tags": [{"Key": "team", "Value": "ml"}]})

@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
-from accounts import user_role
+from accounts import role_allowed
 from botocore.exceptions import ClientError
 
 from mlops_seeds import aws
@@ -54,14 +54,8 @@ def denied(call: Callable[[], Any]) -> str:
 
 
 def test_a_key_policy_must_allow_even_in_the_keys_account(hub: boto3.Session, kms: Any) -> None:
-    use = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}],
-    }
-    policy = aws.client("iam", hub).create_policy(
-        PolicyName="kms-use", PolicyDocument=json.dumps(use)
-    )["Policy"]["Arn"]
-    reader = aws.client("kms", user_role(HUB, "kms-user", policy))
+    use = {"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}
+    reader = aws.client("kms", role_allowed(HUB, "kms-user", use))
     only_root = json.dumps(
         {
             "Version": "2012-10-17",
@@ -200,14 +194,8 @@ def test_every_operation_on_a_key_is_checked_and_only_cross_account_ones_reach_a
 def test_decrypt_without_a_key_id_is_checked_against_the_ciphertexts_key(
     hub: boto3.Session, kms: Any
 ) -> None:
-    use = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}],
-    }
-    policy = aws.client("iam", hub).create_policy(
-        PolicyName="kms-decrypt", PolicyDocument=json.dumps(use)
-    )["Policy"]["Arn"]
-    reader = aws.client("kms", user_role(HUB, "kms-decrypter", policy))
+    use = {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}
+    reader = aws.client("kms", role_allowed(HUB, "kms-decrypter", use))
     open_key = kms.create_key(Policy=key_policy())["KeyMetadata"]
     sealed = kms.encrypt(KeyId=open_key["KeyId"], Plaintext=b"secret")["CiphertextBlob"]
     assert reader.decrypt(CiphertextBlob=sealed)["Plaintext"] == b"secret"

@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from accounts import role_allowed
 from botocore.exceptions import ClientError
 
 from mlops_seeds import aws
@@ -216,25 +217,21 @@ def test_create_model_from_another_accounts_package_needs_the_groups_policy(
 
 
 def test_deleting_a_groups_policy_is_authorized_on_the_group(sm: Any, package: str) -> None:
-    from accounts import user_role
-
     sm.put_model_package_group_policy(
         ModelPackageGroupName=GROUP, ResourcePolicy=policy(SPOKE, "sagemaker:DescribeModelPackage")
     )
-    no_delete = {
-        "Version": "2012-10-17",
-        "Statement": [
+    keeper = aws.client(
+        "sagemaker",
+        role_allowed(
+            HUB,
+            "keeper",
             {"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"},
             {
                 "Effect": "Deny",
                 "Action": "sagemaker:DeleteModelPackageGroupPolicy",
                 "Resource": f"arn:aws:sagemaker:us-east-1:{HUB}:model-package-group/{GROUP}",
             },
-        ],
-    }
-    arn = aws.client("iam", aws.make_session()).create_policy(
-        PolicyName="no-delete", PolicyDocument=json.dumps(no_delete)
-    )["Policy"]["Arn"]
-    keeper = aws.client("sagemaker", user_role(HUB, "keeper", arn))
+        ),
+    )
     message = denied(lambda: keeper.delete_model_package_group_policy(ModelPackageGroupName=GROUP))
     assert "with an explicit deny" in message

@@ -14,7 +14,6 @@ from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
 from mlops_seeds.sandbox.cloudformation.resource import Context, SandboxResource, random_name, tags
 
 _NAME_LIMIT = 255
-_INTEGERS = ("EvaluationPeriods", "DatapointsToAlarm", "Period")
 
 
 def _backend(context: Context) -> CloudWatchBackend:

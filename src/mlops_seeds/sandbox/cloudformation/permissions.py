@@ -57,11 +57,6 @@ def principal_of(role_arn: str | None, region: str) -> Identity | None:
     return caller
 
 
-def principal() -> Identity | None:
-    """Who the stack operation under way acts as (None: unchecked)."""
-    return _principal.get()
-
-
 @contextmanager
 def acting_as(identity: Identity | None) -> Iterator[None]:
     """While a stack's resources are made or changed: its principal (None: unchecked)."""

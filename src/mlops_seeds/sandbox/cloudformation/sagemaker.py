@@ -25,7 +25,6 @@ from typing import Any
 from moto.core.utils import utcnow
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 
-from mlops_seeds.sandbox.cloudformation import permissions
 from mlops_seeds.sandbox.cloudformation.resource import (
     Context,
     SandboxResource,
@@ -33,7 +32,6 @@ from mlops_seeds.sandbox.cloudformation.resource import (
     tags,
 )
 from mlops_seeds.sandbox.hosting import rollout
-from mlops_seeds.sandbox.iam import acting
 from mlops_seeds.sandbox.sagemaker import group_policies
 
 _NAME_LIMIT = 63
@@ -116,35 +114,10 @@ def _policy_text(properties: dict[str, Any]) -> str | None:
 def _container(context: Context, container: dict[str, Any]) -> dict[str, Any]:
     package = container.get("ModelPackageName")
     if package:
-        _package_access(context, str(package))
         _backend(context).describe_model_package(str(package))  # ValidationError if absent
     elif not container.get("Image"):
         raise ValueError("a container needs an Image or a ModelPackageName")
     return dict(container)
-
-
-def _package_access(context: Context, package: str) -> None:
-    """A model package of another account is read as the stack's principal: both that
-    principal's policies and the package's group policy must allow DescribeModelPackage
-    (acting.AccessDenied otherwise; nothing when IAM is not enforced). Which action
-    SageMaker's CreateModel checks is not published: DescribeModelPackage is assumed."""
-    identity = permissions.principal()
-    parts = package.split(":")
-    if identity is None or len(parts) < 6 or parts[4] == context.account_id:
-        return
-    try:
-        acting.authorize(
-            identity,
-            "sagemaker",
-            "DescribeModelPackage",
-            {"ModelPackageName": package},
-            context.region,
-        )
-    except acting.AccessDenied as err:
-        raise acting.AccessDenied(
-            f'Resource handler returned message: "{err.message} (Service: SageMaker, '
-            'Status Code: 400)" (HandlerErrorCode: AccessDenied)'
-        ) from err
 
 
 class Model(SandboxResource):

@@ -30,7 +30,7 @@ import datetime
 import math
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from moto.cloudwatch.models import cloudwatch_backends
@@ -61,7 +61,6 @@ class Plan:
     termination_wait: int
     timeout: int
     alarms: tuple[str, ...] = ()
-    config: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _bad(message: str) -> ValidationError:
@@ -139,7 +138,7 @@ def plan(config: Mapping[str, Any] | None, instances: int) -> Plan | None:
         TIMEOUT_RANGE,
         "MaximumExecutionTimeoutInSeconds",
     )
-    return Plan(str(kind), shares, wait, termination, timeout, names, dict(config))
+    return Plan(str(kind), shares, wait, termination, timeout, names)
 
 
 def _alarm_names(rollback: Any) -> tuple[str, ...]:
