@@ -116,19 +116,27 @@ def _digests(artifacts: Artifacts) -> dict[str, str]:
     [
         (
             "seed_code/model-deploy/{{cookiecutter.__repo_name}}/README.md",
-            {"build-deploy", "build-deploy-classification"},
+            {"build-deploy", "build-deploy-classification", "build-deploy-multi-account"},
         ),
         (
             "seed_code/model-build/{{cookiecutter.__repo_name}}/README.md",
-            {"build-deploy", "build-deploy-classification", "build"},
+            {"build-deploy", "build-deploy-classification", "build", "build-deploy-multi-account"},
         ),
         ("templates/build.yaml", {"build"}),
-        ("templates/parts/model-deploy.yaml", {"build-deploy", "build-deploy-classification"}),
+        (
+            "templates/parts/model-deploy.yaml",
+            {"build-deploy", "build-deploy-classification", "build-deploy-multi-account"},
+        ),
         (
             "templates/parts/model-build.yaml",
+            {"build-deploy", "build-deploy-classification", "build", "build-deploy-multi-account"},
+        ),
+        ("templates/parts/deploy-accounts.yaml", {"build-deploy-multi-account"}),
+        (
+            "templates/parts/deploy-here.yaml",
             {"build-deploy", "build-deploy-classification", "build"},
         ),
-        ("buildspecs/model-deploy.yml", {"build-deploy", "build-deploy-classification"}),
+        ("buildspecs/model-deploy.yml", {"build-deploy", "build-deploy-classification", "build-deploy-multi-account"}),
     ],
 )
 def test_a_change_reaches_exactly_the_products_that_carry_it(

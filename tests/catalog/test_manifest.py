@@ -240,6 +240,7 @@ def test_repository_manifest_is_valid() -> None:
         "build-deploy",
         "build-deploy-classification",
         "build",
+        "build-deploy-multi-account",
     ]
     assert manifest.launch_role == DEFAULT_LAUNCH_ROLE
     assert manifest.keep_active >= 1

@@ -54,6 +54,7 @@ def test_s3_route_publishes_tagged_templates_cors_and_domain_tags(
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
     assert keys == [
         "projects/build-deploy-classification.yaml",
+        "projects/build-deploy-multi-account.yaml",
         "projects/build-deploy.yaml",
         "projects/build.yaml",
     ]
@@ -88,6 +89,7 @@ def test_s3_route_replaces_a_changed_template_under_the_same_key(
     changed = sorted(a.resource for a in summary.actions if a.detail.startswith("template"))
     assert changed == [
         f"s3://studio-templates-{HUB}/projects/build-deploy-classification.yaml",
+        f"s3://studio-templates-{HUB}/projects/build-deploy-multi-account.yaml",
         f"s3://studio-templates-{HUB}/projects/build-deploy.yaml",
         f"s3://studio-templates-{HUB}/projects/build.yaml",
     ]

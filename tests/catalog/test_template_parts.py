@@ -18,6 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFINED = ("Parameters", "Rules", "Mappings", "Conditions", "Resources", "Outputs")
 
 
+# Alternative parts, never in one product, that give the same parameters another type:
+# where the stages are served (this account, fixed; or the spoke's deploy accounts, read
+# from Systems Manager parameters).
+ALTERNATIVES = ["templates/parts/deploy-accounts.yaml", "templates/parts/deploy-here.yaml"]
+DEPLOY_ACCOUNTS = {("Parameters", "StagingAccountId"), ("Parameters", "ProdAccountId")}
+
+
 def test_no_entry_is_written_in_two_template_sources() -> None:
     sources = sorted((ROOT / "templates").rglob("*.yaml"))
     seen: dict[tuple[str, str], list[str]] = {}
@@ -27,16 +34,27 @@ def test_no_entry_is_written_in_two_template_sources() -> None:
             for name in body.get(section) or {}:
                 seen.setdefault((section, name), []).append(path.relative_to(ROOT).as_posix())
     repeated = {key: where for key, where in seen.items() if len(where) > 1}
-    assert repeated == {}
+    assert repeated == dict.fromkeys(DEPLOY_ACCOUNTS, ALTERNATIVES)
     recipes = [p for p in sources if template_parts.is_recipe(p)]
-    assert {p.name for p in recipes} == {"build.yaml", "build-deploy.yaml"}
+    assert {p.name for p in recipes} == {
+        "build.yaml",
+        "build-deploy.yaml",
+        "build-deploy-multi-account.yaml",
+    }
+    for recipe in recipes:
+        parts = {f"templates/{part}" for part in yaml.safe_load(recipe.read_text())["Parts"]}
+        assert len(parts & set(ALTERNATIVES)) == 1, recipe.name
 
 
 def test_the_products_assemble_from_their_parts_in_order() -> None:
     build = template_parts.assemble(ROOT, "templates/build.yaml")
     both = template_parts.assemble(ROOT, "templates/build-deploy.yaml")
-    assert build.parts == ("templates/parts/model-build.yaml",)
-    assert both.parts == ("templates/parts/model-build.yaml", "templates/parts/model-deploy.yaml")
+    assert build.parts == ("templates/parts/model-build.yaml", "templates/parts/deploy-here.yaml")
+    assert both.parts == (
+        "templates/parts/model-build.yaml",
+        "templates/parts/model-deploy.yaml",
+        "templates/parts/deploy-here.yaml",
+    )
     body = yaml.load(both.text, Loader=CfnLoader)
     assert "Parts" not in body
     assert body["Resources"]["CodePipelineDeployPolicy"]["Properties"]["Roles"] == [
@@ -177,7 +195,11 @@ def test_validate_reports_a_finding_at_the_parts_own_line(repo: Path) -> None:
     placed = [f for f in findings if f.path == "templates/parts/model-deploy.yaml"]
     assert placed, findings
     assert {f.line for f in placed} <= {line - 1, line, line + 1}
-    assert all("(in templates/build-deploy.yaml)" in f.message for f in placed)
+    products = {f.message.rsplit("(in ", 1)[-1] for f in placed}  # each product made of it
+    assert products == {
+        "templates/build-deploy.yaml)",
+        "templates/build-deploy-multi-account.yaml)",
+    }
     # the part alone, named on the command line, is validated within its product
     again = validate_paths(repo, [part])
     assert {(f.path, f.line, f.rule) for f in again} == {(f.path, f.line, f.rule) for f in placed}

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from mlops_seeds import aws
-from mlops_seeds.bounded_parsing import read_yaml
+from mlops_seeds.bounded_parsing import load_yaml, read_yaml
 from mlops_seeds.catalog import publishing
 from mlops_seeds.catalog.manifest import DEFAULT_LAUNCH_ROLE, DEFAULT_MANIFEST, validate_manifest
+from mlops_seeds.catalog.template_parts import template_text
+from mlops_seeds.catalog.templates import CfnLoader
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.failures import is_aws_failure
 from mlops_seeds.paths import repo_root
@@ -32,6 +34,9 @@ from mlops_seeds.sandbox.iam.principals import SAGEMAKER
 from mlops_seeds.seeds import get_seed
 
 SPOKE_BOOTSTRAP = Path("service_catalog/spoke-bootstrap.yaml")
+TARGET_BOOTSTRAP = Path("service_catalog/target-bootstrap.yaml")
+# The product templates' parameter of the staging account (templates/parts/deploy-*.yaml).
+DEPLOY_ACCOUNT_PARAMETER = "StagingAccountId"
 BUILD_SEED = "model-build"
 DEPLOY_SEED = "model-deploy"
 SCRIPTED_FRAMEWORK = "sklearn"  # the model-build framework that serves with inference.py
@@ -87,6 +92,7 @@ class Report:
     runs: PipelineRuns | None = None
     outcome: Outcome | None = None
     resources: dict[str, int] = field(default_factory=dict)
+    stage_resources: dict[str, dict[str, int]] = field(default_factory=dict)  # other accounts
     traffic: str = ""  # production traffic during a second deployment
     error: str = ""
     trace: str = ""
@@ -163,6 +169,11 @@ def check_scenario_needs(root: Path, product: Any, options: Options) -> None:
                 f"{SCRIPTED_FRAMEWORK} (this product: {framework}); try --product "
                 f"{scenario.product}"
             )
+    if options.aws_managed_roles and deploys_elsewhere(root, product):
+        raise SeedsError(
+            f"--product {product.key}: deploys to other accounts, which trust the project's "
+            "own roles; not with --project-roles aws-managed"
+        )
     if "rollback-alarms" in scenario.needs:
         if options.aws_managed_roles:
             raise SeedsError(
@@ -174,6 +185,14 @@ def check_scenario_needs(root: Path, product: Any, options: Options) -> None:
                 f"--product {product.key}: the {scenario.name} scenario needs the "
                 f"{DEPLOY_SEED} seed with prod_rollback_alarms: yes"
             )
+
+
+def deploys_elsewhere(root: Path, product: Any) -> bool:
+    """Whether the product serves staging and production from the accounts its spoke's
+    bootstrap names (its template reads them from Systems Manager parameters)."""
+    template = load_yaml(template_text(root, product.template), product.template, CfnLoader)
+    parameter = (template.get("Parameters") or {}).get(DEPLOY_ACCOUNT_PARAMETER) or {}
+    return str(parameter.get("Type", "")).startswith("AWS::SSM::Parameter")
 
 
 def deploy_problem_type(root: Path, product: Any) -> str:
@@ -194,6 +213,7 @@ class Plan:
     manifest: Any
     product_name: str
     problem_type: str
+    deploys_elsewhere: bool = False  # staging and prod in the spoke's deploy accounts
 
 
 def check_prerequisites() -> None:
@@ -219,7 +239,13 @@ def prepare(options: Options) -> Plan:
     manifest = manifest_for(root, worlds.SPOKES, options.aws_managed_roles)
     product = find_product(manifest, options.product)
     check_scenario_needs(root, product, options)
-    return Plan(root, manifest, str(product.name), deploy_problem_type(root, product))
+    return Plan(
+        root,
+        manifest,
+        str(product.name),
+        deploy_problem_type(root, product),
+        deploys_elsewhere(root, product),
+    )
 
 
 def run(options: Options, plan: Plan, echo: Echo, sandbox: Sandbox, directory: Path) -> Report:
@@ -252,8 +278,14 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
     # The bootstrap makes the mlops-seeds launch role, used or not.
     made_launch_role = DEFAULT_LAUNCH_ROLE if options.aws_managed_roles else manifest.launch_role
 
-    with timeline.stage("accounts", f"hub and spokes {', '.join(worlds.SPOKES)}") as stage:
-        world = worlds.connect()
+    # The first spoke is the tooling account: its platform team serves staging and
+    # production from accounts of their own (the products that read them deploy there).
+    targets = (worlds.STAGING_ACCOUNT, worlds.PROD_ACCOUNT)
+    accounts = f"hub, spokes {', '.join(worlds.SPOKES)}, staging {targets[0]}, prod {targets[1]}"
+    with timeline.stage("accounts", accounts) as stage:
+        world = worlds.connect(worlds.SPOKES + targets)
+        for target in targets:  # before the projects that deploy there
+            worlds.bootstrap_target(world, target, root / TARGET_BOOTSTRAP, spoke)
         for account in worlds.SPOKES:
             worlds.bootstrap_spoke(
                 world,
@@ -261,6 +293,7 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
                 root / SPOKE_BOOTSTRAP,
                 manifest.spokes.role_name,
                 made_launch_role,
+                targets if account == spoke else None,
             )
             studio_role = worlds.enable_projects(world, account)
         stage.detail = f"hub {world.hub_account}, Studio role {studio_role.split('/')[-1]}"
@@ -284,6 +317,11 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
         sandbox_dir=sandbox.workdir,
         echo=timeline.line,
         approver=options.approver,
+        stage_sessions=(
+            {"staging": world.spokes[targets[0]], "prod": world.spokes[targets[1]]}
+            if plan.deploys_elsewhere
+            else {}
+        ),
     )
     report.runs = runs
     with timeline.stage("git", "clone the project's repositories, commit and push"):
@@ -298,7 +336,7 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
         with timeline.stage("git 2", "the scientist pushes a second change"):
             runs.push(build_repo, scenario.second_edit)
         rows = feature_rows(build_repo / "pipelines" / "data" / f"{DATASETS[problem_type]}.csv")
-        traffic = Traffic(world.spokes[spoke], f"{project.name}-prod", rows).start()
+        traffic = Traffic(runs.stage_session("prod"), f"{project.name}-prod", rows).start()
         try:
             _build_review_deploy(options, report, scientist, " 2")
         finally:
@@ -309,6 +347,7 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
     with timeline.stage("check", "what the project ended with") as stage:
         report.outcome = check_outcome(runs, project, scenario, problem_type)
         report.resources = runs.resources()
+        report.stage_resources = runs.stage_resources()
         stage.status = "ok" if report.outcome.passed else "failed"
         stage.detail = report.outcome.summary
 

@@ -85,7 +85,7 @@ def _rolled_back(
 ) -> None:
     """Two approved packages; the second's prod deployment rolled back by an alarm; prod
     serving the first, and answering."""
-    session = runs.session
+    session = runs.stage_session("prod")
     sagemaker = aws.client("sagemaker", session)
     facts, endpoint = outcome.facts, f"{project.name}-prod"
     packages = [
@@ -135,8 +135,8 @@ def check_outcome(
     """Read stacks, endpoints, packages and runs; compare with what `scenario` expects.
     The prod endpoint is asked with the deploy repo's sample payload for `problem_type`."""
     session = runs.session
-    cloudformation = aws.client("cloudformation", session)
     sagemaker = aws.client("sagemaker", session)
+    staging, prod = runs.stage_session("staging"), runs.stage_session("prod")
     outputs = project.outputs
     group = outputs["ModelPackageGroupName"]
     packages = runs.packages(group)
@@ -145,10 +145,14 @@ def check_outcome(
     facts = {
         "sagemaker pipeline": execution + (f" ({failure})" if failure else ""),
         "model packages": ", ".join(statuses) or "none",
-        "staging stack": _stack_status(cloudformation, outputs["StagingStackName"]),
-        "prod stack": _stack_status(cloudformation, outputs["ProdStackName"]),
-        "staging endpoint": _endpoint_status(sagemaker, f"{project.name}-staging"),
-        "prod endpoint": _endpoint_status(sagemaker, f"{project.name}-prod"),
+        "staging stack": _stack_status(
+            aws.client("cloudformation", staging), outputs["StagingStackName"]
+        ),
+        "prod stack": _stack_status(aws.client("cloudformation", prod), outputs["ProdStackName"]),
+        "staging endpoint": _endpoint_status(
+            aws.client("sagemaker", staging), f"{project.name}-staging"
+        ),
+        "prod endpoint": _endpoint_status(aws.client("sagemaker", prod), f"{project.name}-prod"),
     }
     deployed = {
         k: facts[k] for k in ("staging stack", "prod stack", "staging endpoint", "prod endpoint")
@@ -159,7 +163,7 @@ def check_outcome(
         ok = facts["prod endpoint"] == "InService" and "Approved" in statuses
         if ok:
             payload = runs.repos["model-deploy"] / "test" / f"sample-payload-{problem_type}.csv"
-            runtime = aws.client("sagemaker-runtime", session)
+            runtime = aws.client("sagemaker-runtime", prod)
             try:
                 outcome.predictions = predict(runtime, f"{project.name}-prod", payload)
             except ClientError as err:

@@ -66,6 +66,12 @@ class PipelineRuns:
     history: list[Run] = field(default_factory=list)
     pending: list[tuple[events.Target, str]] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
+    # Where a stage's endpoint is served, when not in the spoke: "staging"/"prod" -> session.
+    stage_sessions: dict[str, boto3.Session] = field(default_factory=dict)
+
+    def stage_session(self, stage: str) -> boto3.Session:
+        """An admin session of the account serving `stage` (staging, prod)."""
+        return self.stage_sessions.get(stage, self.session)
 
     def clone(self, clone_url_output: str, label: str) -> Path:
         """Clone the CodeCommit repository a project output names (its last path part)."""
@@ -164,6 +170,18 @@ class PipelineRuns:
             kind: _count(aws.client(service, self.session), operation, key, **params)
             for kind, (service, operation, key, params) in RESOURCE_LISTINGS.items()
         }
+
+    def stage_resources(self) -> dict[str, dict[str, int]]:
+        """The stacks and endpoints of each account serving a stage, when not the spoke:
+        {"staging 333333333333": {"stacks": 2, "endpoints": 1}, ...}."""
+        found = {}
+        for stage, session in self.stage_sessions.items():
+            counts = {}
+            for kind in ("stacks", "endpoints"):
+                service, operation, key, params = RESOURCE_LISTINGS[kind]
+                counts[kind] = _count(aws.client(service, session), operation, key, **params)
+            found[f"{stage} {aws.account_id(session)}"] = counts
+        return found
 
     def places(self) -> dict[str, str]:
         """Where the clones, the pipeline runs and the sandbox's own files are."""

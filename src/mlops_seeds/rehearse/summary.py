@@ -40,6 +40,9 @@ def summary_lines(report: Report) -> list[str]:
     if report.resources:
         listed = ", ".join(f"{kind} {count}" for kind, count in report.resources.items())
         lines.append(f"Resources in the spoke: {listed}")
+    for account, counts in report.stage_resources.items():
+        listed = ", ".join(f"{kind} {count}" for kind, count in counts.items())
+        lines.append(f"Resources in {account}: {listed}")
     if report.outcome is not None:
         outcome = report.outcome
         lines.append("End state:")

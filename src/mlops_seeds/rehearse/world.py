@@ -1,6 +1,7 @@
 """The accounts of the rehearsal and what exists in them before the platform team starts:
-a hub, spokes reached through the role AWS Organizations creates in member accounts, and
-in each spoke the roles SageMaker Studio creates when projects are enabled."""
+a hub, spokes (and, for a multi-account rehearsal, a staging and a production account)
+reached through the role AWS Organizations creates in member accounts, and in each spoke
+the roles SageMaker Studio creates when projects are enabled."""
 
 import json
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ from mlops_seeds.sandbox import organization
 from mlops_seeds.sandbox.iam.principals import SAGEMAKER
 
 SPOKES = organization.MEMBER_ACCOUNTS
+# The accounts a multi-account rehearsal serves staging and production from.
+STAGING_ACCOUNT, PROD_ACCOUNT = organization.DEPLOY_ACCOUNTS
+TARGET_BOOTSTRAP_STACK = "mlops-seeds-target-bootstrap"
 ORGANIZATION_ACCESS_ROLE = organization.ACCESS_ROLE
 STUDIO_ROLE_PATH = "/service-role/"
 STUDIO_ROLE_NAME = "AmazonSageMaker-ExecutionRole-rehearsal"
@@ -59,28 +63,51 @@ def connect(spokes: tuple[str, ...] = SPOKES) -> World:
 
 
 def bootstrap_spoke(
-    world: World, account: str, template: Path, spoke_role: str, launch_role: str
+    world: World,
+    account: str,
+    template: Path,
+    spoke_role: str,
+    launch_role: str,
+    deploy_accounts: tuple[str, str] | None = None,
 ) -> None:
     """Deploy the spoke bootstrap stack (the role the hub's publish assumes, the launch
-    role and the boundary of the projects' roles)."""
+    role, the boundary of the projects' roles, and where its projects deploy: this account,
+    or the (staging, prod) accounts given)."""
+    parameters = {
+        "HubAccountId": world.hub_account,
+        "SpokeRoleName": spoke_role,
+        "LaunchRoleName": launch_role,
+    }
+    if deploy_accounts is not None:
+        parameters["StagingAccountId"], parameters["ProdAccountId"] = deploy_accounts
+    _deploy(world, account, BOOTSTRAP_STACK, template, parameters)
+
+
+def bootstrap_target(world: World, account: str, template: Path, tooling_account: str) -> None:
+    """Deploy the target bootstrap stack in a staging or production account: the roles the
+    tooling account's projects deploy, host and test their endpoints with."""
+    parameters = {"ToolingAccountId": tooling_account}
+    _deploy(world, account, TARGET_BOOTSTRAP_STACK, template, parameters)
+
+
+def _deploy(
+    world: World, account: str, stack: str, template: Path, parameters: dict[str, str]
+) -> None:
+    """Create `stack` in `account` as its admin and wait for it; SeedsError with the reason."""
     cloudformation = aws.client("cloudformation", world.spokes[account])
     cloudformation.create_stack(
-        StackName=BOOTSTRAP_STACK,
+        StackName=stack,
         TemplateBody=template.read_text(),
-        Parameters=[
-            {"ParameterKey": "HubAccountId", "ParameterValue": world.hub_account},
-            {"ParameterKey": "SpokeRoleName", "ParameterValue": spoke_role},
-            {"ParameterKey": "LaunchRoleName", "ParameterValue": launch_role},
-        ],
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_NAMED_IAM"],
     )
     try:
         cloudformation.get_waiter("stack_create_complete").wait(
-            StackName=BOOTSTRAP_STACK, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+            StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
         )
     except WaiterError as err:
-        reason = failure_reason(cloudformation, BOOTSTRAP_STACK)
-        raise SeedsError(f"{BOOTSTRAP_STACK} in {account}: {reason}") from err
+        reason = failure_reason(cloudformation, stack)
+        raise SeedsError(f"{stack} in {account}: {reason}") from err
 
 
 def sagemaker_project_roles() -> dict[str, Any]:

@@ -18,6 +18,8 @@ from moto.organizations.models import OrganizationsBackend
 
 MANAGEMENT_ACCOUNT = DEFAULT_ACCOUNT_ID
 MEMBER_ACCOUNTS = ("111111111111", "222222222222")
+# Accounts that serve endpoints for another (staging, production): members too.
+DEPLOY_ACCOUNTS = ("333333333333", "444444444444")
 ACCESS_ROLE = "OrganizationAccountAccessRole"
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 _MARK = "_mlops_seeds_organization"
@@ -59,7 +61,8 @@ def _access_role(account: str, management: str, name: str = ACCESS_ROLE) -> None
 
 
 def bootstrap(
-    management: str = MANAGEMENT_ACCOUNT, members: tuple[str, ...] = MEMBER_ACCOUNTS
+    management: str = MANAGEMENT_ACCOUNT,
+    members: tuple[str, ...] = MEMBER_ACCOUNTS + DEPLOY_ACCOUNTS,
 ) -> None:
     """Make each member account's OrganizationAccountAccessRole (idempotent)."""
     for account in members:

@@ -56,6 +56,32 @@ OPTIONS = (
     ),
     Option("--model-execution-role", "MODEL_EXECUTION_ROLE_ARN", "role the endpoint runs as"),
     Option("--artifact-bucket", "ARTIFACT_BUCKET", "bucket for data capture"),
+    # A stage served from another account: that account's role and data-capture bucket
+    # (empty: --model-execution-role and --artifact-bucket).
+    Option(
+        "--staging-model-execution-role",
+        "STAGING_MODEL_EXECUTION_ROLE_ARN",
+        "staging's role when not --model-execution-role",
+        "",
+    ),
+    Option(
+        "--prod-model-execution-role",
+        "PROD_MODEL_EXECUTION_ROLE_ARN",
+        "prod's role when not --model-execution-role",
+        "",
+    ),
+    Option(
+        "--staging-data-capture-bucket",
+        "STAGING_DATA_CAPTURE_BUCKET",
+        "staging's data-capture bucket when not --artifact-bucket",
+        "",
+    ),
+    Option(
+        "--prod-data-capture-bucket",
+        "PROD_DATA_CAPTURE_BUCKET",
+        "prod's data-capture bucket when not --artifact-bucket",
+        "",
+    ),
     Option("--import-staging-config", "", "staging stage config", "staging-config.json"),
     Option("--import-prod-config", "", "prod stage config", "prod-config.json"),
     Option(
@@ -184,17 +210,26 @@ def load_stage_config(path: Path) -> tuple[dict[str, str], dict[str, str]]:
     return parameters, string_map(path, config, "Tags")
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where a stage is served: the role its endpoint runs as, its data-capture bucket."""
+
+    role: str
+    bucket: str
+
+
 def template_configuration(
-    args: argparse.Namespace, package_arn: str, stage_config: Path
+    args: argparse.Namespace, package_arn: str, stage_config: Path, target: Target | None = None
 ) -> dict[str, dict[str, str]]:
     """Merge a stage config with the build's values into a TemplateConfiguration."""
     stage_parameters, stage_tags = load_stage_config(stage_config)
     stage = stage_parameters["StageName"]
+    where = target or Target(args.model_execution_role, args.artifact_bucket)
     parameters = {
         "SageMakerProjectName": args.sagemaker_project_name,
-        "ModelExecutionRoleArn": args.model_execution_role,
+        "ModelExecutionRoleArn": where.role,
         "ModelPackageName": package_arn,
-        "DataCaptureUploadPath": f"s3://{args.artifact_bucket}/datacapture/{stage}",
+        "DataCaptureUploadPath": f"s3://{where.bucket}/datacapture/{stage}",
         **stage_parameters,
     }
     tags = {
@@ -215,10 +250,26 @@ def run(args: argparse.Namespace, sagemaker: Any) -> str:
     """Resolve the package and write both stage configurations; return the package ARN."""
     package_arn = resolve_package(sagemaker, args.model_package_arn, args.model_package_group_name)
     stages = (
-        (Path(args.import_staging_config), Path(args.export_staging_config)),
-        (Path(args.import_prod_config), Path(args.export_prod_config)),
+        (
+            Path(args.import_staging_config),
+            Path(args.export_staging_config),
+            Target(
+                args.staging_model_execution_role or args.model_execution_role,
+                args.staging_data_capture_bucket or args.artifact_bucket,
+            ),
+        ),
+        (
+            Path(args.import_prod_config),
+            Path(args.export_prod_config),
+            Target(
+                args.prod_model_execution_role or args.model_execution_role,
+                args.prod_data_capture_bucket or args.artifact_bucket,
+            ),
+        ),
     )
-    documents = [(out, template_configuration(args, package_arn, src)) for src, out in stages]
+    documents = [
+        (out, template_configuration(args, package_arn, src, target)) for src, out, target in stages
+    ]
     LOG.info("Deploying model package %s", package_arn)
     for out, document in documents:
         write_json(out, document)

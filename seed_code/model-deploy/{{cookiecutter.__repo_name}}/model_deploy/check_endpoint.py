@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -54,6 +55,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--content-type", default="text/csv", help="request content type")
     parser.add_argument("--accept", default="text/csv", help="response type to ask for")
     parser.add_argument("--endpoint-name", help="override <SageMakerProjectName>-<StageName>")
+    parser.add_argument(
+        "--role-arn",
+        default=os.environ.get("ENDPOINT_TEST_ROLE_ARN", ""),
+        help="role to assume for an endpoint in another account (env ENDPOINT_TEST_ROLE_ARN)",
+    )
     return parser.parse_args(argv)
 
 
@@ -205,6 +211,21 @@ def write_results(path: Path, endpoint_name: str, checks: list[Check]) -> bool:
     return passed
 
 
+def endpoint_session(role_arn: str) -> boto3.Session:
+    """The session the endpoint is reached with: the build's own, or `role_arn`'s (the
+    staging account's test role) assumed from it."""
+    if not role_arn:
+        return boto3.Session()
+    credentials = boto3.client("sts").assume_role(
+        RoleArn=role_arn, RoleSessionName="staging-endpoint-test"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: exit 1 with one line per failed check."""
     args = parse_args(argv)
@@ -212,9 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         derived_name, capture = endpoint_name_from_config(Path(args.import_build_config))
         endpoint_name = args.endpoint_name or derived_name
         payload = read_payload(Path(args.payload))
+        session = endpoint_session(args.role_arn)
         checks = run_checks(
-            boto3.client("sagemaker"),
-            boto3.client("sagemaker-runtime"),
+            session.client("sagemaker"),
+            session.client("sagemaker-runtime"),
             endpoint_name,
             capture,
             payload,

@@ -326,3 +326,26 @@ def test_build_script_runs_from_repo_root(tmp_path: Path) -> None:
         "build-deploy-config: error: --sagemaker-project-name "
         "(or env SAGEMAKER_PROJECT_NAME) is required"
     )
+
+
+def test_a_stage_in_another_account_runs_as_its_role_and_captures_there(
+    sagemaker: Any,
+    group: str,
+    contract_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    staging_role = "arn:aws:iam::333333333333:role/MlopsSeedsModelExecutionRole"
+    monkeypatch.setenv("STAGING_MODEL_EXECUTION_ROLE_ARN", staging_role)
+    monkeypatch.setenv("STAGING_DATA_CAPTURE_BUCKET", "sagemaker-data-capture-333333333333")
+    monkeypatch.setenv("PROD_MODEL_EXECUTION_ROLE_ARN", "")
+    create_package(sagemaker, group, "Approved")
+    assert run_build(capsys)[0] == 0
+    staging = read_json(contract_env / "staging-config-export.json")["Parameters"]
+    prod = read_json(contract_env / "prod-config-export.json")["Parameters"]
+    assert staging["ModelExecutionRoleArn"] == staging_role
+    assert staging["DataCaptureUploadPath"] == (
+        "s3://sagemaker-data-capture-333333333333/datacapture/staging"
+    )
+    assert prod["ModelExecutionRoleArn"] == ROLE_ARN
+    assert prod["DataCaptureUploadPath"] == f"s3://{BUCKET}/datacapture/prod"

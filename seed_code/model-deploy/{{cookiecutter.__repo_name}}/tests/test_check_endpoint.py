@@ -48,7 +48,7 @@ def deploy_endpoint(
     sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
 
 
-def queue_response(body: str, content_type: str = "text/csv") -> None:
+def queue_response(body: str, content_type: str = "text/csv", account: str = "") -> None:
     """Set the next invoke_endpoint response through moto's documented results API."""
     result = {
         "Body": body,
@@ -56,9 +56,12 @@ def queue_response(body: str, content_type: str = "text/csv") -> None:
         "InvokedProductionVariant": "AllTraffic",
         "CustomAttributes": "",
     }
-    response = requests.post(
-        MOTO_RESULTS_API, json={"region": REGION, "results": [result]}, timeout=10
-    )
+    request = {
+        "region": REGION,
+        "results": [result],
+        **({"account_id": account} if account else {}),
+    }
+    response = requests.post(MOTO_RESULTS_API, json=request, timeout=10)
     assert response.status_code == 201
 
 
@@ -324,3 +327,18 @@ def test_json_answers_of_the_xgboost_container_are_parsed(
 def test_json_predictions_without_scores_are_not_numeric(body: str) -> None:
     with pytest.raises(ValueError):
         check_endpoint.parse_predictions(body.encode(), "application/json", 1)
+
+
+def test_an_endpoint_in_another_account_is_tested_through_its_role(
+    aws: None, build_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    role = "arn:aws:iam::333333333333:role/MlopsSeedsTargetTestRole"
+    there = check_endpoint.endpoint_session(role)
+    deploy_endpoint(there.client("sagemaker", region_name=REGION))
+    queue_response("1\n2\n3\n", account="333333333333")
+    code, results = run_test(build_config, tmp_path, "--role-arn", role)
+    assert code == 0, results
+    monkeypatch.setenv("ENDPOINT_TEST_ROLE_ARN", "")
+    code, results = run_test(build_config, tmp_path)  # this account has no such endpoint
+    assert code == 1
+    assert not outcome(results)["endpoint_in_service"]

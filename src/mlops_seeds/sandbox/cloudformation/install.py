@@ -9,7 +9,15 @@ from collections.abc import Callable
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 
-from mlops_seeds.sandbox.cloudformation import codecommit, events, novalue, s3, stacks
+from mlops_seeds.sandbox.cloudformation import (
+    codecommit,
+    events,
+    kms,
+    novalue,
+    s3,
+    ssm_parameters,
+    stacks,
+)
 from mlops_seeds.sandbox.cloudformation.autoscaling import ScalableTarget, ScalingPolicy
 from mlops_seeds.sandbox.cloudformation.cloudwatch import Alarm
 from mlops_seeds.sandbox.cloudformation.codebuild import CodeBuildProject
@@ -96,4 +104,6 @@ def install() -> None:
     codecommit.install()
     events.install()
     s3.install()
+    kms.install()
+    ssm_parameters.install()
     setattr(parsing, _MARK, True)

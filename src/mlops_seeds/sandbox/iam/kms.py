@@ -30,25 +30,26 @@ WRITES = frozenset({"PutObject", "CreateMultipartUpload", "CopyObject"})
 KEY_ID_LENGTH = 36  # moto's ciphertext blobs start with the key id
 
 
-def _key(key_id: str, region: str, account: str) -> Any:
-    """moto's key `key_id` names (in the ARN's account and region when it is an ARN)."""
+def _located(key_id: str, region: str, account: str) -> tuple[Any, Any]:
+    """(moto's key `key_id` names, its account's KMS), in the ARN's account and region when
+    it is an ARN; (None, None) when there is no such key."""
     parts = key_id.split(":", 5)
     if key_id.startswith("arn:") and len(parts) == 6:
         region, account = parts[3], parts[4]
     regions = kms_backends.get(account)
     backend = regions.get(region) if regions is not None else None
     if backend is None:
-        return None
+        return None, None
     try:
-        return backend.describe_key(key_id)
+        return backend.describe_key(key_id), backend
     except Exception:  # moto raises KeyError or NotFoundException for an unknown key
-        return None
+        return None, None
 
 
 def key_resource(key_id: str, region: str, account: str) -> Resource:
     """The key's resource: its ARN, account and key policy (an unknown key: the ARN its
     name gives, no policy, so only a key policy could allow: none does)."""
-    key = _key(key_id, region, account)
+    key, backend = _located(key_id, region, account)
     if key is None:
         name = key_id if key_id.startswith("alias/") else f"key/{key_id}"
         return Resource(
@@ -59,7 +60,9 @@ def key_resource(key_id: str, region: str, account: str) -> Resource:
         policy = parse_policy(str(key.policy), name=f"key policy of {key.arn}")
     except PolicyError:
         policy = None
-    return Resource(str(key.arn), account=str(key.account_id), policy=policy)
+    tags = backend.tagger.get_tag_dict_for_resource(key.id)
+    context = {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
+    return Resource(str(key.arn), account=str(key.account_id), policy=policy, context=context)
 
 
 def key_of_ciphertext(blob: Any) -> str | None:

@@ -24,7 +24,7 @@ from mlops_seeds.sandbox.iam.errors import PolicyError
 from mlops_seeds.sandbox.iam.evaluation import Request, Resource
 from mlops_seeds.sandbox.iam.operations import Operation
 
-_PLACEHOLDER = re.compile(r"\$\{([^}|:]+)(?::([^}|]*))?(?:\|(lower))?\}")
+_PLACEHOLDER = re.compile(r"\$\{([^}|:]+)(?::([^}|]*))?(?:\|(lower|relative))?\}")
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def _expand(template: str, params: Mapping[str, Any], where: Where, lower: bool)
             resource_name = parts[5][len(arn_kind) + 1 :]
             expanded += _fill(template, params, scope, lower, {name: resource_name})
         else:
-            expanded.append(value.lower() if lowering and lower else value)
+            expanded.append(value.lower() if lowering == "lower" and lower else value)
     return expanded
 
 
@@ -147,8 +147,10 @@ def _fill(
             values = [default]
         if not values:
             return []
-        if lowering and lower:
+        if lowering == "lower" and lower:
             values = [v.lower() for v in values]
+        elif lowering == "relative":
+            values = [v.lstrip("/") for v in values]
         results = [r + literal + v for r in results for v in values]
         position = found.end()
     return [r + template[position:] for r in results]
