@@ -104,6 +104,24 @@ def bench(session: nox.Session) -> None:
     session.run(
         "python", "benchmarks/rehearse.py", "--scenario", "happy", "--scenario", "canary-rollback"
     )
+    session.run(
+        "python",
+        "benchmarks/rehearse.py",
+        "--scenario",
+        "happy",
+        "--product",
+        "build-deploy-multi-account",
+    )
+
+
+@nox.session(python=False, default=False)
+def diagrams(session: nox.Session) -> None:
+    """Render the README's pictures (docs/*.svg) from their text (docs/*.dot) with Graphviz's
+    dot, which must be installed (Debian: apt-get install graphviz)."""
+    for source in sorted(Path("docs").glob("*.dot")):
+        session.run(
+            "dot", "-Tsvg", str(source), "-o", str(source.with_suffix(".svg")), external=True
+        )
 
 
 @nox.session(python=PYTHON, default=False)

@@ -4,6 +4,7 @@ isolated (rehearse_baseline.json; goal: the happy path's stages under 30 s on a 
 machine).
 
 Run: python benchmarks/rehearse.py [--scenario happy] [--scenario rejected ...] [--all]
+[--product KEY] (the multi-account product: goal under 60 s of stages)
 """
 
 import argparse
@@ -31,9 +32,9 @@ def quiet(_: str) -> None:
     """Swallow the rehearsal's progress lines."""
 
 
-def rehearse(scenario: str) -> None:
+def rehearse(scenario: str, product: str | None = None) -> None:
     """One rehearsal in a fresh sandbox; print its stages and total."""
-    options = flow.Options(scenario=SCENARIOS[scenario])
+    options = flow.Options(scenario=SCENARIOS[scenario], product_key=product)
     plan = flow.prepare(options)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mlops-seeds-bench-") as scratch:
@@ -45,9 +46,10 @@ def rehearse(scenario: str) -> None:
             report = flow.run(options, plan, quiet, sandbox, directory)
     wall = time.perf_counter() - started
     verdict = "passed" if report.outcome and report.outcome.passed else "FAILED"
-    before = baseline().get(scenario, {})
+    before = baseline().get(scenario, {}) if product is None else {}
     stages = sum(s.seconds for s in report.timeline.stages)
-    print(f"rehearse {scenario}: {wall:.1f} s wall, stages {stages:.1f} s ({verdict})")
+    label = scenario + (f" --product {product}" if product else "")
+    print(f"rehearse {label}: {wall:.1f} s wall, stages {stages:.1f} s ({verdict})")
     print(f"  {'stage':<10} {'now':>6} {'before':>7} {'ratio':>6}")
     for stage in report.timeline.stages:
         old = before.get(stage.name)
@@ -64,10 +66,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
     parser.add_argument("--all", action="store_true", help="every scenario")
+    parser.add_argument("--product", help="catalog product (default: the scenario's)")
     args = parser.parse_args()
     scenarios = sorted(SCENARIOS) if args.all else (args.scenario or ["happy"])
     for scenario in scenarios:
-        rehearse(scenario)
+        rehearse(scenario, args.product)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak RSS: this process {peak:.0f} MB, largest child {children:.0f} MB")

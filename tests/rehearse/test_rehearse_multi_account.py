@@ -4,7 +4,8 @@ service_catalog/target-bootstrap.yaml, with IAM enforced. Then each cross-accoun
 taken away in turn from the live accounts (the deploy role's trust, the project key's
 policy, the model package group's policy) and the deploy pipeline run again: it fails
 where AWS would, with AWS's refusal naming the account and the action, and passes again
-once the grant is back. One build serves every case."""
+once the grant is back; so does the staging test without its test role's InvokeEndpoint.
+One build serves every case."""
 
 import json
 import re
@@ -140,7 +141,38 @@ def test_staging_and_prod_in_their_own_accounts_and_each_grant_is_needed(
         failed,
     ), failed
 
-    # Every grant back, and the failed stack deleted (CREATE_UPDATE does not replace a
-    # stack in ROLLBACK_COMPLETE, as CodePipeline's action reference says): deployed again.
+    # The staging test reaches the endpoint as the staging account's test role (first the
+    # failed stack deleted: CREATE_UPDATE does not replace a stack in ROLLBACK_COMPLETE, as
+    # CodePipeline's action reference says; with the group's policy back, deployed again).
+    test_role = "MlopsSeedsTargetTestRole"
     cloudformation.delete_stack(StackName=project.outputs["StagingStackName"])
+    assert _redeploy(runs, group, package) == ""
+
+    def without_invoke(document: Any) -> Any:
+        for statement in document["Statement"]:
+            actions = statement["Action"]
+            if isinstance(actions, list) and "sagemaker:InvokeEndpoint" in actions:
+                statement["Action"] = [a for a in actions if a != "sagemaker:InvokeEndpoint"]
+        return document
+
+    with _changed(
+        lambda: json.dumps(
+            iam.get_role_policy(RoleName=test_role, PolicyName="test-endpoints")["PolicyDocument"]
+        ),
+        lambda text: iam.put_role_policy(
+            RoleName=test_role, PolicyName="test-endpoints", PolicyDocument=text
+        ),
+        without_invoke,
+    ):
+        failed = _redeploy(runs, group, package)
+    assert failed.startswith("TestStagingEndpoint: "), failed
+    denial = runs.history[-1].record.failed_action
+    assert re.search(
+        rf"User: arn:aws:sts::{STAGING}:assumed-role/{test_role}/\S+ is not authorized to "
+        rf"perform: sagemaker:InvokeEndpoint on resource: "
+        rf"arn:aws:sagemaker:us-east-1:{STAGING}:endpoint/rehearsal-staging",
+        failed,
+    ), (failed, denial)
+
+    # Every grant back: deployed and tested again.
     assert _redeploy(runs, group, package) == ""

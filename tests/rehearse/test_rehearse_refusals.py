@@ -18,7 +18,6 @@ from mlops_seeds.sandbox import Sandbox
 
 READ_BY_THE_REHEARSAL = ("seed_code", "templates", "buildspecs", "service_catalog")
 BUILD_PART = "templates/parts/model-build.yaml"  # the parts of templates/build-deploy.yaml
-DEPLOY_PART = "templates/parts/model-deploy.yaml"
 PASS_PIPELINE_ROLE = "- Sid: PassPipelineRole\n                Effect: Allow\n                "
 
 
@@ -93,17 +92,8 @@ REFUSALS = {
         r"authorized to perform: iam:PassRole on resource: "
         r"arn:aws:iam::111111111111:role/mlops-seeds/\S+-PipelineExecutionRole-\S+",
     ),
-    "staging test cannot invoke the endpoint": (
-        (
-            DEPLOY_PART,
-            "sagemaker:DescribeEndpointConfig, sagemaker:InvokeEndpoint]",
-            "sagemaker:DescribeEndpointConfig]",
-        ),
-        "deploy",
-        r"User: arn:aws:sts::111111111111:assumed-role/\S+-CodeBuildRole-\S+ is not "
-        r"authorized to perform: sagemaker:InvokeEndpoint on resource: "
-        r"arn:aws:sagemaker:us-east-1:111111111111:endpoint/rehearsal-staging",
-    ),
+    # The staging test's refusal: tests/rehearse/test_rehearse_multi_account.py (its test
+    # role in the staging account), after the same build, which is not run again here.
 }
 
 
