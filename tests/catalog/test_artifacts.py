@@ -136,7 +136,10 @@ def _digests(artifacts: Artifacts) -> dict[str, str]:
             "templates/parts/deploy-here.yaml",
             {"build-deploy", "build-deploy-classification", "build"},
         ),
-        ("buildspecs/model-deploy.yml", {"build-deploy", "build-deploy-classification", "build-deploy-multi-account"}),
+        (
+            "buildspecs/model-deploy.yml",
+            {"build-deploy", "build-deploy-classification", "build-deploy-multi-account"},
+        ),
     ],
 )
 def test_a_change_reaches_exactly_the_products_that_carry_it(
