@@ -21,6 +21,7 @@ Parameters:
   StagingAccountId:
     Type: AWS::SSM::Parameter::Value<String>
     Default: /mlops-seeds/deploy-accounts/staging
+    AllowedValues: [/mlops-seeds/deploy-accounts/staging, /team/staging]
 Resources:
   Topic:
     Type: AWS::SNS::Topic
@@ -84,6 +85,17 @@ def test_a_missing_parameter_refuses_the_stack(sandbox: Sandbox) -> None:
         "Code": "ValidationError",
         "Message": f"Parameters: [ssm:{PARAMETER}] cannot be found.",
     }
+
+
+def test_only_the_name_given_is_read_not_the_default_it_replaces(sandbox: Sandbox) -> None:
+    admin = member_admin(ACCOUNT)
+    aws.client("ssm", admin).put_parameter(
+        Name="/team/staging", Value="555555555555", Type="String"
+    )
+    given = [{"ParameterKey": "StagingAccountId", "ParameterValue": "/team/staging"}]
+    stack = _create(admin, "given", READS_PARAMETER, Parameters=given)  # no default exists
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert stack["Outputs"][0]["OutputValue"] == "555555555555"
 
 
 def _key_template(policy: dict[str, Any], rotation: bool = True) -> str:

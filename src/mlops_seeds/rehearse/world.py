@@ -1,7 +1,7 @@
 """The accounts of the rehearsal and what exists in them before the platform team starts:
-a hub, spokes (and, for a multi-account rehearsal, a staging and a production account)
-reached through the role AWS Organizations creates in member accounts, and in each spoke
-the roles SageMaker Studio creates when projects are enabled."""
+a hub, spokes, and a staging and a production account (where products that deploy to
+other accounts serve), reached through the role AWS Organizations creates in member
+accounts, and in each spoke the roles SageMaker Studio creates when projects are enabled."""
 
 import json
 from dataclasses import dataclass, field

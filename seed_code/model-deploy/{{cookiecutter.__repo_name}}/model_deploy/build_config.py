@@ -219,17 +219,16 @@ class Target:
 
 
 def template_configuration(
-    args: argparse.Namespace, package_arn: str, stage_config: Path, target: Target | None = None
+    args: argparse.Namespace, package_arn: str, stage_config: Path, target: Target
 ) -> dict[str, dict[str, str]]:
     """Merge a stage config with the build's values into a TemplateConfiguration."""
     stage_parameters, stage_tags = load_stage_config(stage_config)
     stage = stage_parameters["StageName"]
-    where = target or Target(args.model_execution_role, args.artifact_bucket)
     parameters = {
         "SageMakerProjectName": args.sagemaker_project_name,
-        "ModelExecutionRoleArn": where.role,
+        "ModelExecutionRoleArn": target.role,
         "ModelPackageName": package_arn,
-        "DataCaptureUploadPath": f"s3://{where.bucket}/datacapture/{stage}",
+        "DataCaptureUploadPath": f"s3://{target.bucket}/datacapture/{stage}",
         **stage_parameters,
     }
     tags = {

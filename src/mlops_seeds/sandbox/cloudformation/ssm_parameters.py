@@ -27,6 +27,8 @@ _MARK = "_mlops_seeds_ssm_parameters"
 def _checked(read: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(read)
     def parse_ssm_parameter(resource_map: Any, value: str, value_type: str) -> Any:
+        if _overridden_default(resource_map, value):
+            return value  # moto reads every default first; the caller's name replaces it
         account, region = resource_map._account_id, resource_map._region_name
         caller = acting.caller()
         if caller is not None:
@@ -42,6 +44,16 @@ def _checked(read: Callable[..., Any]) -> Callable[..., Any]:
         return read(resource_map, value, value_type)
 
     return parse_ssm_parameter
+
+
+def _overridden_default(resource_map: Any, name: str) -> bool:
+    """Whether `name` is only the default of a parameter the caller gives another value
+    (CloudFormation reads the name given, never the default it replaces)."""
+    given = resource_map.input_parameters or {}
+    for key, slot in (resource_map._template.get("Parameters") or {}).items():
+        if slot.get("Default") == name and key in given and given[key] != name:
+            return True
+    return False
 
 
 def install() -> None:

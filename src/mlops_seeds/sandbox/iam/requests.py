@@ -157,8 +157,8 @@ def _fill(
 
 
 def _tags(params: Mapping[str, Any], member: str | None) -> dict[str, str]:
-    """The request's tags: a list of {Key, Value} (any case), a map, query-flattened
-    `Tags.member.N.Key`, or S3's URL-encoded `k=v&...` text."""
+    """The request's tags: a list of {Key, Value} (any case; KMS's {TagKey, TagValue}), a
+    map, query-flattened `Tags.member.N.Key`, or S3's URL-encoded `k=v&...` text."""
     names = [member] if member else ["Tags", "tags"]
     for name in names:
         value = params.get(name)
@@ -170,9 +170,10 @@ def _tags(params: Mapping[str, Any], member: str | None) -> dict[str, str]:
             found = {}
             for item in value:
                 if isinstance(item, Mapping):
-                    key = item.get("Key", item.get("key"))
+                    key = item.get("Key", item.get("key", item.get("TagKey")))
                     if key is not None:
-                        found[str(key)] = str(item.get("Value", item.get("value", "")))
+                        value = item.get("Value", item.get("value", item.get("TagValue", "")))
+                        found[str(key)] = str(value)
             return found
         flat = {}
         for key, text in params.items():
