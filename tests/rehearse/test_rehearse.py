@@ -205,6 +205,10 @@ def test_a_failing_staging_test_leaves_prod_untouched(sandbox: Sandbox, tmp_path
             ["--scenario", "canary-rollback", "--project-roles", "aws-managed"],
             "--scenario canary-rollback: needs the rollback alarms",
         ),
+        (
+            ["--product", "build-deploy-multi-account", "--project-roles", "aws-managed"],
+            "--product build-deploy-multi-account: deploys to other accounts",
+        ),
         (["--scenario", "sunny"], "Invalid value for '--scenario'"),
         (["--port", "70000"], "--port 70000: must be between 0 and 65535"),
     ],

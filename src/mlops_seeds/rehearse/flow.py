@@ -169,11 +169,6 @@ def check_scenario_needs(root: Path, product: Any, options: Options) -> None:
                 f"{SCRIPTED_FRAMEWORK} (this product: {framework}); try --product "
                 f"{scenario.product}"
             )
-    if options.aws_managed_roles and deploys_elsewhere(root, product):
-        raise SeedsError(
-            f"--product {product.key}: deploys to other accounts, which trust the project's "
-            "own roles; not with --project-roles aws-managed"
-        )
     if "rollback-alarms" in scenario.needs:
         if options.aws_managed_roles:
             raise SeedsError(
@@ -239,13 +234,13 @@ def prepare(options: Options) -> Plan:
     manifest = manifest_for(root, worlds.SPOKES, options.aws_managed_roles)
     product = find_product(manifest, options.product)
     check_scenario_needs(root, product, options)
-    return Plan(
-        root,
-        manifest,
-        str(product.name),
-        deploy_problem_type(root, product),
-        deploys_elsewhere(root, product),
-    )
+    elsewhere = deploys_elsewhere(root, product)
+    if elsewhere and options.aws_managed_roles:
+        raise SeedsError(
+            f"--product {product.key}: deploys to other accounts, which trust the project's "
+            "own roles; not with --project-roles aws-managed"
+        )
+    return Plan(root, manifest, str(product.name), deploy_problem_type(root, product), elsewhere)
 
 
 def run(options: Options, plan: Plan, echo: Echo, sandbox: Sandbox, directory: Path) -> Report:
