@@ -141,3 +141,21 @@ def test_a_missing_bucket_fails_the_step_with_the_service_error(
     assert record.status == "Failed"
     assert "NoSuchBucket" in (record.step("Count").failure_reason or "")
     assert record.step("Register").status == "NotStarted"
+
+
+def test_outputs_are_written_under_the_key_the_job_names(
+    kit: Kit, sandbox_session: boto3.Session
+) -> None:
+    """ProcessingOutputConfig.KmsKeyId: every output under that key (SSE-KMS), as the
+    job's role, which needs the key (kms:GenerateDataKey through S3)."""
+    prepare(sandbox_session)
+    key = sandbox_session.client("kms").create_key()["KeyMetadata"]["Arn"]
+    definition = aws_definition(kit)
+    count = definition["Steps"][0]
+    count["Arguments"]["ProcessingOutputConfig"]["KmsKeyId"] = key
+    definition["Steps"] = [count]
+    record = run_definition(definition, session=sandbox_session, echo=lambda _: None)
+    assert record.status == SUCCEEDED, record.failure_reason
+    run = record.execution_id
+    head = sandbox_session.client("s3").head_object(Bucket="bucket", Key=f"runs/{run}/count.txt")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key)

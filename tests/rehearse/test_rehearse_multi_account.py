@@ -2,7 +2,8 @@
 endpoint in 333333333333 and its production endpoint in 444444444444, each bootstrapped with
 service_catalog/target-bootstrap.yaml, with IAM enforced. Then each cross-account grant is
 taken away in turn from the live accounts (the deploy role's trust, the project key's
-policy, the model package group's policy) and the deploy pipeline run again: it fails
+policy, the model package group's policy, the model data's key) and the deploy pipeline
+run again: it fails
 where AWS would, with AWS's refusal naming the account and the action, and passes again
 once the grant is back; so does the staging test without its test role's InvokeEndpoint.
 One build serves every case."""
@@ -138,6 +139,33 @@ def test_staging_and_prod_in_their_own_accounts_and_each_grant_is_needed(
         rf"MlopsSeedsTargetStacksRole/\S+ is not authorized to perform: "
         rf"sagemaker:DescribeModelPackage on resource: "
         rf"arn:aws:sagemaker:us-east-1:{TOOLING}:model-package/{group}/1",
+        failed,
+    ), failed
+
+    # The model data must be under the project's key: under SageMaker's default, the account's
+    # aws/s3 key (a build whose jobs name no key), no other account can read it.
+    cloudformation.delete_stack(StackName=project.outputs["StagingStackName"])
+    container = sagemaker.describe_model_package(ModelPackageName=package)[
+        "InferenceSpecification"
+    ]["Containers"][0]
+    bucket, _, name = container["ModelDataUrl"].removeprefix("s3://").partition("/")
+    s3 = aws.client("s3", tooling)
+
+    def rewrite(**encryption: str) -> None:
+        source = {"Bucket": bucket, "Key": name}
+        s3.copy_object(Bucket=bucket, Key=name, CopySource=source, **encryption)
+
+    assert s3.head_object(Bucket=bucket, Key=name)["SSEKMSKeyId"].endswith(key)
+    rewrite(ServerSideEncryption="aws:kms")  # no key named: aws/s3
+    managed = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["Arn"]
+    try:
+        failed = _redeploy(runs, group, package)
+    finally:
+        rewrite(ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
+    assert re.search(
+        rf"DeployStagingEndpoint: .*User: arn:aws:sts::{STAGING}:assumed-role/"
+        rf"MlopsSeedsModelExecutionRole/\S+ is not authorized to perform: kms:Decrypt on "
+        rf"resource: {managed}",
         failed,
     ), failed
 

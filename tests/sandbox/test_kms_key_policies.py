@@ -164,6 +164,69 @@ def test_s3_objects_under_a_customer_key_need_the_key_to_write_and_to_read(
     denied(lambda: reader.get_object(Bucket=BUCKET, Key="model.tar.gz"))
 
 
+def test_objects_under_the_aws_managed_key_are_read_in_its_account_only(
+    hub: boto3.Session, kms: Any, spoke: Callable[..., boto3.Session]
+) -> None:
+    """What S3 writes under aws/s3 (SSE-KMS with no key named, whatever the bucket's default:
+    SageMaker's model data when OutputDataConfig names no KmsKeyId) any principal of the
+    account may read through S3, needing no KMS permission of its own; another account
+    cannot, whatever the bucket policy and its own policies say (the AWS managed key's
+    policy admits its account only), while it reads what the bucket's default key holds."""
+    shared = kms.create_key(Policy=key_policy(use_by(f"arn:aws:iam::{SPOKE}:root", "kms:Decrypt")))[
+        "KeyMetadata"
+    ]
+    s3 = aws.client("s3", hub)
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_encryption(
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": shared["Arn"],
+                    }
+                }
+            ]
+        },
+    )
+    s3.put_object(Bucket=BUCKET, Key="model.tar.gz", Body=b"model", ServerSideEncryption="aws:kms")
+    s3.put_object(Bucket=BUCKET, Key="default.tar.gz", Body=b"default")
+    s3.put_bucket_policy(
+        Bucket=BUCKET,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{SPOKE}:root"},
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{BUCKET}/*",
+                    }
+                ],
+            }
+        ),
+    )
+    only_s3 = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    local = aws.client("s3", role_allowed(HUB, "s3-reader", only_s3))
+    assert local.get_object(Bucket=BUCKET, Key="model.tar.gz")["Body"].read() == b"model"
+
+    managed = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
+    assert s3.head_object(Bucket=BUCKET, Key="model.tar.gz")["SSEKMSKeyId"] == managed["Arn"]
+    policy = json.loads(kms.get_key_policy(KeyId=managed["KeyId"], PolicyName="default")["Policy"])
+    assert policy["Statement"][0]["Condition"]["StringEquals"] == {
+        "kms:CallerAccount": HUB,
+        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+    }
+    everything = {"Effect": "Allow", "Action": ["s3:GetObject", "kms:*"], "Resource": "*"}
+    remote = aws.client("s3", role_allowed(SPOKE, "s3-reader", everything))
+    message = denied(lambda: remote.get_object(Bucket=BUCKET, Key="model.tar.gz"))
+    assert f"kms:Decrypt on resource: {managed['Arn']}" in message
+    assert "no resource-based policy allows the kms:Decrypt action" in message
+    assert remote.get_object(Bucket=BUCKET, Key="default.tar.gz")["Body"].read() == b"default"
+
+
 def test_every_operation_on_a_key_is_checked_and_only_cross_account_ones_reach_another_account(
     hub: boto3.Session, kms: Any, spoke: Callable[..., boto3.Session]
 ) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from mlops_seeds.containment import PathEscape, contained
 from mlops_seeds.local.context import StepContext, StepFailed, StepResult
 from mlops_seeds.local.process import run_command
+from mlops_seeds.local.storage import sse_kms
 
 
 def check(arguments: dict[str, Any], image: str | None = None) -> list[str]:
@@ -52,11 +53,13 @@ def execute(ctx: StepContext) -> StepResult:
     env.update({k: tree.rewrite(str(v)) for k, v in (args.get("Environment") or {}).items()})
     run_command(command, env, tree.root, ctx.logs, tree, interpreter)
     written: dict[str, str] = {}
+    key_id = (args.get("ProcessingOutputConfig") or {}).get("KmsKeyId")
+    encryption = sse_kms(key_id) if key_id else None  # else the bucket's default
     for item in outputs:
         if "S3Output" in item:
             s3_output = item["S3Output"]
             uri = str(s3_output["S3Uri"])
-            ctx.storage.upload_folder(tree.host(s3_output["LocalPath"]), uri)
+            ctx.storage.upload_folder(tree.host(s3_output["LocalPath"]), uri, encryption)
             written[item["OutputName"]] = uri
     properties: dict[str, Any] = {
         **args,

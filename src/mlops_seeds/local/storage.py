@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,13 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     if not bucket:
         raise TransferError(f"{uri}: no bucket")
     return bucket, key
+
+
+def sse_kms(key_id: str | None) -> dict[str, str]:
+    """S3 upload arguments for an object SageMaker writes with SSE-KMS: under `key_id`, else
+    under the AWS managed key aws/s3 of the role's account (the API reference's
+    OutputDataConfig.KmsKeyId and TransformOutput.KmsKeyId)."""
+    return {"ServerSideEncryption": "aws:kms", **({"SSEKMSKeyId": key_id} if key_id else {})}
 
 
 def local_path(uri: str) -> Path:
@@ -76,18 +84,26 @@ class Storage:
                 count += 1
         return count
 
-    def upload_folder(self, source: Path, uri: str) -> list[str]:
+    def upload_folder(
+        self, source: Path, uri: str, encryption: Mapping[str, str] | None = None
+    ) -> list[str]:
         """Copy every file under `source` to `uri` + its relative path; returns the targets."""
         files = sorted(p for p in source.rglob("*") if p.is_file())
         for path in files:  # a symlink the step left pointing elsewhere is not its output
             _inside(source, path.relative_to(source), f"output file {path.relative_to(source)}")
-        return [self.upload_file(p, join_uri(uri, p.relative_to(source).as_posix())) for p in files]
+        return [
+            self.upload_file(p, join_uri(uri, p.relative_to(source).as_posix()), encryption)
+            for p in files
+        ]
 
-    def upload_file(self, source: Path, uri: str) -> str:
-        """Copy one file to an S3 URI or a local path; returns `uri`."""
+    def upload_file(
+        self, source: Path, uri: str, encryption: Mapping[str, str] | None = None
+    ) -> str:
+        """Copy one file to an S3 URI (with the `encryption` upload arguments, else the
+        bucket's default) or a local path; returns `uri`."""
         if uri.startswith(S3):
             bucket, key = split_s3_uri(uri)
-            self.s3.upload_file(str(source), bucket, key)
+            self.s3.upload_file(str(source), bucket, key, ExtraArgs=dict(encryption or {}))
         else:
             target = local_path(uri)
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ from mlops_seeds.local.builtin import xgboost_algorithm
 from mlops_seeds.local.context import ContainerTree, StepContext, StepFailed, StepResult
 from mlops_seeds.local.images import repository
 from mlops_seeds.local.process import read_logs, run_command
-from mlops_seeds.local.storage import join_uri
+from mlops_seeds.local.storage import join_uri, sse_kms
 
 PROGRAM = "sagemaker_program"
 SUBMIT_DIRECTORY = "sagemaker_submit_directory"
@@ -254,11 +254,14 @@ def execute(ctx: StepContext) -> StepResult:
         raise StepFailed(failure_file(tree) or str(err)) from None
     output = args["OutputDataConfig"]
     job_output = join_uri(str(output["S3OutputPath"]), f"{ctx.job_name}/output")
-    model_uri = _upload_model(ctx, job_output, str(output.get("CompressionType", "GZIP")))
+    encryption = sse_kms(output.get("KmsKeyId"))
+    compression = str(output.get("CompressionType", "GZIP"))
+    model_uri = _upload_model(ctx, job_output, compression, encryption)
     written = {"model": model_uri}
     if any(tree.host(OUTPUT_DATA_DIR).iterdir()):
         archive = _pack(tree.host(OUTPUT_DATA_DIR), tree.root / "output.tar.gz")
-        written["output"] = ctx.storage.upload_file(archive, join_uri(job_output, archive.name))
+        target = join_uri(job_output, archive.name)
+        written["output"] = ctx.storage.upload_file(archive, target, encryption)
     properties = {
         **args,
         "TrainingJobName": ctx.job_name,
@@ -298,15 +301,17 @@ def _pack(folder: Path, archive: Path) -> Path:
     return archive
 
 
-def _upload_model(ctx: StepContext, job_output: str, compression: str) -> str:
+def _upload_model(
+    ctx: StepContext, job_output: str, compression: str, encryption: dict[str, str]
+) -> str:
     """model.tar.gz (or the bare folder with CompressionType NONE); returns its URI."""
     model_dir = ctx.tree.host(MODEL_DIR)
     if compression.upper() == "NONE":
         uri = join_uri(job_output, "model/")
-        ctx.storage.upload_folder(model_dir, uri)
+        ctx.storage.upload_folder(model_dir, uri, encryption)
         return uri
     archive = _pack(model_dir, ctx.tree.root / "model.tar.gz")
-    return ctx.storage.upload_file(archive, join_uri(job_output, archive.name))
+    return ctx.storage.upload_file(archive, join_uri(job_output, archive.name), encryption)
 
 
 def _write_config(

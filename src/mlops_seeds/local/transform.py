@@ -20,7 +20,7 @@ from mlops_seeds.containment import PathEscape, contained
 from mlops_seeds.local import data_processing
 from mlops_seeds.local.context import StepContext, StepFailed, StepResult
 from mlops_seeds.local.images import SERVING_FRAMEWORKS, repository
-from mlops_seeds.local.storage import TransferError, join_uri
+from mlops_seeds.local.storage import TransferError, join_uri, sse_kms
 
 DEFAULT_MAX_PAYLOAD_MB = 6
 SUBMIT_DIRECTORY = "SAGEMAKER_SUBMIT_DIRECTORY"
@@ -94,6 +94,7 @@ def execute(ctx: StepContext) -> StepResult:
     except processes.StartFailed as err:
         raise StepFailed(f"ClientError: the model server did not start: {err}") from None
     output_path = str(args["TransformOutput"]["S3OutputPath"])
+    encryption = sse_kms(args["TransformOutput"].get("KmsKeyId"))
     written = []
     try:
         job = _Job(args, server)
@@ -103,7 +104,9 @@ def execute(ctx: StepContext) -> StepResult:
             result.parent.mkdir(parents=True, exist_ok=True)
             result.write_bytes(job.transform(path.read_bytes(), relative))
             written.append(
-                ctx.storage.upload_file(result, join_uri(output_path, f"{relative}.out"))
+                ctx.storage.upload_file(
+                    result, join_uri(output_path, f"{relative}.out"), encryption
+                )
             )
     finally:
         server.stop(remove=False)

@@ -1,6 +1,6 @@
 """Every sandbox extension, installed into moto when a sandbox starts and reset with it."""
 
-from mlops_seeds.sandbox import catalog, cloudformation, hosting, kms, organization, sagemaker
+from mlops_seeds.sandbox import catalog, cloudformation, hosting, kms, organization, s3, sagemaker
 from mlops_seeds.sandbox.cloudwatch import alarms as cloudwatch_alarms
 from mlops_seeds.sandbox.iam import backend as iam_backend
 
@@ -15,6 +15,7 @@ def install() -> None:
     hosting.install()
     cloudwatch_alarms.install()
     kms.install()
+    s3.install()
 
 
 def reset() -> None:

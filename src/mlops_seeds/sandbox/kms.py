@@ -4,8 +4,15 @@ account's KMS, once IAM (the key policy and the caller's policies, iam/kms.py) h
 it, for the operations the Guide lets other accounts use ("Allowing users in other
 accounts to use a KMS key": the cryptographic operations, DescribeKey, GetPublicKey,
 GetKeyRotationStatus and the grant operations). Any other operation looks in the caller's
-account only, where the key is not (NotFoundException), as moto does for every key."""
+account only, where the key is not (NotFoundException), as moto does for every key.
 
+An AWS managed key (`alias/aws/<service>`, made on first use) has the key policy AWS gives
+it, not moto's account-root policy: any principal of its own account may use it through its
+service (`kms:ViaService`, `kms:CallerAccount`), and the account may read its metadata
+(Developer Guide, "AWS managed keys"). No other account can use it: what S3 writes under
+`aws/s3` only its own account can read."""
+
+import json
 from typing import Any
 
 from moto.kms.models import KmsBackend, kms_backends
@@ -21,6 +28,57 @@ CROSS_ACCOUNT = frozenset(
         "CreateGrant", "ListGrants", "RetireGrant", "RevokeGrant",
     }
 )  # fmt: skip
+
+
+VIA_SERVICE = {"ebs": "ec2"}  # managed keys whose service's endpoint prefix is not the alias's
+
+
+def aws_managed_key_policy(alias: str, account: str, region: str) -> str:
+    """The key policy of the AWS managed key `alias` (alias/aws/<service>) in `account`."""
+    service = alias.removeprefix("alias/aws/")
+    endpoint = VIA_SERVICE.get(service, service)
+    crypto = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Id": f"auto-{service}",
+            "Statement": [
+                {
+                    "Sid": f"Allow access through {service} for all principals in the account"
+                    f" that are authorized to use {service}",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": [*crypto, "kms:DescribeKey"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {
+                            "kms:CallerAccount": account,
+                            "kms:ViaService": f"{endpoint}.{region}.amazonaws.com",
+                        }
+                    },
+                },
+                {
+                    "Sid": "Allow direct access to key metadata to the account",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Action": ["kms:Describe*", "kms:Get*", "kms:List*"],
+                    "Resource": "*",
+                },
+            ],
+        }
+    )
+
+
+def _generate_default_keys(original: Any) -> Any:
+    def generate(self: KmsBackend, alias_name: str) -> str | None:
+        key_id = original(self, alias_name)
+        if key_id is not None:
+            self.keys[key_id].policy = aws_managed_key_policy(
+                alias_name, self.account_id, self.region_name
+            )
+        return key_id  # type: ignore[no-any-return]
+
+    return generate
 
 
 def _backend(response: Any) -> KmsBackend:
@@ -41,8 +99,11 @@ def _backend(response: Any) -> KmsBackend:
 
 
 def install() -> None:
-    """Route cross-account key ARNs (once)."""
+    """Route cross-account key ARNs and give AWS managed keys their policy (once)."""
     if getattr(KmsResponse, _MARK, False):
         return
     KmsResponse.kms_backend = property(_backend)  # type: ignore[assignment,method-assign]
+    KmsBackend._generate_default_keys = _generate_default_keys(  # type: ignore[method-assign]
+        KmsBackend._generate_default_keys
+    )
     setattr(KmsResponse, _MARK, True)

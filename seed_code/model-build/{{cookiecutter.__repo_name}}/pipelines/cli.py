@@ -30,6 +30,11 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         "--model-package-group-name", help="model package group (MODEL_PACKAGE_GROUP_NAME)"
     )
     parser.add_argument(
+        "--kms-key-id",
+        help="KMS key of the jobs' outputs (ARTIFACT_KMS_KEY_ID; default: training's model "
+        "data under the account's aws/s3 key, which no other account can read)",
+    )
+    parser.add_argument(
         "--base-job-prefix", help="prefix of job names and S3 keys (default: pipeline name)"
     )
     parser.add_argument(

@@ -44,6 +44,7 @@ def definition(args: argparse.Namespace) -> str:
         base_job_prefix=args.base_job_prefix,
         code_uri_prefix=args.code_uri_prefix,
         input_data_uri=args.input_data_uri,
+        kms_key_id=settings.kms_key_id,
     )
     return json.dumps(json.loads(pipeline.definition()), indent=2)
 

@@ -204,6 +204,7 @@ class Context:
     base_job_prefix: str
     code: CodeUris
     params: Parameters
+    kms_key_id: str | None = None
 
     def output_uri(self, *parts: str) -> Join:
         """`<output_root>/<execution id>/<parts...>`: a fresh S3 prefix per execution."""
@@ -262,6 +263,7 @@ def preprocess_step(ctx: Context) -> ProcessingStep:
         instance_type=ctx.params.processing_instance_type,
         instance_count=ctx.params.processing_instance_count,
         base_job_name=f"{ctx.base_job_prefix}-preprocess",
+        output_kms_key=ctx.kms_key_id,
         sagemaker_session=ctx.session,
     )
     with no_telemetry(ctx.session):
@@ -302,7 +304,9 @@ def train_step(ctx: Context, preprocess: ProcessingStep) -> TrainingStep:
         ),
         hyperparameters=training_hyperparameters(ctx),
         output_data_config=OutputDataConfig(
-            s3_output_path=ctx.output_uri("train"), compression_type="GZIP"
+            s3_output_path=ctx.output_uri("train"),
+            compression_type="GZIP",
+            kms_key_id=ctx.kms_key_id,
         ),
     )
     outputs = preprocess.properties.ProcessingOutputConfig.Outputs
@@ -330,6 +334,7 @@ def evaluate_step(
         instance_type=ctx.params.processing_instance_type,
         instance_count=1,
         base_job_name=f"{ctx.base_job_prefix}-evaluate",
+        output_kms_key=ctx.kms_key_id,
         sagemaker_session=ctx.session,
     )
     test_uri = preprocess.properties.ProcessingOutputConfig.Outputs["test"].S3Output.S3Uri
@@ -436,6 +441,7 @@ def get_pipeline(
     base_job_prefix: str | None = None,
     code_uri_prefix: str | None = None,
     input_data_uri: str | None = None,
+    kms_key_id: str | None = None,
     sagemaker_session: PipelineSession | None = None,
 ) -> Pipeline:
     """Build the pipeline; makes no AWS call.
@@ -450,6 +456,9 @@ def get_pipeline(
         code_uri_prefix: s3:// prefix holding the scripts (default: content-addressed
             prefix under the bucket, see `pipelines.code`).
         input_data_uri: default of the InputDataUrl parameter.
+        kms_key_id: KMS key the jobs write their outputs under (default: the bucket's
+            default encryption, and for the model data SageMaker's aws/s3 key, which no
+            other account can read: a deploy account needs the project's key).
         sagemaker_session: a PipelineSession (default: one for `region` and the bucket).
     """
     prefix = base_job_prefix or pipeline_name
@@ -463,6 +472,7 @@ def get_pipeline(
         base_job_prefix=prefix,
         code=code_uris(code_uri_prefix or default_code_uri_prefix(default_bucket, prefix)),
         params=params,
+        kms_key_id=kms_key_id,
     )
     report = PropertyFile(name="EvaluationReport", output_name="evaluation", path=EVALUATION_FILE)
     with no_role_validation():

@@ -143,6 +143,7 @@ def build_pipeline(settings: Settings, role_arn: str, target: Target) -> Any:
         base_job_prefix=target.base_prefix,
         code_uri_prefix=target.code_uri_prefix,
         input_data_uri=target.input_data_uri,
+        kms_key_id=settings.kms_key_id,
         sagemaker_session=sm_session,
     )
 

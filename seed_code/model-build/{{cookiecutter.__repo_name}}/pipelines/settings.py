@@ -39,6 +39,7 @@ class Settings:
     pipeline_name: str
     role_arn: str | None
     model_package_group_name: str
+    kms_key_id: str | None = None
 
     @property
     def tags(self) -> list[dict[str, str]]:
@@ -65,6 +66,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         model_package_group_name=(
             env.get("MODEL_PACKAGE_GROUP_NAME") or f"{project_name}-{project_id}"
         ),
+        kms_key_id=env.get("ARTIFACT_KMS_KEY_ID") or None,
     )
 
 

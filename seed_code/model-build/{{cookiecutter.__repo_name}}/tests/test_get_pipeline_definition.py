@@ -55,6 +55,34 @@ def test_reads_the_environment_contract_and_options_win(
     assert register_args(definition)["ModelPackageGroupName"] == "cli-group"
 
 
+def output_keys(definition: dict[str, Any]) -> dict[str, Any]:
+    """The KmsKeyId of each job step's outputs (None: not set)."""
+    keys = {}
+    for step in definition["Steps"]:
+        args = step["Arguments"]
+        config = args.get("OutputDataConfig") or args.get("ProcessingOutputConfig")
+        if config is not None:
+            keys[step["Name"]] = config.get("KmsKeyId")
+    return keys
+
+
+def test_every_job_writes_under_the_key_given_and_none_without(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A deploy account can read the model data only under the project's key: without one,
+    SageMaker writes it under the account's aws/s3 key."""
+    assert get_pipeline_definition.main(["--role-arn", ROLE]) == 0
+    keys = output_keys(json.loads(capsys.readouterr().out))
+    assert keys == {"PreprocessData": None, "TrainModel": None, "EvaluateModel": None}
+    key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    monkeypatch.setenv("ARTIFACT_KMS_KEY_ID", key)
+    assert get_pipeline_definition.main(["--role-arn", ROLE]) == 0
+    keys = output_keys(json.loads(capsys.readouterr().out))
+    assert set(keys.values()) == {key} and len(keys) == 3
+    assert get_pipeline_definition.main(["--role-arn", ROLE, "--kms-key-id", "alias/other"]) == 0
+    assert set(output_keys(json.loads(capsys.readouterr().out)).values()) == {"alias/other"}
+
+
 def test_module_runs_with_no_aws_configuration_at_all(tmp_path: Path) -> None:
     env = {
         "PATH": os.environ.get("PATH", ""),

@@ -9,7 +9,11 @@ a KMS key": both the key policy and the other account's IAM policies must allow)
 Amazon S3 User Guide ("Using server-side encryption with AWS KMS keys"): writing an object
 with SSE-KMS needs `kms:GenerateDataKey` on the key, reading one `kms:Decrypt`, each as the
 caller, with `kms:ViaService` s3.<region>.amazonaws.com and `kms:CallerAccount`. The AWS
-managed key `aws/s3` admits any principal of its account through S3: it is not checked.
+managed key `aws/s3` is checked the same way: its key policy (sandbox/kms.py) admits any
+principal of its own account through S3 and no other account, so an object written under it
+cannot be read from another account ("you must use a customer managed key if you want to
+grant cross-account access", S3 User Guide); an object written under it names its ARN
+(sandbox/s3.py).
 """
 
 from __future__ import annotations
@@ -36,11 +40,8 @@ def _located(key_id: str, region: str, account: str) -> tuple[Any, Any]:
     parts = key_id.split(":", 5)
     if key_id.startswith("arn:") and len(parts) == 6:
         region, account = parts[3], parts[4]
-    regions = kms_backends.get(account)
-    backend = regions.get(region) if regions is not None else None
-    if backend is None:
-        return None, None
-    try:
+    try:  # an account's KMS is made on first use, as moto makes it for a request
+        backend = kms_backends[account][region]
         return backend.describe_key(key_id), backend
     except Exception:  # moto raises KeyError or NotFoundException for an unknown key
         return None, None
@@ -127,8 +128,8 @@ def _write_key(params: dict[str, Any]) -> str | None:
 def s3_requests(
     operation: str, params: dict[str, Any], region: str, account: str, context: dict[str, Any]
 ) -> list[Request]:
-    """The KMS authorizations an S3 call needs of its caller (none without a customer
-    managed key): kms:Decrypt to read an object (GetObject; CopyObject's source),
+    """The KMS authorizations an S3 call needs of its caller (none without SSE-KMS):
+    kms:Decrypt to read an object (GetObject; CopyObject's source),
     kms:GenerateDataKey to write one (PutObject, CreateMultipartUpload, CopyObject)."""
     uses: list[tuple[str, str, str]] = []  # (action, key id, account to look it up in)
     if operation in READS:
@@ -148,5 +149,4 @@ def s3_requests(
     return [
         Request(action, (key_resource(key_id, region, where),), via, resource_policy_required=True)
         for action, key_id, where in uses
-        if key_id not in (AWS_MANAGED_S3, "aws/s3")
     ]
