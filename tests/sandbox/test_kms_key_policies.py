@@ -119,6 +119,11 @@ def test_s3_objects_under_a_customer_key_need_the_key_to_write_and_to_read(
         },
     )
     s3.put_object(Bucket=BUCKET, Key="model.tar.gz", Body=b"model")
+    # An object records its key's ARN, however the request named the key.
+    s3.put_object(Bucket=BUCKET, Key="by-id", Body=b"x", SSEKMSKeyId=key["KeyId"],
+                  ServerSideEncryption="aws:kms")  # fmt: skip
+    for name in ("model.tar.gz", "by-id"):
+        assert s3.head_object(Bucket=BUCKET, Key=name)["SSEKMSKeyId"] == key["Arn"]
     s3.put_bucket_policy(
         Bucket=BUCKET,
         Policy=json.dumps(

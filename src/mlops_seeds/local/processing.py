@@ -54,7 +54,9 @@ def execute(ctx: StepContext) -> StepResult:
     run_command(command, env, tree.root, ctx.logs, tree, interpreter)
     written: dict[str, str] = {}
     key_id = (args.get("ProcessingOutputConfig") or {}).get("KmsKeyId")
-    encryption = sse_kms(key_id) if key_id else None  # else the bucket's default
+    # The API reference names no default for ProcessingOutputConfig.KmsKeyId (unlike training
+    # and transform outputs): the bucket's default is taken.
+    encryption = sse_kms(key_id) if key_id else None
     for item in outputs:
         if "S3Output" in item:
             s3_output = item["S3Output"]

@@ -6,11 +6,11 @@ accounts to use a KMS key": the cryptographic operations, DescribeKey, GetPublic
 GetKeyRotationStatus and the grant operations). Any other operation looks in the caller's
 account only, where the key is not (NotFoundException), as moto does for every key.
 
-An AWS managed key (`alias/aws/<service>`, made on first use) has the key policy AWS gives
-it, not moto's account-root policy: any principal of its own account may use it through its
-service (`kms:ViaService`, `kms:CallerAccount`), and the account may read its metadata
-(Developer Guide, "AWS managed keys"). No other account can use it: what S3 writes under
-`aws/s3` only its own account can read."""
+The AWS managed key `aws/s3` (made on first use) has the key policy AWS gives it, not moto's
+account-root policy: any principal of its own account may use it through S3 (`kms:ViaService`,
+`kms:CallerAccount`), and the account may read its metadata. No other account can use it:
+what S3 writes under it only its own account can read. (Other AWS managed keys keep moto's
+policy: theirs add grant operations, per service, that nothing here uses.)"""
 
 import json
 from typing import Any
@@ -30,22 +30,20 @@ CROSS_ACCOUNT = frozenset(
 )  # fmt: skip
 
 
-VIA_SERVICE = {"ebs": "ec2"}  # managed keys whose service's endpoint prefix is not the alias's
+AWS_MANAGED_S3 = "alias/aws/s3"
 
 
-def aws_managed_key_policy(alias: str, account: str, region: str) -> str:
-    """The key policy of the AWS managed key `alias` (alias/aws/<service>) in `account`."""
-    service = alias.removeprefix("alias/aws/")
-    endpoint = VIA_SERVICE.get(service, service)
+def aws_s3_key_policy(account: str, region: str) -> str:
+    """The key policy of the AWS managed key aws/s3 in `account` (as AWS shows it)."""
     crypto = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
     return json.dumps(
         {
             "Version": "2012-10-17",
-            "Id": f"auto-{service}",
+            "Id": "auto-s3-2",
             "Statement": [
                 {
-                    "Sid": f"Allow access through {service} for all principals in the account"
-                    f" that are authorized to use {service}",
+                    "Sid": "Allow access through S3 for all principals in the account that are"
+                    " authorized to use S3",
                     "Effect": "Allow",
                     "Principal": {"AWS": "*"},
                     "Action": [*crypto, "kms:DescribeKey"],
@@ -53,7 +51,7 @@ def aws_managed_key_policy(alias: str, account: str, region: str) -> str:
                     "Condition": {
                         "StringEquals": {
                             "kms:CallerAccount": account,
-                            "kms:ViaService": f"{endpoint}.{region}.amazonaws.com",
+                            "kms:ViaService": f"s3.{region}.amazonaws.com",
                         }
                     },
                 },
@@ -72,10 +70,8 @@ def aws_managed_key_policy(alias: str, account: str, region: str) -> str:
 def _generate_default_keys(original: Any) -> Any:
     def generate(self: KmsBackend, alias_name: str) -> str | None:
         key_id = original(self, alias_name)
-        if key_id is not None:
-            self.keys[key_id].policy = aws_managed_key_policy(
-                alias_name, self.account_id, self.region_name
-            )
+        if key_id is not None and alias_name == AWS_MANAGED_S3:
+            self.keys[key_id].policy = aws_s3_key_policy(self.account_id, self.region_name)
         return key_id  # type: ignore[no-any-return]
 
     return generate
@@ -99,7 +95,7 @@ def _backend(response: Any) -> KmsBackend:
 
 
 def install() -> None:
-    """Route cross-account key ARNs and give AWS managed keys their policy (once)."""
+    """Route cross-account key ARNs and give aws/s3 its key policy (once)."""
     if getattr(KmsResponse, _MARK, False):
         return
     KmsResponse.kms_backend = property(_backend)  # type: ignore[assignment,method-assign]

@@ -1,5 +1,5 @@
 """KMS keys to IAM: a key named by id, ARN, alias or alias ARN is the key's resource with
-its key policy, and S3's use of a customer managed key on a caller's behalf.
+its key policy, and S3's use of a KMS key on a caller's behalf.
 
 From the AWS KMS Developer Guide ("Key policies in AWS KMS": "Every KMS key must have
 exactly one key policy ... no AWS principal, including the account root user, has any
