@@ -21,6 +21,7 @@ from pipelines.settings import SCRIPTS_DIR
 PREPROCESS_SCRIPT = "preprocess.py"
 EVALUATE_SCRIPT = "evaluate.py"
 TRAIN_SCRIPT = "train.py"
+DATA_QUALITY_SCRIPT = "data_quality.py"  # a processing script, not yet a pipeline step
 SOURCEDIR_ARCHIVE = "sourcedir.tar.gz"
 
 
@@ -45,7 +46,7 @@ def code_uris(code_uri_prefix: str) -> CodeUris:
 
 def training_files(scripts_dir: Path = SCRIPTS_DIR) -> list[Path]:
     """The files of the training source directory: every script but the processing ones."""
-    skip = {PREPROCESS_SCRIPT, EVALUATE_SCRIPT}
+    skip = {PREPROCESS_SCRIPT, EVALUATE_SCRIPT, DATA_QUALITY_SCRIPT}
     return sorted(p for p in scripts_dir.glob("*.py") if p.name not in skip)
 
 
