@@ -146,8 +146,8 @@ def test_a_missing_bucket_fails_the_step_with_the_service_error(
 def test_outputs_are_written_under_the_key_the_job_names(
     kit: Kit, sandbox_session: boto3.Session
 ) -> None:
-    """ProcessingOutputConfig.KmsKeyId: every output under that key (SSE-KMS), as the
-    job's role, which needs the key (kms:GenerateDataKey through S3)."""
+    """ProcessingOutputConfig.KmsKeyId: every output is written under that key (SSE-KMS),
+    and S3 names the key's ARN."""
     prepare(sandbox_session)
     key = sandbox_session.client("kms").create_key()["KeyMetadata"]["Arn"]
     definition = aws_definition(kit)

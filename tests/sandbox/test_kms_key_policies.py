@@ -40,6 +40,30 @@ def use_by(principal: str, *actions: str) -> dict[str, Any]:
     }
 
 
+def bucket_under(s3: Any, key_arn: str) -> None:
+    """BUCKET, encrypted by default under `key_arn`."""
+    s3.create_bucket(Bucket=BUCKET)
+    default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}
+    s3.put_bucket_encryption(
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": default}]
+        },
+    )
+
+
+def share_bucket(s3: Any, *actions: str) -> None:
+    """BUCKET's policy: SPOKE may take `actions` on its objects."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{SPOKE}:root"},
+        "Action": list(actions),
+        "Resource": f"arn:aws:s3:::{BUCKET}/*",
+    }
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+
+
 @pytest.fixture
 def kms(hub: boto3.Session) -> Any:
     return aws.client("kms", hub)
@@ -104,42 +128,14 @@ def test_s3_objects_under_a_customer_key_need_the_key_to_write_and_to_read(
 ) -> None:
     key = kms.create_key(Policy=key_policy())["KeyMetadata"]
     s3 = aws.client("s3", hub)
-    s3.create_bucket(Bucket=BUCKET)
-    s3.put_bucket_encryption(
-        Bucket=BUCKET,
-        ServerSideEncryptionConfiguration={
-            "Rules": [
-                {
-                    "ApplyServerSideEncryptionByDefault": {
-                        "SSEAlgorithm": "aws:kms",
-                        "KMSMasterKeyID": key["Arn"],
-                    }
-                }
-            ]
-        },
-    )
+    bucket_under(s3, key["Arn"])
     s3.put_object(Bucket=BUCKET, Key="model.tar.gz", Body=b"model")
     # An object records its key's ARN, however the request named the key.
     s3.put_object(Bucket=BUCKET, Key="by-id", Body=b"x", SSEKMSKeyId=key["KeyId"],
                   ServerSideEncryption="aws:kms")  # fmt: skip
     for name in ("model.tar.gz", "by-id"):
         assert s3.head_object(Bucket=BUCKET, Key=name)["SSEKMSKeyId"] == key["Arn"]
-    s3.put_bucket_policy(
-        Bucket=BUCKET,
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": f"arn:aws:iam::{SPOKE}:root"},
-                        "Action": ["s3:GetObject", "s3:PutObject"],
-                        "Resource": f"arn:aws:s3:::{BUCKET}/*",
-                    }
-                ],
-            }
-        ),
-    )
+    share_bucket(s3, "s3:GetObject", "s3:PutObject")
     reader = aws.client("s3", spoke(SPOKE))
     message = denied(lambda: reader.get_object(Bucket=BUCKET, Key="model.tar.gz"))
     assert f"kms:Decrypt on resource: {key['Arn']}" in message
@@ -181,38 +177,10 @@ def test_objects_under_the_aws_managed_key_are_read_in_its_account_only(
         "KeyMetadata"
     ]
     s3 = aws.client("s3", hub)
-    s3.create_bucket(Bucket=BUCKET)
-    s3.put_bucket_encryption(
-        Bucket=BUCKET,
-        ServerSideEncryptionConfiguration={
-            "Rules": [
-                {
-                    "ApplyServerSideEncryptionByDefault": {
-                        "SSEAlgorithm": "aws:kms",
-                        "KMSMasterKeyID": shared["Arn"],
-                    }
-                }
-            ]
-        },
-    )
+    bucket_under(s3, shared["Arn"])
     s3.put_object(Bucket=BUCKET, Key="model.tar.gz", Body=b"model", ServerSideEncryption="aws:kms")
     s3.put_object(Bucket=BUCKET, Key="default.tar.gz", Body=b"default")
-    s3.put_bucket_policy(
-        Bucket=BUCKET,
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": f"arn:aws:iam::{SPOKE}:root"},
-                        "Action": "s3:GetObject",
-                        "Resource": f"arn:aws:s3:::{BUCKET}/*",
-                    }
-                ],
-            }
-        ),
-    )
+    share_bucket(s3, "s3:GetObject")
     only_s3 = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
     local = aws.client("s3", role_allowed(HUB, "s3-reader", only_s3))
     assert local.get_object(Bucket=BUCKET, Key="model.tar.gz")["Body"].read() == b"model"

@@ -18,6 +18,8 @@ from typing import Any
 from moto.kms.models import KmsBackend, kms_backends
 from moto.kms.responses import KmsResponse
 
+from mlops_seeds.sandbox.iam.kms import AWS_MANAGED_S3
+
 _MARK = "_mlops_seeds_kms"
 KEY_MEMBERS = ("KeyId", "DestinationKeyId", "SourceKeyId")
 CROSS_ACCOUNT = frozenset(
@@ -28,9 +30,6 @@ CROSS_ACCOUNT = frozenset(
         "CreateGrant", "ListGrants", "RetireGrant", "RevokeGrant",
     }
 )  # fmt: skip
-
-
-AWS_MANAGED_S3 = "alias/aws/s3"
 
 
 def aws_s3_key_policy(account: str, region: str) -> str:

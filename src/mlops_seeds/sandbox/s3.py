@@ -11,10 +11,10 @@ looked readable from another account."""
 
 from typing import Any
 
-from moto.kms.models import kms_backends
 from moto.s3.models import FakeKey, S3Backend
 
-AWS_MANAGED_S3 = "alias/aws/s3"
+from mlops_seeds.sandbox.iam.kms import AWS_MANAGED_S3, find_key
+
 _MARK = "_mlops_seeds_s3_sse"
 
 
@@ -23,10 +23,8 @@ def _key_arn(name: str, account: str, region: str) -> str:
     unknown key: IAM has refused the write already, iam/kms.py)."""
     if name.startswith("arn:"):
         return name
-    try:
-        return str(kms_backends[account][region].describe_key(name).arn)
-    except Exception:  # moto raises KeyError or NotFoundException for an unknown key
-        return name
+    key, _ = find_key(name, region, account)
+    return str(key.arn) if key is not None else name
 
 
 def _put_object(original: Any) -> Any:

@@ -34,7 +34,7 @@ WRITES = frozenset({"PutObject", "CreateMultipartUpload", "CopyObject"})
 KEY_ID_LENGTH = 36  # moto's ciphertext blobs start with the key id
 
 
-def _located(key_id: str, region: str, account: str) -> tuple[Any, Any]:
+def find_key(key_id: str, region: str, account: str) -> tuple[Any, Any]:
     """(moto's key `key_id` names, its account's KMS), in the ARN's account and region when
     it is an ARN; (None, None) when there is no such key."""
     parts = key_id.split(":", 5)
@@ -50,7 +50,7 @@ def _located(key_id: str, region: str, account: str) -> tuple[Any, Any]:
 def key_resource(key_id: str, region: str, account: str) -> Resource:
     """The key's resource: its ARN, account and key policy (an unknown key: the ARN its
     name gives, no policy, so only a key policy could allow: none does)."""
-    key, backend = _located(key_id, region, account)
+    key, backend = find_key(key_id, region, account)
     if key is None:
         name = key_id if key_id.startswith("alias/") else f"key/{key_id}"
         return Resource(
