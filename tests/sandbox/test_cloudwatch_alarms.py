@@ -76,9 +76,19 @@ def wait_for_tick() -> None:
         time.sleep(0.01)
 
 
+def tick_then_hold(sandbox: Sandbox) -> None:
+    """The next minute of the sandbox clock at 600 times the wall clock, then real time, so
+    that the requests that follow (a slow one takes more than 0.1 s, a sandbox minute at
+    600x) all fall in that minute and DescribeAlarms evaluates at its tick."""
+    sandbox.time_scale = 600
+    wait_for_tick()
+    sandbox.time_scale = 1
+
+
 def test_alarm_state_follows_the_samples_at_each_evaluation_and_an_update_keeps_it(
     cw: Any, fast: Sandbox
 ) -> None:
+    tick_then_hold(fast)
     cw.put_metric_alarm(**ALARM)
     fresh = state(cw)  # not evaluated before CloudWatch's next evaluation
     assert (fresh["StateValue"], fresh["StateReason"]) == (
@@ -98,7 +108,7 @@ def test_alarm_state_follows_the_samples_at_each_evaluation_and_an_update_keeps_
     ]  # two whole minutes of 8 errors each
     other = {**samples[0], "Dimensions": [], "Value": 100.0}  # another metric: no dimension
     cw.put_metric_data(Namespace="Custom/App", MetricData=[*samples, other])
-    wait_for_tick()
+    tick_then_hold(fast)
     alarmed = state(cw)
     assert alarmed["StateValue"] == "ALARM", alarmed["StateReason"]
     assert alarmed["StateReason"].startswith("Threshold Crossed: 2 out of the last 2 datapoints")
@@ -106,13 +116,13 @@ def test_alarm_state_follows_the_samples_at_each_evaluation_and_an_update_keeps_
     # SetAlarmState holds until the next evaluation, which decides again.
     cw.set_alarm_state(AlarmName="errors", StateValue="OK", StateReason="testing the rollback")
     assert state(cw)["StateValue"] == "OK"
-    wait_for_tick()
+    tick_then_hold(fast)
     assert state(cw)["StateValue"] in ("ALARM", "OK")  # decided from the samples again
     assert state(cw)["StateReason"] != "testing the rollback"
 
     cw.put_metric_alarm(**{**ALARM, "Threshold": 50})  # an update keeps the state ...
     assert state(cw)["StateValue"] != "INSUFFICIENT_DATA"
-    wait_for_tick()
+    tick_then_hold(fast)
     assert state(cw)["StateValue"] in ("OK", "INSUFFICIENT_DATA")  # ... until evaluated
 
 
