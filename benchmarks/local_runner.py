@@ -1,4 +1,4 @@
-"""Wall time of the local runner on the model-build pipeline against the same three scripts
+"""Wall time of the local runner on the model-build pipeline against the same four scripts
 run directly, one after another, on the same data (one run each, in this process).
 
     python benchmarks/local_runner.py [--framework xgboost|sklearn] [--problem-type ...]
@@ -37,7 +37,7 @@ FAKE_AWS = {
     "AWS_REGION": "us-east-1",
     "SAGEMAKER_VALIDATE_ROLE": "false",
 }
-PROCESSING_SCRIPTS = ("preprocess.py", "evaluate.py")
+PROCESSING_SCRIPTS = ("preprocess.py", "evaluate.py", "data_quality.py")
 
 
 def render(work: Path, framework: str, problem_type: str) -> Path:
@@ -106,12 +106,21 @@ def timed_run(pipeline: dict[str, object], setup: Callable[[boto3.Session], None
 
 
 def run_direct(repo: Path, work: Path) -> float:
-    """Seconds for preprocess, train and evaluate run directly on local folders."""
+    """Seconds for preprocess, baseline, train and evaluate run directly on local folders."""
     scripts = repo / "pipelines" / "scripts"
     data = repo / "pipelines" / "data"
     splits, model, evaluation = work / "splits", work / "model", work / "evaluation"
     steps = [
         ["preprocess.py", "--input-dir", str(data), "--output-dir", str(splits)],
+        [
+            "data_quality.py",
+            "baseline",
+            "--input-dir",
+            str(splits / "train"),
+            "--output-dir",
+            str(work / "baseline"),
+            "--skip-first-column",
+        ],
         [
             "train.py",
             "--train",

@@ -25,6 +25,7 @@ SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-l
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.2-0"
 CUSTOM_IMAGE = "111122223333.dkr.ecr.us-east-1.amazonaws.com/team/custom-image:1"
 CODE_DIR = "/opt/ml/processing/input/code"
+PROCESSING_SCRIPTS = ("preprocess.py", "evaluate.py", "data_quality.py")  # not in sourcedir
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -218,7 +219,7 @@ class ModelBuildRepo:
         run-pipeline does before a run."""
         s3 = session.client("s3")
         s3.create_bucket(Bucket=self.bucket)
-        for name in ("preprocess.py", "evaluate.py"):
+        for name in PROCESSING_SCRIPTS:
             s3.put_object(
                 Bucket=self.bucket, Key=f"code/{name}", Body=(self.scripts / name).read_bytes()
             )
@@ -231,7 +232,7 @@ class ModelBuildRepo:
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
             for path in sorted(self.scripts.glob("*.py")):
-                if path.name not in ("preprocess.py", "evaluate.py"):
+                if path.name not in PROCESSING_SCRIPTS:
                     archive.add(path, arcname=path.name)
         return buffer.getvalue()
 

@@ -12,7 +12,7 @@ import pytest
 from local_kit import ModelBuildRepo, read
 
 from mlops_seeds.local import run_definition
-from mlops_seeds.local.record import SKIPPED, SUCCEEDED
+from mlops_seeds.local.record import SKIPPED, SUCCEEDED, ExecutionRecord
 
 COMBOS = [("xgboost", "regression"), ("sklearn", "classification")]
 METRICS = {  # the evaluation report's section and metric of each problem type
@@ -25,6 +25,7 @@ MODEL_FILES = {
 }
 STEPS = [
     "PreprocessData",
+    "BaselineDataQuality",
     "TrainModel",
     "EvaluateModel",
     "CheckMetricThreshold",
@@ -67,3 +68,20 @@ def test_the_pipeline_registers_a_model_that_meets_the_threshold(
     evaluation = record.step("EvaluateModel").properties["PropertyFiles"]["EvaluationReport"]
     assert report == evaluation
     assert report[section][metric]["value"] > 0
+
+    data_quality = package["ModelMetrics"]["ModelDataQuality"]
+    assert package["DriftCheckBaselines"]["ModelDataQuality"] == data_quality
+    statistics = json.loads(read(sandbox_session, data_quality["Statistics"]["S3Uri"]))
+    constraints = json.loads(read(sandbox_session, data_quality["Constraints"]["S3Uri"]))
+    train_rows = read(sandbox_session, train_split(record)).decode().splitlines()
+    features = len(train_rows[0].split(",")) - 1  # the target is not a feature
+    assert statistics["dataset"]["item_count"] == len(train_rows)
+    assert [f["name"] for f in statistics["features"]] == [f"_c{i}" for i in range(features)]
+    assert [f["name"] for f in constraints["features"]] == [f"_c{i}" for i in range(features)]
+
+
+def train_split(record: ExecutionRecord) -> str:
+    """The URI of the train split's CSV file."""
+    outputs = record.step("PreprocessData").properties["ProcessingOutputConfig"]["Outputs"]
+    (train,) = [o for o in outputs if o["OutputName"] == "train"]
+    return f"{train['S3Output']['S3Uri']}/train.csv"

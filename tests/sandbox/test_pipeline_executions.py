@@ -26,7 +26,13 @@ ROLE_NAME = "pipeline-role"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAME}"
 PROJECT_NAME, PROJECT_ID = "churn", "p-abcdef123456"
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
-SEED_STEPS = {"PreprocessData", "TrainModel", "EvaluateModel", "CheckMetricThreshold"}
+SEED_STEPS = {
+    "PreprocessData",
+    "BaselineDataQuality",
+    "TrainModel",
+    "EvaluateModel",
+    "CheckMetricThreshold",
+}
 TERMINAL = ("Succeeded", "Failed", "Stopped")
 TOKEN = "request-token-of-thirty-two-chars"
 TRUST = json.dumps(

@@ -21,7 +21,7 @@ from pipelines.settings import SCRIPTS_DIR
 PREPROCESS_SCRIPT = "preprocess.py"
 EVALUATE_SCRIPT = "evaluate.py"
 TRAIN_SCRIPT = "train.py"
-DATA_QUALITY_SCRIPT = "data_quality.py"  # a processing script, not yet a pipeline step
+DATA_QUALITY_SCRIPT = "data_quality.py"
 SOURCEDIR_ARCHIVE = "sourcedir.tar.gz"
 
 
@@ -31,6 +31,7 @@ class CodeUris:
 
     preprocess: str
     evaluate: str
+    data_quality: str
     train_sourcedir: str
 
 
@@ -40,6 +41,7 @@ def code_uris(code_uri_prefix: str) -> CodeUris:
     return CodeUris(
         preprocess=f"{prefix}/{PREPROCESS_SCRIPT}",
         evaluate=f"{prefix}/{EVALUATE_SCRIPT}",
+        data_quality=f"{prefix}/{DATA_QUALITY_SCRIPT}",
         train_sourcedir=f"{prefix}/{SOURCEDIR_ARCHIVE}",
     )
 
@@ -95,6 +97,7 @@ def upload_code(s3_client: Any, code_uri_prefix: str, scripts_dir: Path = SCRIPT
     bodies = {
         uris.preprocess: (scripts_dir / PREPROCESS_SCRIPT).read_bytes(),
         uris.evaluate: (scripts_dir / EVALUATE_SCRIPT).read_bytes(),
+        uris.data_quality: (scripts_dir / DATA_QUALITY_SCRIPT).read_bytes(),
         uris.train_sourcedir: sourcedir_archive(scripts_dir),
     }
     for uri, body in bodies.items():

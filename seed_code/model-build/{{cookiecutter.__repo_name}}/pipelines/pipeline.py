@@ -1,8 +1,13 @@
-"""The model-build SageMaker Pipeline: preprocess, train, evaluate, check, register.
+"""The model-build SageMaker Pipeline: preprocess, baseline, train, evaluate, check, register.
 
     PreprocessData -> TrainModel -> EvaluateModel -> CheckMetricThreshold
-        -> RegisterModel            (metric meets the threshold)
-        -> FailMetricThreshold      (otherwise)
+                   -> BaselineDataQuality ------------> RegisterModel   (metric meets threshold)
+                                                  -> FailMetricThreshold (otherwise)
+
+BaselineDataQuality computes the training features' statistics and constraints in SageMaker
+Model Monitor's formats (`scripts/data_quality.py`, an ordinary processing job: Model Monitor
+is closed to new customers); the registered package carries them as its data-quality metrics
+and drift-check baselines, which the deployed endpoint's monitoring checks against.
 
 Building the pipeline (and its JSON definition) talks to no AWS service: the role is used
 as given, the bucket is never probed, code is referenced by s3:// URIs under a code prefix
@@ -22,6 +27,7 @@ from typing import Any
 
 import boto3
 from sagemaker.core import image_uris
+from sagemaker.core.drift_check_baselines import DriftCheckBaselines
 from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
 from sagemaker.core.processing import ScriptProcessor
 from sagemaker.core.shapes import (
@@ -66,12 +72,15 @@ HYPERPARAMETERS: dict[str, int | float] = {
 
 PROCESSING_DIR = "/opt/ml/processing"
 STEP_PREPROCESS = "PreprocessData"
+STEP_BASELINE = "BaselineDataQuality"
 STEP_TRAIN = "TrainModel"
 STEP_EVALUATE = "EvaluateModel"
 STEP_CHECK = "CheckMetricThreshold"
 STEP_REGISTER = "RegisterModel"
 STEP_FAIL = "FailMetricThreshold"
 EVALUATION_FILE = "evaluation.json"
+STATISTICS_FILE = "statistics.json"
+CONSTRAINTS_FILE = "constraints.json"
 SPLITS = ("train", "validation", "test")
 
 
@@ -275,6 +284,37 @@ def preprocess_step(ctx: Context) -> ProcessingStep:
     return ProcessingStep(name=STEP_PREPROCESS, step_args=step_args)
 
 
+def baseline_step(ctx: Context, preprocess: ProcessingStep) -> ProcessingStep:
+    """Statistics and constraints of the training features (the target column dropped)."""
+    processor = ScriptProcessor(
+        role=ctx.role,
+        image_uri=sklearn_image(ctx.region),
+        command=["python3"],
+        instance_type=ctx.params.processing_instance_type,
+        instance_count=1,
+        base_job_name=f"{ctx.base_job_prefix}-baseline",
+        output_kms_key=ctx.kms_key_id,
+        sagemaker_session=ctx.session,
+    )
+    train_uri = preprocess.properties.ProcessingOutputConfig.Outputs["train"].S3Output.S3Uri
+    input_dir = f"{PROCESSING_DIR}/input/train"
+    with no_telemetry(ctx.session):
+        step_args = processor.run(
+            code=ctx.code.data_quality,
+            inputs=[processing_input("train", train_uri, input_dir)],
+            outputs=[processing_output(ctx, "baseline", "baseline")],
+            arguments=[
+                "baseline",
+                "--input-dir",
+                input_dir,
+                "--output-dir",
+                f"{PROCESSING_DIR}/baseline",
+                "--skip-first-column",
+            ],
+        )
+    return ProcessingStep(name=STEP_BASELINE, step_args=step_args)
+
+
 def training_hyperparameters(ctx: Context) -> dict[str, Any]:
     """Model hyperparameters plus the framework container's script-mode settings.
 
@@ -362,16 +402,30 @@ def serving_environment() -> dict[str, str]:
     return {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 
 
+def output_file(step: ProcessingStep, output: str, name: str) -> MetricsSource:
+    """A JSON file of a processing step's output, as a metrics source."""
+    uri = step.properties.ProcessingOutputConfig.Outputs[output].S3Output.S3Uri
+    return MetricsSource(s3_uri=Join(on="/", values=[uri, name]), content_type="application/json")
+
+
 def register_step(
-    ctx: Context, model_package_group_name: str, train: TrainingStep, evaluate: ProcessingStep
+    ctx: Context,
+    model_package_group_name: str,
+    train: TrainingStep,
+    evaluate: ProcessingStep,
+    baseline: ProcessingStep,
 ) -> ModelStep:
-    """Register the model with its evaluation report as model statistics."""
-    evaluation_uri = evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri
+    """Register the model with its evaluation report as model statistics and the training
+    data's baseline as its data-quality metrics and drift-check baselines."""
+    statistics = output_file(baseline, "baseline", STATISTICS_FILE)
+    constraints = output_file(baseline, "baseline", CONSTRAINTS_FILE)
     metrics = ModelMetrics(
-        model_statistics=MetricsSource(
-            s3_uri=Join(on="/", values=[evaluation_uri, EVALUATION_FILE]),
-            content_type="application/json",
-        )
+        model_statistics=output_file(evaluate, "evaluation", EVALUATION_FILE),
+        model_data_statistics=statistics,
+        model_data_constraints=constraints,
+    )
+    drift_baselines = DriftCheckBaselines(
+        model_data_statistics=statistics, model_data_constraints=constraints
     )
     builder = ModelBuilder(
         s3_model_data_url=train.properties.ModelArtifacts.S3ModelArtifacts,
@@ -393,6 +447,7 @@ def register_step(
             inference_instances=INFERENCE_INSTANCE_TYPES,
             transform_instances=TRANSFORM_INSTANCE_TYPES,
             model_metrics=metrics,
+            drift_check_baselines=drift_baselines,
             approval_status=ctx.params.model_approval_status,
             customer_metadata_properties={"framework": FRAMEWORK, "problem_type": PROBLEM_TYPE},
         )
@@ -477,14 +532,15 @@ def get_pipeline(
     report = PropertyFile(name="EvaluationReport", output_name="evaluation", path=EVALUATION_FILE)
     with no_role_validation():
         preprocess = preprocess_step(ctx)
+        baseline = baseline_step(ctx, preprocess)
         train = train_step(ctx, preprocess)
         evaluate = evaluate_step(ctx, preprocess, train, report)
-        register = register_step(ctx, model_package_group_name, train, evaluate)
+        register = register_step(ctx, model_package_group_name, train, evaluate, baseline)
         fail = fail_step(evaluate, report, params.metric_threshold)
         check = check_step(ctx, evaluate, report, register, fail)
     return Pipeline(
         name=pipeline_name,
         parameters=params.as_list(),
-        steps=[preprocess, train, evaluate, check],
+        steps=[preprocess, baseline, train, evaluate, check],
         sagemaker_session=session,
     )

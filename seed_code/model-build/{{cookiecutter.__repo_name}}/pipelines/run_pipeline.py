@@ -117,7 +117,7 @@ def upload(session: boto3.Session, target: Target) -> None:
     """Put the scripts under the code prefix and, if asked, the shipped dataset."""
     s3 = session.client("s3")
     uris = upload_code(s3, target.code_uri_prefix)
-    print(f"code: {uris.preprocess}, {uris.evaluate}, {uris.train_sourcedir}")
+    print(f"code: {uris.preprocess}, {uris.evaluate}, {uris.data_quality}, {uris.train_sourcedir}")
     if target.upload_dataset:
         upload_bytes(s3, target.input_data_uri, DATASET.read_bytes())
         print(f"data: {target.input_data_uri}")

@@ -73,12 +73,14 @@ def test_every_job_writes_under_the_key_given_and_none_without(
     SageMaker writes it under the account's aws/s3 key."""
     assert get_pipeline_definition.main(["--role-arn", ROLE]) == 0
     keys = output_keys(json.loads(capsys.readouterr().out))
-    assert keys == {"PreprocessData": None, "TrainModel": None, "EvaluateModel": None}
+    assert keys == dict.fromkeys(
+        ("PreprocessData", "BaselineDataQuality", "TrainModel", "EvaluateModel")
+    )
     key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     monkeypatch.setenv("ARTIFACT_KMS_KEY_ID", key)
     assert get_pipeline_definition.main(["--role-arn", ROLE]) == 0
     keys = output_keys(json.loads(capsys.readouterr().out))
-    assert set(keys.values()) == {key} and len(keys) == 3
+    assert set(keys.values()) == {key} and len(keys) == 4
     assert get_pipeline_definition.main(["--role-arn", ROLE, "--kms-key-id", "alias/other"]) == 0
     assert set(output_keys(json.loads(capsys.readouterr().out)).values()) == {"alias/other"}
 

@@ -100,11 +100,12 @@ def test_steps_and_branches(built: Built) -> None:
     steps = built.definition["Steps"]
     assert [(s["Name"], s["Type"]) for s in steps] == [
         ("PreprocessData", "Processing"),
+        ("BaselineDataQuality", "Processing"),
         ("TrainModel", "Training"),
         ("EvaluateModel", "Processing"),
         ("CheckMetricThreshold", "Condition"),
     ]
-    check = steps[3]["Arguments"]
+    check = steps[4]["Arguments"]
     assert [(s["Name"], s["Type"]) for s in check["IfSteps"]] == [
         ("RegisterModel", "RegisterModel")
     ]
@@ -114,7 +115,13 @@ def test_steps_and_branches(built: Built) -> None:
 def test_step_graph(built: Built) -> None:
     graph = {
         name: references(built.step(name)["Arguments"]) | set(built.step(name).get("DependsOn", []))
-        for name in ("PreprocessData", "TrainModel", "EvaluateModel", "RegisterModel")
+        for name in (
+            "PreprocessData",
+            "BaselineDataQuality",
+            "TrainModel",
+            "EvaluateModel",
+            "RegisterModel",
+        )
     }
     graph["CheckMetricThreshold"] = references(
         built.step("CheckMetricThreshold")["Arguments"]["Conditions"]
@@ -122,10 +129,11 @@ def test_step_graph(built: Built) -> None:
     graph["FailMetricThreshold"] = references(built.step("FailMetricThreshold")["Arguments"])
     assert graph == {
         "PreprocessData": set(),
+        "BaselineDataQuality": {"PreprocessData"},
         "TrainModel": {"PreprocessData"},
         "EvaluateModel": {"PreprocessData", "TrainModel"},
         "CheckMetricThreshold": {"EvaluateModel"},
-        "RegisterModel": {"TrainModel", "EvaluateModel"},
+        "RegisterModel": {"TrainModel", "EvaluateModel", "BaselineDataQuality"},
         "FailMetricThreshold": {"EvaluateModel"},
     }
 
@@ -174,7 +182,11 @@ def test_fail_message_names_the_metric_and_threshold(built: Built) -> None:
 
 
 def test_code_is_read_from_the_code_prefix(built: Built) -> None:
-    for step, script in (("PreprocessData", "preprocess.py"), ("EvaluateModel", "evaluate.py")):
+    for step, script in (
+        ("PreprocessData", "preprocess.py"),
+        ("BaselineDataQuality", "data_quality.py"),
+        ("EvaluateModel", "evaluate.py"),
+    ):
         args = built.step(step)["Arguments"]
         (code,) = [i for i in args["ProcessingInputs"] if i["InputName"] == "code"]
         assert code["S3Input"]["S3Uri"] == f"{CODE}/{script}"
@@ -198,6 +210,7 @@ def test_images_are_the_framework_containers(built: Built) -> None:
         built.step("PreprocessData")["Arguments"]["AppSpecification"]["ImageUri"],
         built.step("TrainModel")["Arguments"]["AlgorithmSpecification"]["TrainingImage"],
         built.step("EvaluateModel")["Arguments"]["AppSpecification"]["ImageUri"],
+        built.step("BaselineDataQuality")["Arguments"]["AppSpecification"]["ImageUri"],
     }
     repository = "sagemaker-xgboost" if FRAMEWORK == "xgboost" else "sagemaker-scikit-learn"
     assert all(f".ecr.{REGION}.amazonaws.com/" in image for image in images)
@@ -214,6 +227,14 @@ def test_register_step_records_model_metrics_and_approval(built: Built) -> None:
         {"Get": "Steps.EvaluateModel.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"},
         "evaluation.json",
     ]
+    baseline = "Steps.BaselineDataQuality.ProcessingOutputConfig.Outputs['baseline'].S3Output.S3Uri"
+    for kind, name in (("Statistics", "statistics.json"), ("Constraints", "constraints.json")):
+        for source in (
+            args["ModelMetrics"]["ModelDataQuality"][kind],
+            args["DriftCheckBaselines"]["ModelDataQuality"][kind],
+        ):
+            assert source["ContentType"] == "application/json"
+            assert source["S3Uri"]["Std:Join"]["Values"] == [{"Get": baseline}, name]
     (container,) = args["InferenceSpecification"]["Containers"]
     assert container["ModelDataUrl"] == {"Get": "Steps.TrainModel.ModelArtifacts.S3ModelArtifacts"}
     assert container["Environment"] == built.module.serving_environment()
@@ -231,6 +252,13 @@ def test_script_defaults_match_the_container_paths_of_the_steps(built: Built) ->
     assert Path(paths["model"]) == evaluate.model_dir
     assert Path(paths["test"]) == evaluate.test_dir
     assert Path(paths["evaluation"]) == evaluate.output_dir
+    baseline_step = built.step("BaselineDataQuality")
+    arguments = baseline_step["Arguments"]["AppSpecification"]["ContainerArguments"]
+    data_quality = load_script("data_quality.py").parse_args(arguments)
+    paths = local_paths(baseline_step)
+    assert (data_quality.mode, data_quality.skip_first_column) == ("baseline", True)
+    assert Path(paths["train"]) == data_quality.input_dir
+    assert Path(paths["baseline"]) == data_quality.output_dir
     channels = built.step("TrainModel")["Arguments"]["InputDataConfig"]
     assert [c["ChannelName"] for c in channels] == ["train", "validation"]
 
@@ -246,5 +274,5 @@ def test_default_code_prefix_is_content_addressed(module_aws_env: None) -> None:
     definition = json.loads(pipeline.definition())
     code_uris = [s for s in strings(definition) if "/code/" in s and "s3://" in s]
     prefix = f"s3://{BUCKET}/{PIPELINE}/code/{scripts_digest()}/"
-    assert len(code_uris) == 3
+    assert len(code_uris) == 4
     assert all(u.strip('"').startswith(prefix) for u in code_uris), code_uris

@@ -59,7 +59,8 @@ def test_uploads_upserts_with_project_tags_and_starts(
 
     code = f"{PIPELINE}/code/{scripts_digest()}"
     assert keys(s3, code) == {
-        f"{code}/{n}" for n in ("preprocess.py", "evaluate.py", "sourcedir.tar.gz")
+        f"{code}/{n}"
+        for n in ("preprocess.py", "evaluate.py", "data_quality.py", "sourcedir.tar.gz")
     }
     assert body(s3, f"{code}/preprocess.py") == (SCRIPTS_DIR / "preprocess.py").read_bytes()
     with tarfile.open(fileobj=io.BytesIO(body(s3, f"{code}/sourcedir.tar.gz"))) as archive:
