@@ -16,8 +16,9 @@ def install() -> None:
 
 def reset() -> None:
     """Stop every model server and forget every deployment (moto's reset follows)."""
-    from mlops_seeds.sandbox.hosting import endpoints, processes, rollout
+    from mlops_seeds.sandbox.hosting import capture, endpoints, processes, rollout
 
     rollout.stop_all()
     endpoints.stop_all()
     processes.stop_all()
+    capture.forget_sessions()

@@ -7,7 +7,8 @@ servers (Failed) too; a non-2xx answer of the model is a ModelError (HTTP 424) c
 OriginalStatusCode and OriginalMessage, whose message points at the server's log file
 where AWS points at CloudWatch. During a blue/green update the new fleet takes its share of
 the requests. Every request that reaches a model is counted in the endpoint's CloudWatch
-metrics (metrics.py).
+metrics (metrics.py); every request the model answered is captured to S3 when the endpoint
+config asks for data capture (capture.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from urllib.parse import unquote
 from moto.core.common_types import TYPE_RESPONSE
 from moto.sagemaker.models import sagemaker_backends
 
-from mlops_seeds.sandbox.hosting import endpoints, metrics
+from mlops_seeds.sandbox.hosting import capture, endpoints, metrics
 from mlops_seeds.sandbox.hosting.processes import ModelServer
 
 TARGET_VARIANT = "X-Amzn-SageMaker-Target-Variant"
@@ -150,6 +151,14 @@ def _serve(
     )
     if not 200 <= answer.status < 300:
         return model_error(server, account, region, name, answer.status, answer.body)
+    refused = capture.record(
+        (account, region, name, variant, deployment.config_name),
+        (body, headers.get("Content-Type") or ""),
+        (answer.body, answer.content_type),
+    )
+    if refused:
+        with server.log.open("a", encoding="utf-8") as log:
+            log.write(refused + "\n")
     reply_headers = {"Content-Type": answer.content_type, INVOKED_VARIANT: variant}
     if answer.custom_attributes:
         reply_headers[CUSTOM_ATTRIBUTES] = answer.custom_attributes
