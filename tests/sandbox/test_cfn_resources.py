@@ -3,18 +3,21 @@
 import io
 import json
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from accounts import member_admin
+from accounts import member_admin, role_allowed, service_role
 
 from mlops_seeds import aws
 from mlops_seeds.sandbox import Sandbox
+from mlops_seeds.sandbox.iam.principals import SAGEMAKER
 
 SEEDS = "seed-bucket-of-another-account"
+HUB = "123456789012"
 ROLE_TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -348,3 +351,64 @@ def test_the_longest_legal_repository_name_is_a_git_repository(session: boto3.Se
     name = "a.b_c-" + "x" * 94
     url = codecommit.create_repository(repositoryName=name)["repositoryMetadata"]["cloneUrlHttp"]
     assert Path(url.removeprefix("file://")).name == f"{name}.git"
+
+
+def _sagemaker_pipeline(message: str, role: str) -> str:
+    definition = {
+        "Version": "2020-12-01",
+        "Steps": [{"Name": "Stop", "Type": "Fail", "Arguments": {"ErrorMessage": message}}],
+    }
+    pipeline = {
+        "Type": "AWS::SageMaker::Pipeline",
+        "Properties": {
+            "PipelineName": "checks",
+            "PipelineDescription": message,
+            "RoleArn": role,
+            "PipelineDefinition": {"PipelineDefinitionBody": json.dumps(definition)},
+        },
+    }
+    return _template({"Checks": pipeline}, {"Name": {"Value": {"Ref": "Checks"}}})
+
+
+def test_sagemaker_pipeline_lifecycle_and_its_executions(session: boto3.Session) -> None:
+    role = service_role(session, "checks-role", SAGEMAKER)
+    cfn, sm = aws.client("cloudformation", session), aws.client("sagemaker", session)
+    cfn.create_stack(StackName="p", TemplateBody=_sagemaker_pipeline("first", role))
+    assert _outputs(cfn, "p") == {"Name": "checks"}  # Ref: the pipeline's name
+    described = sm.describe_pipeline(PipelineName="checks")
+    assert (described["RoleArn"], described["PipelineDescription"]) == (role, "first")
+
+    cfn.update_stack(StackName="p", TemplateBody=_sagemaker_pipeline("second", role))
+    described = sm.describe_pipeline(PipelineName="checks")
+    assert json.loads(described["PipelineDefinition"])["Steps"][0]["Arguments"] == {
+        "ErrorMessage": "second"
+    }
+    arn = sm.start_pipeline_execution(PipelineName="checks")["PipelineExecutionArn"]
+    for _ in range(100):
+        execution = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+        if execution["PipelineExecutionStatus"] != "Executing":
+            break
+        time.sleep(0.1)
+    assert execution["PipelineExecutionStatus"] == "Failed"
+    assert execution["FailureReason"] == "step Stop: second"
+
+    cfn.delete_stack(StackName="p")
+    assert sm.list_pipelines()["PipelineSummaries"] == []
+
+
+def test_a_sagemaker_pipeline_needs_its_role_passed(sandbox: Sandbox) -> None:
+    """CreatePipeline hands the role to SageMaker: the stack's caller needs iam:PassRole."""
+    hub = aws.make_session()
+    role = service_role(hub, "checks-role", SAGEMAKER)
+    stacks = {"Effect": "Allow", "Action": ["cloudformation:*", "sagemaker:*"], "Resource": "*"}
+    caller = role_allowed(HUB, "no-pass-role", stacks)
+    aws.client("cloudformation", caller).create_stack(
+        StackName="p", TemplateBody=_sagemaker_pipeline("first", role)
+    )
+    stack = aws.client("cloudformation", caller).describe_stacks(StackName="p")["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert (
+        "is not authorized to perform: iam:PassRole on resource: "
+        "arn:aws:iam::123456789012:role/checks-role"
+    ) in stack["StackStatusReason"]
+    assert aws.client("sagemaker", hub).list_pipelines()["PipelineSummaries"] == []

@@ -39,6 +39,29 @@ def _endpoint_status(sagemaker: Any, name: str) -> str:
         return "absent"
 
 
+def _captured(stage: Any, endpoint: str) -> str:
+    """How many data-capture files the endpoint has written, and where ('off' when it does
+    not capture); read with `stage`, a session of the endpoint's account."""
+    try:
+        described = aws.client("sagemaker", stage).describe_endpoint(EndpointName=endpoint)
+    except ClientError:
+        return "absent"
+    config = described.get("DataCaptureConfig") or {}
+    destination = str(config.get("DestinationS3Uri") or "")
+    if not config.get("EnableCapture") or not destination.startswith("s3://"):
+        return "off"
+    bucket, _, prefix = destination[len("s3://") :].partition("/")
+    prefix = "/".join(p for p in (prefix.strip("/"), endpoint) if p) + "/"
+    try:
+        pages = aws.client("s3", stage).get_paginator("list_objects_v2")
+        count = sum(
+            len(page.get("Contents") or []) for page in pages.paginate(Bucket=bucket, Prefix=prefix)
+        )
+    except ClientError as err:
+        return f"unreadable ({err})"
+    return f"{count} file{'' if count == 1 else 's'} under s3://{bucket}/{prefix}"
+
+
 def _last_execution(sagemaker: Any, pipeline: str) -> tuple[str, str, bool]:
     """(status, failure, whether a Fail step stopped it) of the pipeline's newest execution."""
     try:
@@ -169,6 +192,10 @@ def check_outcome(
             except ClientError as err:
                 facts["prod endpoint"] += f" but did not answer: {err}"
             ok = bool(outcome.predictions)
+            for stage, session_of_stage in (("staging", staging), ("prod", prod)):
+                facts[f"{stage} data capture"] = _captured(
+                    session_of_stage, f"{project.name}-{stage}"
+                )
         outcome.passed = ok
         outcome.summary = (
             f"prod endpoint {project.name}-prod answered {len(outcome.predictions)} predictions"

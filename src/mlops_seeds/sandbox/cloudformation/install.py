@@ -31,6 +31,7 @@ from mlops_seeds.sandbox.cloudformation.sagemaker import (
     EndpointConfig,
     Model,
     ModelPackageGroup,
+    Pipeline,
 )
 from mlops_seeds.sandbox.cloudformation.unsupported import UnsupportedResource
 
@@ -44,6 +45,7 @@ TYPES: dict[str, type[SandboxResource]] = {
         Model,
         EndpointConfig,
         Endpoint,
+        Pipeline,
         ScalableTarget,
         ScalingPolicy,
         Alarm,
