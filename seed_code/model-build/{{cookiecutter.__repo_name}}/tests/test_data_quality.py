@@ -275,3 +275,69 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert dq.main(["baseline", "--input-dir", str(empty), "--output-dir", str(tmp_path)]) == 2
+
+
+def _check_with_metrics(tmp_path: Path, emit: str, *extra: str) -> list[str]:
+    """Baseline of 1..4, check of 9,9 with --endpoint-name; the metrics' names published."""
+    import boto3
+    from moto import mock_aws
+
+    baseline_dir, current = tmp_path / "baseline", tmp_path / "current"
+    current.mkdir()
+    stats, constraints = baseline_of(["1", "2", "3", "4"])
+    constraints["monitoring_config"]["emit_metrics"] = emit
+    baseline_dir.mkdir()
+    (baseline_dir / "statistics.json").write_text(json.dumps(stats))
+    (baseline_dir / "constraints.json").write_text(json.dumps(constraints))
+    (current / "rows.csv").write_text("9\n9\n")
+    with mock_aws():
+        assert dq.main(["check", "--input-dir", str(current), "--baseline-dir",
+                        str(baseline_dir), "--output-dir", str(tmp_path / "out"),
+                        "--endpoint-name", "churn-prod", *extra]) == 0  # fmt: skip
+        cloudwatch = boto3.client("cloudwatch")
+        found = cloudwatch.list_metrics(Namespace=dq.METRICS_NAMESPACE)["Metrics"]
+        for metric in found:
+            assert metric["Dimensions"] == [
+                {"Name": "Endpoint", "Value": "churn-prod"},
+                {"Name": "MonitoringSchedule", "Value": extra[-1] if extra else "data-quality"},
+            ]
+        if found:
+            drift = cloudwatch.get_metric_statistics(
+                Namespace=dq.METRICS_NAMESPACE,
+                MetricName="feature_baseline_drift__c0",
+                Dimensions=found[0]["Dimensions"],
+                StartTime="2000-01-01T00:00:00Z",
+                EndTime="2100-01-01T00:00:00Z",
+                Period=60,
+                Statistics=["Maximum"],
+            )["Datapoints"]
+            assert [d["Maximum"] for d in drift] == [1.0]  # 9 is above every baseline value
+    return sorted(m["MetricName"] for m in found)
+
+
+def test_check_publishes_model_monitors_metrics_for_the_endpoint(
+    tmp_path: Path, aws_env: None
+) -> None:
+    assert _check_with_metrics(tmp_path, "Enabled", "--schedule-name", "hourly") == [
+        "feature_baseline_drift__c0", "feature_data__c0", "feature_non_null__c0"]  # fmt: skip
+
+
+def test_check_publishes_nothing_when_the_constraints_disable_metrics(
+    tmp_path: Path, aws_env: None
+) -> None:
+    assert _check_with_metrics(tmp_path, "Disabled") == []
+
+
+def test_metrics_are_published_in_requests_of_at_most_1000() -> None:
+    class Recorder:
+        def __init__(self) -> None:
+            self.sizes: list[int] = []
+
+        def put_metric_data(self, Namespace: str, MetricData: list[Any]) -> None:
+            assert Namespace == "aws/sagemaker/Endpoints/data-metrics"
+            self.sizes.append(len(MetricData))
+
+    recorder = Recorder()
+    items = [{"MetricName": f"m{i}", "Value": 1.0} for i in range(2001)]
+    assert dq.publish(recorder, items, "ep", "s", "2026-12-02T00:00:00Z") == 3
+    assert recorder.sizes == [1000, 1000, 1]

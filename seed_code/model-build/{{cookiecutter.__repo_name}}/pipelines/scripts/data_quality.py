@@ -2,14 +2,20 @@
 and a check of what the endpoint received against it.
 
     python data_quality.py baseline --input-dir train/ --output-dir baseline/ [--skip-first-column]
-    python data_quality.py check --input-dir capture/ --baseline-dir baseline/ --output-dir out/
+    python data_quality.py check --input-dir capture/ --baseline-dir baseline/ --output-dir out/ \
+        [--endpoint-name NAME --schedule-name NAME]
 
 `baseline` writes `statistics.json` and `constraints.json`; `check` writes the current data's
 `statistics.json` and `constraint_violations.json`, and exits 0 either way (a violation is a
-finding, not a failure). The formats are the ones the Model Monitor container writes
-(SageMaker Developer Guide: "Schema for Statistics", "Schema for Constraints", "Schema for
-Violations"), so the files read the same in Studio and in the model registry; the script
-itself needs only numpy and pandas, as in the SageMaker scikit-learn container, and runs as
+finding, not a failure). With `--endpoint-name`, `check` also publishes the CloudWatch metrics
+Model Monitor publishes (namespace `aws/sagemaker/Endpoints/data-metrics`, dimensions
+`Endpoint` and `MonitoringSchedule`), unless the constraints' `emit_metrics` is "Disabled";
+the job's role needs cloudwatch:PutMetricData.
+
+The formats are the ones the Model Monitor container writes (SageMaker Developer Guide:
+"Schema for Statistics", "Schema for Constraints", "Schema for Violations"), so the files
+read the same in Studio and in the model registry; the script itself needs only numpy and
+pandas (and boto3 to publish), as in the SageMaker scikit-learn container, and runs as
 an ordinary processing job (Model Monitor is closed to new customers).
 
 Inputs are headerless CSV files, columns named `_c0`, `_c1`, ... as Model Monitor names
@@ -48,6 +54,7 @@ import math
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +84,8 @@ SUPPORTED_METHODS = {
     "comparison_method": ("Robust", "Simple"),
     "categorical_drift_method": ("LInfinity",),
 }
+METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+METRICS_PER_REQUEST = 1000  # PutMetricData's limit on MetricData items
 KS_COEFFICIENT = math.sqrt(-math.log(0.05 / 2) / 2)  # c(alpha) of the two-sample KS test, 5%
 
 
@@ -458,6 +467,24 @@ def metrics(stats: dict[str, Any], drift: dict[str, float]) -> list[dict[str, An
     return out
 
 
+def publish(
+    cloudwatch: Any, items: list[dict[str, Any]], endpoint: str, schedule: str, when: Any
+) -> int:
+    """PutMetricData of `items` (from `metrics`) with Model Monitor's dimensions, in as
+    few requests as the API allows; the number of requests."""
+    dimensions = [
+        {"Name": "Endpoint", "Value": endpoint},
+        {"Name": "MonitoringSchedule", "Value": schedule},
+    ]
+    data = [{**item, "Dimensions": dimensions, "Timestamp": when} for item in items]
+    requests = 0
+    for start in range(0, len(data), METRICS_PER_REQUEST):
+        chunk = data[start : start + METRICS_PER_REQUEST]
+        cloudwatch.put_metric_data(Namespace=METRICS_NAMESPACE, MetricData=chunk)
+        requests += 1
+    return requests
+
+
 # ---------------------------------------------------------------------------------- main
 def _read_json(path: Path) -> dict[str, Any]:
     try:
@@ -490,6 +517,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     run.add_argument("--input-dir", type=Path, default=Path("/opt/ml/processing/input/endpoint"))
     run.add_argument("--baseline-dir", type=Path, default=Path("/opt/ml/processing/input/baseline"))
     run.add_argument("--output-dir", type=Path, default=Path("/opt/ml/processing/output"))
+    run.add_argument("--endpoint-name", help="publish the metrics for this endpoint")
+    run.add_argument(
+        "--schedule-name",
+        default="data-quality",
+        help="the metrics' MonitoringSchedule dimension (default: data-quality)",
+    )
     return parser.parse_args(argv)
 
 
@@ -510,8 +543,17 @@ def main(argv: list[str] | None = None) -> int:
         violations = check(frame, baseline, constraints, drift)
         _write(args.output_dir, "statistics.json", stats)
         _write(args.output_dir, "constraint_violations.json", {"violations": violations})
-        _write(args.output_dir, "metrics.json", metrics(stats, drift))
+        published = metrics(stats, drift)
+        _write(args.output_dir, "metrics.json", published)
         print(f"{len(frame)} rows, {len(violations)} violation(s)")
+        emit = (constraints.get("monitoring_config") or {}).get("emit_metrics", "Enabled")
+        if args.endpoint_name and emit != "Disabled":
+            import boto3  # only to publish: the SageMaker containers have it
+
+            cloudwatch = boto3.client("cloudwatch")
+            now = datetime.now(UTC)
+            publish(cloudwatch, published, args.endpoint_name, args.schedule_name, now)
+            print(f"published {len(published)} metrics to {METRICS_NAMESPACE}")
         return 0
     except DataQualityError as err:
         print(f"data_quality: {err}", file=sys.stderr)
