@@ -53,10 +53,15 @@ def test_the_pipeline_registers_a_model_that_meets_the_threshold(
     ]
     package = sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
-    assert package["CustomerMetadataProperties"] == {
-        "framework": model_build.framework,
-        "problem_type": model_build.problem_type,
-    }
+    metadata = package["CustomerMetadataProperties"]
+    assert (metadata["framework"], metadata["problem_type"]) == (
+        model_build.framework,
+        model_build.problem_type,
+    )
+    script = read(sandbox_session, metadata["data_quality_script"])
+    assert script == (model_build.scripts / "data_quality.py").read_bytes()
+    baseline = record.step("BaselineDataQuality").properties["AppSpecification"]["ImageUri"]
+    assert metadata["data_quality_image"] == baseline
     model_uri = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
     assert model_uri == record.step("TrainModel").properties["ModelArtifacts"]["S3ModelArtifacts"]
     with tarfile.open(fileobj=io.BytesIO(read(sandbox_session, model_uri))) as archive:

@@ -402,6 +402,18 @@ def serving_environment() -> dict[str, str]:
     return {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 
 
+def package_metadata(ctx: Context) -> dict[str, str]:
+    """What the package records besides its model: the framework and problem type, and the
+    data-quality script and image that made its baseline (the deployed endpoint's monitoring
+    checks with the same ones)."""
+    return {
+        "framework": FRAMEWORK,
+        "problem_type": PROBLEM_TYPE,
+        "data_quality_script": ctx.code.data_quality,
+        "data_quality_image": sklearn_image(ctx.region),
+    }
+
+
 def output_file(step: ProcessingStep, output: str, name: str) -> MetricsSource:
     """A JSON file of a processing step's output, as a metrics source."""
     uri = step.properties.ProcessingOutputConfig.Outputs[output].S3Output.S3Uri
@@ -449,7 +461,7 @@ def register_step(
             model_metrics=metrics,
             drift_check_baselines=drift_baselines,
             approval_status=ctx.params.model_approval_status,
-            customer_metadata_properties={"framework": FRAMEWORK, "problem_type": PROBLEM_TYPE},
+            customer_metadata_properties=package_metadata(ctx),
         )
     return ModelStep(name=STEP_REGISTER, step_args=step_args)
 

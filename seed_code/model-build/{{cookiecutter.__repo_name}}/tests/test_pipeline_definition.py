@@ -235,6 +235,14 @@ def test_register_step_records_model_metrics_and_approval(built: Built) -> None:
         ):
             assert source["ContentType"] == "application/json"
             assert source["S3Uri"]["Std:Join"]["Values"] == [{"Get": baseline}, name]
+    assert args["CustomerMetadataProperties"] == {
+        "framework": FRAMEWORK,
+        "problem_type": built.module.PROBLEM_TYPE,
+        "data_quality_script": f"{CODE}/data_quality.py",
+        "data_quality_image": built.step("BaselineDataQuality")["Arguments"]["AppSpecification"][
+            "ImageUri"
+        ],
+    }
     (container,) = args["InferenceSpecification"]["Containers"]
     assert container["ModelDataUrl"] == {"Get": "Steps.TrainModel.ModelArtifacts.S3ModelArtifacts"}
     assert container["Environment"] == built.module.serving_environment()
@@ -274,5 +282,5 @@ def test_default_code_prefix_is_content_addressed(module_aws_env: None) -> None:
     definition = json.loads(pipeline.definition())
     code_uris = [s for s in strings(definition) if "/code/" in s and "s3://" in s]
     prefix = f"s3://{BUCKET}/{PIPELINE}/code/{scripts_digest()}/"
-    assert len(code_uris) == 4
+    assert len(code_uris) == 5  # four steps, and the package metadata names data_quality.py
     assert all(u.strip('"').startswith(prefix) for u in code_uris), code_uris

@@ -1,9 +1,13 @@
 """Pick the model package to deploy and write CloudFormation template configurations.
 
 For each stage (staging, prod) the stage config file (``staging-config.json``) is merged
-with the values only the build knows (project, role, model package, data capture path)
-and written in CloudFormation TemplateConfiguration format:
+with the values only the build knows (project, role, model package, data capture path,
+and for a stage with ``EnableMonitoring`` the package's data-quality baseline, script and
+image) and written in CloudFormation TemplateConfiguration format:
 ``{"Parameters": {...}, "Tags": {...}}``.
+
+Captures go to ``s3://<bucket>/datacapture/<stage>/<package version>``: each model's
+traffic is checked against its own baseline.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ APPROVED = "Approved"
 RESERVED_PARAMETERS = ("SageMakerProjectName", "ModelExecutionRoleArn", "ModelPackageName")
 PROJECT_NAME_TAG = "sagemaker:project-name"
 PROJECT_ID_TAG = "sagemaker:project-id"
+MONITORING = "EnableMonitoring"
+BASELINE_FILES = ("statistics.json", "constraints.json")
 
 
 class DeployConfigError(Exception):
@@ -218,19 +224,66 @@ class Target:
     bucket: str
 
 
+def data_quality_parameters(
+    package: dict[str, Any], bucket: str, stage: str, stage_config: Path
+) -> dict[str, str]:
+    """The monitoring parameters of a stage: the package's baseline folder (its
+    DriftCheckBaselines.ModelDataQuality), the script and image that made it (its
+    metadata) and where the reports go."""
+    arn = package.get("ModelPackageArn", "")
+    baselines = (package.get("DriftCheckBaselines") or {}).get("ModelDataQuality") or {}
+    uris = [
+        str((baselines.get(kind) or {}).get("S3Uri", "")) for kind in ("Statistics", "Constraints")
+    ]
+    metadata = package.get("CustomerMetadataProperties") or {}
+    missing = [
+        name
+        for name, value in (
+            ("DriftCheckBaselines.ModelDataQuality.Statistics", uris[0]),
+            ("DriftCheckBaselines.ModelDataQuality.Constraints", uris[1]),
+            ("CustomerMetadataProperties.data_quality_script", metadata.get("data_quality_script")),
+            ("CustomerMetadataProperties.data_quality_image", metadata.get("data_quality_image")),
+        )
+        if not value
+    ]
+    if missing:
+        raise DeployConfigError(
+            f"model package {arn} has no {', '.join(missing)}: monitoring needs the baseline "
+            f"the model-build seed's BaselineDataQuality step registers (or set "
+            f'Parameters.{MONITORING} to "false" in {stage_config})'
+        )
+    folders = {uri.rsplit("/", 1)[0] for uri in uris}
+    names = tuple(uri.rsplit("/", 1)[-1] for uri in uris)
+    if len(folders) != 1 or names != BASELINE_FILES:
+        raise DeployConfigError(
+            f"model package {arn}: the data-quality statistics and constraints must be "
+            f"{' and '.join(BASELINE_FILES)} in one folder, not {uris[0]} and {uris[1]}"
+        )
+    return {
+        "DataQualityBaselineUri": folders.pop(),
+        "DataQualityScriptUri": str(metadata["data_quality_script"]),
+        "DataQualityImageUri": str(metadata["data_quality_image"]),
+        "MonitoringReportsUri": f"s3://{bucket}/monitoring/{stage}",
+    }
+
+
 def template_configuration(
-    args: argparse.Namespace, package_arn: str, stage_config: Path, target: Target
+    args: argparse.Namespace, package: dict[str, Any], stage_config: Path, target: Target
 ) -> dict[str, dict[str, str]]:
     """Merge a stage config with the build's values into a TemplateConfiguration."""
     stage_parameters, stage_tags = load_stage_config(stage_config)
     stage = stage_parameters["StageName"]
+    package_arn = str(package["ModelPackageArn"])
+    version = package.get("ModelPackageVersion") or package_arn.rsplit("/", 1)[-1]
     parameters = {
         "SageMakerProjectName": args.sagemaker_project_name,
         "ModelExecutionRoleArn": target.role,
         "ModelPackageName": package_arn,
-        "DataCaptureUploadPath": f"s3://{target.bucket}/datacapture/{stage}",
+        "DataCaptureUploadPath": f"s3://{target.bucket}/datacapture/{stage}/{version}",
         **stage_parameters,
     }
+    if parameters.get(MONITORING) == "true":
+        parameters.update(data_quality_parameters(package, target.bucket, stage, stage_config))
     tags = {
         **stage_tags,
         PROJECT_NAME_TAG: args.sagemaker_project_name,
@@ -248,6 +301,7 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
 def run(args: argparse.Namespace, sagemaker: Any) -> str:
     """Resolve the package and write both stage configurations; return the package ARN."""
     package_arn = resolve_package(sagemaker, args.model_package_arn, args.model_package_group_name)
+    package = sagemaker.describe_model_package(ModelPackageName=package_arn)
     stages = (
         (
             Path(args.import_staging_config),
@@ -267,7 +321,7 @@ def run(args: argparse.Namespace, sagemaker: Any) -> str:
         ),
     )
     documents = [
-        (out, template_configuration(args, package_arn, src, target)) for src, out, target in stages
+        (out, template_configuration(args, package, src, target)) for src, out, target in stages
     ]
     LOG.info("Deploying model package %s", package_arn)
     for out, document in documents:

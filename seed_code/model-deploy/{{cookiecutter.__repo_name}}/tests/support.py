@@ -34,8 +34,42 @@ CONTRACT_VARIABLES = (
 )
 
 
-def create_package(sagemaker: Any, group: str, status: str) -> str:
-    """Register a model package in the group with the given approval status."""
+BASELINE = f"s3://{BUCKET}/{GROUP}/executions/abc/baseline/baseline"
+DATA_QUALITY_SCRIPT = f"s3://{BUCKET}/{GROUP}/code/0123456789ab/data_quality.py"
+DATA_QUALITY_IMAGE = (
+    "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
+)
+
+
+def data_quality(statistics: str = BASELINE, constraints: str = BASELINE) -> dict[str, Any]:
+    """A package's data-quality baseline, as the model-build seed registers it."""
+    return {
+        "ModelDataQuality": {
+            "Statistics": {
+                "ContentType": "application/json",
+                "S3Uri": f"{statistics}/statistics.json",
+            },
+            "Constraints": {
+                "ContentType": "application/json",
+                "S3Uri": f"{constraints}/constraints.json",
+            },
+        }
+    }
+
+
+def create_package(sagemaker: Any, group: str, status: str, baseline: bool = True) -> str:
+    """Register a model package in the group with the given approval status (and, as the
+    model-build seed registers them, its data-quality baseline and the script and image
+    that made it)."""
+    extra: dict[str, Any] = {}
+    if baseline:
+        extra = {
+            "DriftCheckBaselines": data_quality(),
+            "CustomerMetadataProperties": {
+                "data_quality_script": DATA_QUALITY_SCRIPT,
+                "data_quality_image": DATA_QUALITY_IMAGE,
+            },
+        }
     response = sagemaker.create_model_package(
         ModelPackageGroupName=group,
         ModelApprovalStatus=status,
@@ -44,6 +78,7 @@ def create_package(sagemaker: Any, group: str, status: str) -> str:
             "SupportedContentTypes": ["text/csv"],
             "SupportedResponseMIMETypes": ["text/csv"],
         },
+        **extra,
     )
     return str(response["ModelPackageArn"])
 

@@ -11,13 +11,17 @@ import pytest
 
 from model_deploy import build_config
 from tests.support import (
+    BASELINE,
     BUCKET,
+    DATA_QUALITY_IMAGE,
+    DATA_QUALITY_SCRIPT,
     GROUP,
     PROJECT_ID,
     PROJECT_NAME,
     REPO,
     ROLE_ARN,
     create_package,
+    data_quality,
     read_json,
 )
 
@@ -94,7 +98,14 @@ def test_approval_changes_are_followed(
     assert run_build(capsys)[0] == 0
     assert deployed_package(contract_env) == first
 
-    sagemaker.update_model_package(ModelPackageArn=second, ModelApprovalStatus="Approved")
+    # moto's UpdateModelPackage drops a package's metadata when the call gives none (AWS
+    # keeps it): given again here.
+    metadata = sagemaker.describe_model_package(ModelPackageName=second)
+    sagemaker.update_model_package(
+        ModelPackageArn=second,
+        ModelApprovalStatus="Approved",
+        CustomerMetadataProperties=metadata["CustomerMetadataProperties"],
+    )
     assert run_build(capsys)[0] == 0
     assert deployed_package(contract_env) == second
 
@@ -233,12 +244,20 @@ def test_outputs_are_template_configurations_with_project_tags(
             "sagemaker:project-name": PROJECT_NAME,
             "sagemaker:project-id": PROJECT_ID,
         }
+        monitoring = {
+            "DataQualityBaselineUri": BASELINE,
+            "DataQualityScriptUri": DATA_QUALITY_SCRIPT,
+            "DataQualityImageUri": DATA_QUALITY_IMAGE,
+            "MonitoringReportsUri": f"s3://{BUCKET}/monitoring/{stage}",
+        }
+        monitored = source["Parameters"].get("EnableMonitoring") == "true"
         assert written["Parameters"] == {
             "SageMakerProjectName": PROJECT_NAME,
             "ModelExecutionRoleArn": ROLE_ARN,
             "ModelPackageName": package,
-            "DataCaptureUploadPath": f"s3://{BUCKET}/datacapture/{stage}",
+            "DataCaptureUploadPath": f"s3://{BUCKET}/datacapture/{stage}/1",
             **source["Parameters"],
+            **(monitoring if monitored else {}),
         }
         assert written["Parameters"]["StageName"] == stage
         assert all(isinstance(value, str) for value in written["Parameters"].values())
@@ -345,7 +364,51 @@ def test_a_stage_in_another_account_runs_as_its_role_and_captures_there(
     prod = read_json(contract_env / "prod-config-export.json")["Parameters"]
     assert staging["ModelExecutionRoleArn"] == staging_role
     assert staging["DataCaptureUploadPath"] == (
-        "s3://sagemaker-data-capture-333333333333/datacapture/staging"
+        "s3://sagemaker-data-capture-333333333333/datacapture/staging/1"
     )
     assert prod["ModelExecutionRoleArn"] == ROLE_ARN
-    assert prod["DataCaptureUploadPath"] == f"s3://{BUCKET}/datacapture/prod"
+    assert prod["DataCaptureUploadPath"] == f"s3://{BUCKET}/datacapture/prod/1"
+
+
+def _monitored_stage(tmp_path: Path) -> Path:
+    config = tmp_path / "monitored.json"
+    config.write_text('{"Parameters": {"StageName": "prod", "EnableMonitoring": "true"}}')
+    return config
+
+
+def test_monitoring_a_package_without_a_baseline_is_one_line_naming_what_is_missing(
+    sagemaker: Any, group: str, contract_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    package = create_package(sagemaker, group, "Approved", baseline=False)
+    config = _monitored_stage(contract_env)
+    code, _, err = run_build(capsys, "--import-prod-config", str(config))
+    assert code == 1
+    assert_one_line_error(
+        err,
+        f"model package {package} has no DriftCheckBaselines.ModelDataQuality.Statistics",
+        "CustomerMetadataProperties.data_quality_image",
+        f'set Parameters.EnableMonitoring to "false" in {config}',
+    )
+    assert not (contract_env / "prod-config-export.json").exists()
+
+
+def test_a_baseline_split_across_folders_is_refused(
+    sagemaker: Any, group: str, contract_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sagemaker.create_model_package(
+        ModelPackageGroupName=group,
+        ModelApprovalStatus="Approved",
+        InferenceSpecification={
+            "Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        DriftCheckBaselines=data_quality(constraints=f"s3://{BUCKET}/elsewhere"),
+        CustomerMetadataProperties={
+            "data_quality_script": DATA_QUALITY_SCRIPT,
+            "data_quality_image": DATA_QUALITY_IMAGE,
+        },
+    )
+    code, _, err = run_build(capsys, "--import-prod-config", str(_monitored_stage(contract_env)))
+    assert code == 1
+    assert_one_line_error(err, "statistics.json and constraints.json in one folder")

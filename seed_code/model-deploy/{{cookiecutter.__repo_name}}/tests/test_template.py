@@ -133,7 +133,7 @@ def test_stage_deploys_with_data_capture(stage: str, exports: dict[str, dict[str
     capture = config["DataCaptureConfig"]
     assert str(capture["EnableCapture"]).lower() == "true"
     assert {option["CaptureMode"] for option in capture["CaptureOptions"]} == {"Input", "Output"}
-    assert capture["DestinationS3Uri"] == f"s3://{BUCKET}/datacapture/{stage}"
+    assert capture["DestinationS3Uri"] == f"s3://{BUCKET}/datacapture/{stage}/1"  # version 1
     assert "KmsKeyId" not in capture
 
 
