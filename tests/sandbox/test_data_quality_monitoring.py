@@ -3,8 +3,8 @@ parts: the deploy seed's endpoint template with monitoring on makes the endpoint
 its requests and a SageMaker pipeline that runs the model-build seed's data_quality.py
 against the package's baseline, publishing Model Monitor's drift metrics as the model's
 role. Traffic like the training data gives no violation; shifted traffic gives drift
-violations and drift metrics; a role that may not publish fails the check with AWS's
-line."""
+violations, drift metrics and the stack's drift alarm in ALARM; a role that may not
+publish fails the check with AWS's line."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import numpy as np
 import pytest
+from test_cloudwatch_alarms import tick_then_hold
 from test_hosting import (
     SKLEARN_IMAGE,
     XGBOOST_IMAGE,
@@ -126,6 +127,7 @@ def deploy(session: boto3.Session) -> dict[str, str]:
         "DataQualityScriptUri": f"s3://{BUCKET}/code/data_quality.py",
         "DataQualityImageUri": SKLEARN_IMAGE,
         "MonitoringReportsUri": f"s3://{BUCKET}/monitoring/prod",
+        "DriftAlarmPeriodSeconds": "60",  # the check's minute ends at the next evaluation
     }
     cloudformation = aws.client("cloudformation", session)
     cloudformation.create_stack(
@@ -184,11 +186,20 @@ def drift_metric(session: boto3.Session, feature: str) -> list[float]:
     return sorted(d["Maximum"] for d in answer["Datapoints"])
 
 
+def alarm_state(sandbox: Sandbox, session: boto3.Session, name: str) -> str:
+    """The alarm's state at CloudWatch's next evaluation (once a minute)."""
+    tick_then_hold(sandbox)
+    (alarm,) = aws.client("cloudwatch", session).describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    return str(alarm["StateValue"])
+
+
 def test_the_check_finds_drift_only_in_shifted_traffic_and_needs_leave_to_publish(
-    hub: boto3.Session,
+    hub: boto3.Session, sandbox: Sandbox
 ) -> None:
     outputs = deploy(hub)
     assert outputs["DataQualityPipelineName"] == PIPELINE
+    alarm = outputs["DataDriftAlarmName"]
+    assert alarm == "churn-prod-data-drift"
 
     send(hub, features(1, rows=200))  # the training distribution
     calm = check(hub)
@@ -198,6 +209,7 @@ def test_the_check_finds_drift_only_in_shifted_traffic_and_needs_leave_to_publis
     assert calm["violations"] == []
     (calm_drift,) = drift_metric(hub, "_c0")
     assert calm_drift < 0.1
+    assert alarm_state(sandbox, hub, alarm) != "ALARM"
 
     shifted = features(2, rows=600)
     shifted[:, 0] += 3.0  # the first feature moves by three standard deviations
@@ -207,6 +219,7 @@ def test_the_check_finds_drift_only_in_shifted_traffic_and_needs_leave_to_publis
     kinds = {(v["feature_name"], v["constraint_check_type"]) for v in drifted["violations"]}
     assert kinds == {("_c0", "baseline_drift_check")}
     assert max(drift_metric(hub, "_c0")) > 0.5
+    assert alarm_state(sandbox, hub, alarm) == "ALARM"
 
     set_role_policy(hub, publish=False)
     refused = check(hub)["execution"]

@@ -247,6 +247,10 @@ def test_the_files_have_the_documented_fields(tmp_path: Path) -> None:
                for v in report["violations"])  # fmt: skip
     metrics = {m["MetricName"]: m for m in json.loads((out / "metrics.json").read_text())}
     assert metrics["feature_baseline_drift__c0"]["Value"] == 1.0  # 9.5 is above every value
+    drifting = [
+        v for v in report["violations"] if v["constraint_check_type"] == "baseline_drift_check"
+    ]
+    assert metrics["baseline_drift_violations"]["Value"] == float(len(drifting)) > 0
     assert metrics["feature_non_null__c1"]["Value"] == 1.0
     assert metrics["feature_data__c0"]["StatisticValues"] == {
         "SampleCount": 2.0, "Sum": 19.0, "Minimum": 9.5, "Maximum": 9.5}  # fmt: skip
@@ -319,7 +323,8 @@ def test_check_publishes_model_monitors_metrics_for_the_endpoint(
     tmp_path: Path, aws_env: None
 ) -> None:
     assert _check_with_metrics(tmp_path, "Enabled", "--schedule-name", "hourly") == [
-        "feature_baseline_drift__c0", "feature_data__c0", "feature_non_null__c0"]  # fmt: skip
+        "baseline_drift_violations", "feature_baseline_drift__c0", "feature_data__c0",
+        "feature_non_null__c0"]  # fmt: skip
 
 
 def test_check_publishes_nothing_when_the_constraints_disable_metrics(
@@ -339,5 +344,5 @@ def test_metrics_are_published_in_requests_of_at_most_1000() -> None:
 
     recorder = Recorder()
     items = [{"MetricName": f"m{i}", "Value": 1.0} for i in range(2001)]
-    assert dq.publish(recorder, items, "ep", "s", "2026-12-02T00:00:00Z") == 3
+    assert dq.publish(recorder, items, "ep", "s") == 3
     assert recorder.sizes == [1000, 1000, 1]

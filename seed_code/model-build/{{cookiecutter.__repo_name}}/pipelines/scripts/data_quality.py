@@ -9,8 +9,9 @@ and a check of what the endpoint received against it.
 `statistics.json` and `constraint_violations.json`, and exits 0 either way (a violation is a
 finding, not a failure). With `--endpoint-name`, `check` also publishes the CloudWatch metrics
 Model Monitor publishes (namespace `aws/sagemaker/Endpoints/data-metrics`, dimensions
-`Endpoint` and `MonitoringSchedule`), unless the constraints' `emit_metrics` is "Disabled";
-the job's role needs cloudwatch:PutMetricData.
+`Endpoint` and `MonitoringSchedule`) and `baseline_drift_violations`, the number of drifting
+features (ours: one metric for one alarm), unless the constraints' `emit_metrics` is
+"Disabled"; the job's role needs cloudwatch:PutMetricData.
 
 The formats are the ones the Model Monitor container writes (SageMaker Developer Guide:
 "Schema for Statistics", "Schema for Constraints", "Schema for Violations"), so the files
@@ -54,7 +55,6 @@ import math
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,7 @@ SUPPORTED_METHODS = {
     "categorical_drift_method": ("LInfinity",),
 }
 METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+DRIFT_VIOLATIONS_METRIC = "baseline_drift_violations"  # ours: not a Model Monitor metric
 METRICS_PER_REQUEST = 1000  # PutMetricData's limit on MetricData items
 KS_COEFFICIENT = math.sqrt(-math.log(0.05 / 2) / 2)  # c(alpha) of the two-sample KS test, 5%
 
@@ -443,11 +444,16 @@ def check(
     return violations
 
 
-def metrics(stats: dict[str, Any], drift: dict[str, float]) -> list[dict[str, Any]]:
+def metrics(
+    stats: dict[str, Any], drift: dict[str, float], violations: list[dict[str, str]]
+) -> list[dict[str, Any]]:
     """The CloudWatch metrics Model Monitor publishes for the current data (the publisher
     adds namespace, dimensions and time): feature_data_<name> (numerical features),
-    feature_non_null_<name> (completeness) and feature_baseline_drift_<name>."""
-    out: list[dict[str, Any]] = []
+    feature_non_null_<name> (completeness) and feature_baseline_drift_<name>; and one of
+    ours, DRIFT_VIOLATIONS_METRIC: how many features' drift violates the constraints, so that
+    one alarm watches every feature."""
+    drifting = sum(v["constraint_check_type"] == "baseline_drift_check" for v in violations)
+    out: list[dict[str, Any]] = [{"MetricName": DRIFT_VIOLATIONS_METRIC, "Value": float(drifting)}]
     for feature in stats["features"]:
         name, common = feature["name"], _common(feature)
         numbers = feature.get("numerical_statistics")
@@ -467,16 +473,15 @@ def metrics(stats: dict[str, Any], drift: dict[str, float]) -> list[dict[str, An
     return out
 
 
-def publish(
-    cloudwatch: Any, items: list[dict[str, Any]], endpoint: str, schedule: str, when: Any
-) -> int:
+def publish(cloudwatch: Any, items: list[dict[str, Any]], endpoint: str, schedule: str) -> int:
     """PutMetricData of `items` (from `metrics`) with Model Monitor's dimensions, in as
-    few requests as the API allows; the number of requests."""
+    few requests as the API allows; the number of requests. The samples carry no
+    timestamp: CloudWatch stamps them with the time it receives them."""
     dimensions = [
         {"Name": "Endpoint", "Value": endpoint},
         {"Name": "MonitoringSchedule", "Value": schedule},
     ]
-    data = [{**item, "Dimensions": dimensions, "Timestamp": when} for item in items]
+    data = [{**item, "Dimensions": dimensions} for item in items]
     requests = 0
     for start in range(0, len(data), METRICS_PER_REQUEST):
         chunk = data[start : start + METRICS_PER_REQUEST]
@@ -543,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
         violations = check(frame, baseline, constraints, drift)
         _write(args.output_dir, "statistics.json", stats)
         _write(args.output_dir, "constraint_violations.json", {"violations": violations})
-        published = metrics(stats, drift)
+        published = metrics(stats, drift, violations)
         _write(args.output_dir, "metrics.json", published)
         print(f"{len(frame)} rows, {len(violations)} violation(s)")
         emit = (constraints.get("monitoring_config") or {}).get("emit_metrics", "Enabled")
@@ -551,8 +556,7 @@ def main(argv: list[str] | None = None) -> int:
             import boto3  # only to publish: the SageMaker containers have it
 
             cloudwatch = boto3.client("cloudwatch")
-            now = datetime.now(UTC)
-            publish(cloudwatch, published, args.endpoint_name, args.schedule_name, now)
+            publish(cloudwatch, published, args.endpoint_name, args.schedule_name)
             print(f"published {len(published)} metrics to {METRICS_NAMESPACE}")
         return 0
     except DataQualityError as err:
