@@ -190,6 +190,54 @@ def test_a_failing_staging_test_leaves_prod_untouched(sandbox: Sandbox, tmp_path
     assert not check_outcome(report.runs, report.project, SCENARIOS["happy"], "regression").passed
 
 
+def test_drift_sets_off_the_alarm_and_retraining_and_the_rule_needs_its_role(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    report = _rehearse(sandbox, tmp_path, "drift")
+    assert report.outcome is not None and report.outcome.passed, report.outcome
+    assert [s.name for s in report.timeline.stages][-4:] == ["monitor", "drift", "retrain", "check"]
+    calm, drifted = report.checks["calm"], report.checks["drifted"]
+    assert (calm.violations, calm.alarm, calm.matched) == ([], "OK", [])
+    assert {v["feature_name"] for v in drifted.violations} == {"_c0", "_c1", "_c2"}
+    assert {v["constraint_check_type"] for v in drifted.violations} == {"baseline_drift_check"}
+    assert drifted.alarm == "ALARM"
+    assert report.runs is not None and report.project is not None
+    project_id = report.project.id
+    assert drifted.matched == [f"sagemaker-{project_id}-retrain-on-drift"]
+    assert report.outcome.facts["model packages"] == "PendingManualApproval, Approved"
+    lines = summary_lines(report)
+    assert any(line.startswith("  drifted check: 3 violations") for line in lines)
+
+    # The rule's role loses its leave to start the model-build pipeline: the same alarm
+    # event now starts nothing, with AWS's refusal.
+    spoke = report.runs.session
+    pages = aws.client("cloudformation", spoke).get_paginator("list_stack_resources")
+    (role,) = [
+        r["PhysicalResourceId"]
+        for page in pages.paginate(StackName=report.project.stack_name)
+        for r in page["StackResourceSummaries"]
+        if r["LogicalResourceId"] == "EventsRole"
+    ]
+    aws.client("iam", spoke).delete_role_policy(RoleName=role, PolicyName="start-model-build")
+    (alarm,) = aws.client("cloudwatch", spoke).describe_alarms(
+        AlarmNames=["rehearsal-prod-data-drift"]
+    )["MetricAlarms"]
+    report.runs.alarm_changed(alarm, {**alarm, "StateValue": "OK"})
+    assert report.runs.run_pending() == []
+    refusal = report.runs.refusals[-1]
+    assert refusal.startswith(
+        f"rule sagemaker-{project_id}-retrain-on-drift could not start "
+        f"sagemaker-rehearsal-{project_id}-modelbuild: "
+    )
+    assert (
+        "refused StartPipelineExecution (AccessDeniedException: User: arn:aws:sts::111111111111:"
+        f"assumed-role/{role}/events is not authorized to perform: "
+        "codepipeline:StartPipelineExecution on resource: arn:aws:codepipeline:us-east-1:"
+        f"111111111111:sagemaker-rehearsal-{project_id}-modelbuild because no "
+        "identity-based policy allows the codepipeline:StartPipelineExecution action)"
+    ) in refusal
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

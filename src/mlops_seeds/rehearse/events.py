@@ -1,7 +1,7 @@
 """Route an event as EventBridge would: every enabled rule of the bus whose pattern matches
 it (EventBridge's own TestEventPattern decides), and the targets of those rules. Also the
-two events the project templates react to: a push to a CodeCommit branch and a decision
-on a model package."""
+events the project templates react to: a push to a CodeCommit branch, a decision on a
+model package and a CloudWatch alarm's change of state."""
 
 import json
 import uuid
@@ -15,6 +15,7 @@ from mlops_seeds import aws
 
 CODECOMMIT_CHANGE = "CodeCommit Repository State Change"
 MODEL_PACKAGE_CHANGE = "SageMaker Model Package State Change"
+ALARM_CHANGE = "CloudWatch Alarm State Change"
 
 
 class EventRoutingError(RuntimeError):
@@ -99,6 +100,51 @@ def model_package_event(package: dict[str, Any]) -> dict[str, Any]:
         if key != "ResponseMetadata"
     }
     event = _envelope("aws.sagemaker", MODEL_PACKAGE_CHANGE, account, region, [arn])
+    return {**event, "detail": detail}
+
+
+def _state(value: str, reason: str, when: Any) -> dict[str, str]:
+    stamp = when.isoformat() if isinstance(when, datetime) else str(when)
+    return {"value": value, "reason": reason, "timestamp": stamp}
+
+
+def alarm_event(alarm: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """The event CloudWatch sends when a metric alarm changes state, from the alarm as
+    DescribeAlarms gives it now and `previous` (its StateValue, StateReason and
+    StateUpdatedTimestamp before)."""
+    arn = str(alarm["AlarmArn"])
+    _, _, _, region, account, _ = arn.split(":", 5)
+    metric = {
+        "namespace": alarm.get("Namespace"),
+        "name": alarm.get("MetricName"),
+        "dimensions": {d["Name"]: d["Value"] for d in alarm.get("Dimensions") or []},
+    }
+    detail = {
+        "alarmName": alarm["AlarmName"],
+        "state": _state(
+            alarm["StateValue"], alarm.get("StateReason", ""), alarm.get("StateUpdatedTimestamp")
+        ),
+        "previousState": _state(
+            previous["StateValue"],
+            previous.get("StateReason", ""),
+            previous.get("StateUpdatedTimestamp"),
+        ),
+        "configuration": {
+            "description": alarm.get("AlarmDescription", ""),
+            "metrics": [
+                {
+                    "id": "m1",
+                    "metricStat": {
+                        "metric": metric,
+                        "period": alarm.get("Period"),
+                        "stat": alarm.get("Statistic"),
+                    },
+                    "returnData": True,
+                }
+            ],
+        },
+    }
+    event = _envelope("aws.cloudwatch", ALARM_CHANGE, account, region, [arn])
     return {**event, "detail": detail}
 
 

@@ -20,6 +20,7 @@ from mlops_seeds.catalog.templates import CfnLoader
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.failures import is_aws_failure
 from mlops_seeds.paths import repo_root
+from mlops_seeds.rehearse import drift
 from mlops_seeds.rehearse import project as projects
 from mlops_seeds.rehearse import world as worlds
 from mlops_seeds.rehearse.approvals import Approver
@@ -94,6 +95,7 @@ class Report:
     resources: dict[str, int] = field(default_factory=dict)
     stage_resources: dict[str, dict[str, int]] = field(default_factory=dict)  # other accounts
     traffic: str = ""  # production traffic during a second deployment
+    checks: dict[str, drift.Check] = field(default_factory=dict)  # the drift scenario's
     error: str = ""
     trace: str = ""
 
@@ -168,6 +170,18 @@ def check_scenario_needs(root: Path, product: Any, options: Options) -> None:
                 f"serving script, which the {BUILD_SEED} seed has with framework "
                 f"{SCRIPTED_FRAMEWORK} (this product: {framework}); try --product "
                 f"{scenario.product}"
+            )
+    if "monitoring" in scenario.needs:
+        if seed_option(root, product, DEPLOY_SEED, "prod_monitoring") != "yes":
+            raise SeedsError(
+                f"--product {product.key}: the {scenario.name} scenario needs the "
+                f"{DEPLOY_SEED} seed with prod_monitoring: yes"
+            )
+        if deploys_elsewhere(root, product):
+            raise SeedsError(
+                f"--product {product.key}: the {scenario.name} scenario needs production in "
+                "the project's account (another account's drift alarm does not reach the "
+                f"project's event bus yet); try --product {scenario.product}"
             )
     if "rollback-alarms" in scenario.needs:
         if options.aws_managed_roles:
@@ -339,12 +353,40 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
         report.traffic = traffic.line()
         timeline.line(f"production traffic during the deployment: {report.traffic}")
 
+    if scenario.expect == "retrained" and runs.failed_action() == "":
+        rows = feature_rows(build_repo / "pipelines" / "data" / f"{DATASETS[problem_type]}.csv")
+        _drift_act(report, scientist, rows)
+
     with timeline.stage("check", "what the project ended with") as stage:
-        report.outcome = check_outcome(runs, project, scenario, problem_type)
+        report.outcome = check_outcome(runs, project, scenario, problem_type, report.checks)
         report.resources = runs.resources()
         report.stage_resources = runs.stage_resources()
         stage.status = "ok" if report.outcome.passed else "failed"
         stage.detail = report.outcome.summary
+
+
+def _drift_act(report: Report, scientist: Any, rows: list[str]) -> None:
+    """Calm traffic and a check; shifted traffic, a check, the alarm; the retraining it
+    starts (stages monitor, drift, retrain)."""
+    timeline, runs, project = report.timeline, report.runs, report.project
+    assert runs is not None and project is not None
+    prod = runs.stage_session("prod")
+    endpoint = f"{project.name}-prod"
+    stacks = aws.client("cloudformation", prod).describe_stacks(
+        StackName=project.outputs["ProdStackName"]
+    )["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs") or []}
+    with timeline.stage("monitor", f"traffic like the training data to {endpoint}, a check"):
+        sent = drift.send(prod, endpoint, rows[: drift.CALM_ROWS])
+        report.checks["calm"] = drift.check(runs, scientist, prod, outputs)
+        timeline.line(f"{sent} requests; {report.checks['calm'].line()}")
+    with timeline.stage("drift", f"shifted traffic to {endpoint}, a check, the alarm"):
+        sent = drift.send(prod, endpoint, drift.shifted(rows[-drift.SHIFTED_ROWS :]))
+        report.checks["drifted"] = drift.check(runs, scientist, prod, outputs)
+        timeline.line(f"{sent} requests; {report.checks['drifted'].line()}")
+    with timeline.stage("retrain", "the pipelines the alarm started") as stage:
+        refused = len(runs.refusals)
+        _mark_failures(stage, runs.run_pending(), runs.refusals[refused:])
 
 
 def _build_review_deploy(options: Options, report: Report, scientist: Any, suffix: str) -> None:

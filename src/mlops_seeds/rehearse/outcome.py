@@ -7,6 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from mlops_seeds import aws
+from mlops_seeds.rehearse.drift import Check
 from mlops_seeds.rehearse.project import Project
 from mlops_seeds.rehearse.runs import PipelineRuns
 from mlops_seeds.rehearse.scenarios import Scenario
@@ -153,7 +154,11 @@ def _rolled_back(
 
 
 def check_outcome(
-    runs: PipelineRuns, project: Project, scenario: Scenario, problem_type: str
+    runs: PipelineRuns,
+    project: Project,
+    scenario: Scenario,
+    problem_type: str,
+    checks: dict[str, Check] | None = None,
 ) -> Outcome:
     """Read stacks, endpoints, packages and runs; compare with what `scenario` expects.
     The prod endpoint is asked with the deploy repo's sample payload for `problem_type`."""
@@ -229,6 +234,8 @@ def check_outcome(
         )
     elif expect == "rolled-back":
         _rolled_back(outcome, runs, project, problem_type, statuses)
+    elif expect == "retrained":
+        _retrained(outcome, runs, checks or {}, statuses, facts["prod endpoint"])
     else:  # nothing-deployed
         outcome.passed = statuses == ["Rejected"] and set(deployed.values()) == {"absent"}
         outcome.summary = (
@@ -237,3 +244,43 @@ def check_outcome(
             else f"expected no deployment of a rejected package: {statuses}, {deployed}"
         )
     return outcome
+
+
+def _retrained(
+    outcome: Outcome,
+    runs: PipelineRuns,
+    checks: dict[str, Check],
+    statuses: list[str],
+    prod_endpoint: str,
+) -> None:
+    """Prod serving the first package; the calm check found nothing and started nothing;
+    the drifted one found drift, fired the alarm, whose event started the model-build
+    pipeline, which registered a new package waiting for review."""
+    calm, drifted = checks.get("calm"), checks.get("drifted")
+    retrains = [run for run in runs.history if run.trigger.startswith("alarm ")]
+    for name, found in checks.items():
+        outcome.facts[f"{name} check"] = found.line()
+    outcome.facts["retraining runs"] = (
+        "; ".join(run.line() for run in retrains) if retrains else "none"
+    )
+    problems = []
+    if prod_endpoint != "InService":
+        problems.append(f"prod endpoint {prod_endpoint}")
+    if calm is None or calm.violations or calm.matched or calm.alarm == "ALARM":
+        problems.append("the calm check " + (calm.line() if calm else "did not run"))
+    drifting = drifted is not None and any(
+        v["constraint_check_type"] == "baseline_drift_check" for v in drifted.violations
+    )
+    if drifted is None or not drifting or drifted.alarm != "ALARM" or not drifted.matched:
+        problems.append("the drifted check " + (drifted.line() if drifted else "did not run"))
+    if not retrains or not all(run.record.succeeded for run in retrains):
+        problems.append("no successful retraining run")
+    if statuses[:2] != ["PendingManualApproval", "Approved"]:
+        problems.append(f"packages {statuses} (expected a new one pending review)")
+    outcome.passed = not problems
+    outcome.summary = (
+        "drift was found, the alarm fired and retraining registered a package for review; "
+        "traffic like the training data started nothing"
+        if outcome.passed
+        else "; ".join(problems)
+    )

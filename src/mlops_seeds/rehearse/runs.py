@@ -110,11 +110,18 @@ class PipelineRuns:
             raise ValueError(f"{arn} is not in {group}")
         self._route(events.model_package_event(package), f"package {status}")
 
-    def _route(self, event: dict[str, Any], trigger: str) -> None:
+    def alarm_changed(self, alarm: dict[str, Any], previous: dict[str, Any]) -> list[str]:
+        """Route the state change event of an alarm of the spoke; the rules it matched."""
+        return self._route(
+            events.alarm_event(alarm, previous), f"alarm {alarm['AlarmName']} {alarm['StateValue']}"
+        )
+
+    def _route(self, event: dict[str, Any], trigger: str) -> list[str]:
         targets = events.route(self.session, event)
-        rules = ", ".join(sorted({t.rule for t in targets})) or "no rule"
-        self.echo(f"event {event['detail-type']!r} matched {rules}")
+        matched = sorted({t.rule for t in targets})
+        self.echo(f"event {event['detail-type']!r} matched {', '.join(matched) or 'no rule'}")
         self.pending += [(target, trigger) for target in events.pipeline_targets(targets)]
+        return matched
 
     def _starter(self, target: events.Target) -> boto3.Session:
         """EventBridge acting as the target's role; SeedsError when it cannot: no role, or

@@ -3,8 +3,10 @@ decides, and how the project must end for the rehearsal to pass.
 
 `happy` ends with a production endpoint answering; the others show that a gate holds:
 a model below the metric threshold is never registered, a failing staging test keeps
-production untouched, a rejected package deploys nothing, and a second model whose serving
-fails on part of production's traffic is rolled back by the canary's alarm.
+production untouched, a rejected package deploys nothing, a second model whose serving
+fails on part of production's traffic is rolled back by the canary's alarm, and traffic
+that drifts from the training data sets off the drift alarm and retraining (while traffic
+like it starts nothing).
 """
 
 import re
@@ -94,12 +96,13 @@ class Scenario:
     build_edit: Edit
     deploy_edit: Edit | None
     decision: str  # the reviewer's model package decision: Approved or Rejected
-    expect: str  # deployed | not-registered | prod-untouched | nothing-deployed | rolled-back
+    # deployed | not-registered | prod-untouched | nothing-deployed | rolled-back | retrained
+    expect: str
     # A second change, once the first is in production: pushed, built, approved and
     # deployed while production takes traffic.
     second_edit: Edit | None = None
     product: str = "build-deploy"  # the catalog product launched unless --product says
-    needs: tuple[str, ...] = ()  # serving-script, rollback-alarms
+    needs: tuple[str, ...] = ()  # serving-script, rollback-alarms, monitoring
 
 
 SCENARIOS = {
@@ -148,6 +151,17 @@ SCENARIOS = {
             second_edit=serving_bug,
             product="build-deploy-classification",
             needs=("serving-script", "rollback-alarms"),
+        ),
+        Scenario(
+            "drift",
+            "a model reaches production; traffic like its training data passes the data-quality "
+            "check and starts nothing; shifted traffic fails it, the drift alarm fires and the "
+            "model-build pipeline retrains, registering a new package for review",
+            touch_readme,
+            None,
+            "Approved",
+            "retrained",
+            needs=("monitoring",),
         ),
     )
 }

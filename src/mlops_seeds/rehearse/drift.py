@@ -1,0 +1,134 @@
+"""The drift scenario's second act: production takes traffic like the training data, the
+data-quality check finds nothing and the drift alarm stays quiet; then the traffic shifts,
+the check finds drift, the alarm fires and its event starts the model-build pipeline again
+(retraining), which registers a new package for review.
+
+The check is the prod endpoint stack's monitoring pipeline (the deploy seed's
+EnableMonitoring), started here on demand as the scientist would start it; the alarm is the
+stack's data-drift alarm, read at CloudWatch's evaluations on the sandbox clock; its state
+changes are routed to the project's EventBridge rules as CloudWatch sends them.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from mlops_seeds import aws
+from mlops_seeds.errors import SeedsError
+from mlops_seeds.rehearse.runs import PipelineRuns
+
+ROWS_PER_REQUEST = 5
+CALM_ROWS = 200  # rows like the training data, before the shift
+SHIFTED_ROWS = 300
+SHIFTED_FEATURES = 3  # the first features move by SHIFT standard deviations
+SHIFT = 3.0
+CHECK_TIMEOUT = 300.0  # seconds of wall clock for one monitoring execution
+ALARM_TIMEOUT = 60.0  # seconds of wall clock for the alarm to be evaluated after a check
+POLL = 0.2
+
+
+@dataclass
+class Check:
+    """One run of the monitoring pipeline and what followed it."""
+
+    violations: list[dict[str, str]] = field(default_factory=list)
+    alarm: str = ""
+    matched: list[str] = field(default_factory=list)  # the rules the alarm's event matched
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        """`2 violations (baseline_drift_check of _c0, _c1), alarm ALARM, matched R`."""
+        kinds = ", ".join(
+            f"{v['constraint_check_type']} of {v['feature_name']}" for v in self.violations
+        )
+        found = f"{len(self.violations)} violations" + (f" ({kinds})" if kinds else "")
+        rules = ", ".join(self.matched) or "no rule"
+        return f"{found}; alarm {self.alarm or 'unchanged'}; its event matched {rules}"
+
+
+def shifted(rows: list[str]) -> list[str]:
+    """The rows with their first SHIFTED_FEATURES values moved by SHIFT of their column's
+    standard deviation."""
+    table = [row.split(",") for row in rows]
+    for column in range(min(SHIFTED_FEATURES, len(table[0]))):
+        values = [float(r[column]) for r in table]
+        step = SHIFT * (statistics.pstdev(values) or 1.0)
+        for row, value in zip(table, values, strict=True):
+            row[column] = repr(value + step)
+    return [",".join(row) for row in table]
+
+
+def send(session: boto3.Session, endpoint: str, rows: list[str]) -> int:
+    """Invoke the endpoint with the rows, ROWS_PER_REQUEST at a time; the request count."""
+    runtime = aws.client("sagemaker-runtime", session)
+    requests = 0
+    for start in range(0, len(rows), ROWS_PER_REQUEST):
+        body = "\n".join(rows[start : start + ROWS_PER_REQUEST])
+        runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=body)
+        requests += 1
+    return requests
+
+
+def _alarm(cloudwatch: Any, name: str) -> dict[str, Any]:
+    alarms = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    if not alarms:
+        raise SeedsError(f"alarm {name} not found: is the prod stack monitored?")
+    return dict(alarms[0])
+
+
+def _execute(sagemaker: Any, pipeline: str) -> str:
+    """Start the monitoring pipeline and wait for its end; its execution id."""
+    arn = sagemaker.start_pipeline_execution(PipelineName=pipeline)["PipelineExecutionArn"]
+    deadline = time.monotonic() + CHECK_TIMEOUT
+    while time.monotonic() < deadline:
+        execution = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
+        status = execution["PipelineExecutionStatus"]
+        if status == "Succeeded":
+            return str(arn.rsplit("/", 1)[-1])
+        if status != "Executing":
+            reason = execution.get("FailureReason", "no reason given")
+            raise SeedsError(f"monitoring pipeline {pipeline} {status}: {reason}")
+        time.sleep(POLL)
+    raise SeedsError(f"monitoring pipeline {pipeline} did not end in {CHECK_TIMEOUT:.0f} s")
+
+
+def check(
+    runs: PipelineRuns, starter: boto3.Session, prod: boto3.Session, stack: dict[str, str]
+) -> Check:
+    """Run the prod stack's monitoring pipeline (as `starter`), read its violations, wait
+    for CloudWatch's evaluation of the drift alarm after it, and route the alarm's change
+    of state, if any. `stack` is the prod stack's outputs; `prod`, its account's admin."""
+    started = time.monotonic()
+    pipeline = stack["DataQualityPipelineName"]
+    cloudwatch = aws.client("cloudwatch", prod)
+    before = _alarm(cloudwatch, stack["DataDriftAlarmName"])
+    execution = _execute(aws.client("sagemaker", starter), pipeline)
+    found = Check()
+    described = aws.client("sagemaker", prod).describe_pipeline(PipelineName=pipeline)
+    definition = json.loads(described["PipelineDefinition"])
+    output = definition["Steps"][0]["Arguments"]["ProcessingOutputConfig"]["Outputs"][0]
+    prefix = output["S3Output"]["S3Uri"]["Std:Join"]["Values"][0]
+    bucket, _, key = prefix[len("s3://") :].partition("/")
+    report = aws.client("s3", prod).get_object(
+        Bucket=bucket, Key=f"{key}/{execution}/constraint_violations.json"
+    )
+    found.violations = json.loads(report["Body"].read())["violations"]
+    # CloudWatch evaluates the alarm once the period of the check's metrics has ended.
+    deadline = time.monotonic() + ALARM_TIMEOUT
+    now = before
+    while time.monotonic() < deadline:
+        now = _alarm(cloudwatch, stack["DataDriftAlarmName"])
+        if now["StateUpdatedTimestamp"] != before["StateUpdatedTimestamp"]:
+            break
+        time.sleep(POLL)
+    if now["StateUpdatedTimestamp"] != before["StateUpdatedTimestamp"]:
+        found.alarm = str(now["StateValue"])
+        found.matched = runs.alarm_changed(now, before)
+    found.seconds = time.monotonic() - started
+    return found
