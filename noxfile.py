@@ -87,7 +87,7 @@ def bench(session: nox.Session) -> None:
     """Benchmarks that print figures: the local runner against the bare scripts (the seed
     pipeline, and AWS's abalone pipeline with the built-in XGBoost algorithm),
     publishing 10 products to 5 spokes on the sandbox server, what the sandbox's signature
-    check costs a request, and the rehearsal's stages."""
+    check costs a request, and the rehearsal's stages (happy, canary-rollback, drift)."""
     _install(session, "seeds")
     session.run("python", "benchmarks/local_runner.py", "--framework", "xgboost")
     session.run("python", "benchmarks/builtin_xgboost.py")
@@ -102,7 +102,14 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/publish.py")
     session.run("python", "benchmarks/sandbox_auth.py")
     session.run(
-        "python", "benchmarks/rehearse.py", "--scenario", "happy", "--scenario", "canary-rollback"
+        "python",
+        "benchmarks/rehearse.py",
+        "--scenario",
+        "happy",
+        "--scenario",
+        "canary-rollback",
+        "--scenario",
+        "drift",
     )
     session.run(
         "python",
