@@ -257,6 +257,11 @@ def test_drift_sets_off_the_alarm_and_retraining_and_the_rule_needs_its_role(
             ["--product", "build-deploy-multi-account", "--project-roles", "aws-managed"],
             "--product build-deploy-multi-account: deploys to other accounts",
         ),
+        (
+            ["--scenario", "drift", "--product", "build-deploy-multi-account"],
+            "--product build-deploy-multi-account: the drift scenario needs production in the "
+            "project's account",
+        ),
         (["--scenario", "sunny"], "Invalid value for '--scenario'"),
         (["--port", "70000"], "--port 70000: must be between 0 and 65535"),
     ],
