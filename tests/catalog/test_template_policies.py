@@ -116,6 +116,7 @@ def test_deletes_need_the_project_tag_and_creates_carry_it() -> None:
         "CreateModel",
         "CreateEndpointConfig",
         "CreateEndpoint",
+        "CreatePipeline",
     ]
     own = by_sid["TagOwnEndpoints"]["Condition"]
     assert own["StringEquals"] == {"aws:ResourceTag/sagemaker:project-id": project}

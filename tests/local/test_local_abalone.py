@@ -132,7 +132,7 @@ def test_the_sandboxs_sagemaker_api_runs_it_to_the_same_end(
     definition: dict[str, Any], sandbox_session: boto3.Session
 ) -> None:
     upload(sandbox_session)
-    service_role(sandbox_session, ROLE_NAME, SAGEMAKER, "s3:*", "sagemaker:*")
+    service_role(sandbox_session, ROLE_NAME, SAGEMAKER, "s3:*", "sagemaker:*", "iam:PassRole")
     described, steps = run_through_api(sandbox_session, definition, "AbalonePipeline", ROLE)
     assert described["PipelineExecutionStatus"] == "Succeeded", described.get("FailureReason")
     assert sorted(steps) == sorted(steps_of(definition))

@@ -243,6 +243,11 @@ def test_event_rules_target_the_pipelines(spoke: boto3.Session) -> None:
         f"sagemaker-{PROJECT_ID}-model-approval",
         f"sagemaker-{PROJECT_ID}-modelbuild-commit",
         f"sagemaker-{PROJECT_ID}-modeldeploy-commit",
+        f"sagemaker-{PROJECT_ID}-retrain-on-drift",
+    ]
+    retrain = events.list_targets_by_rule(Rule=f"sagemaker-{PROJECT_ID}-retrain-on-drift")
+    assert [t["Arn"] for t in retrain["Targets"]] == [
+        f"arn:aws:codepipeline:us-east-1:{SPOKE}:{PREFIX}-modelbuild"
     ]
     rule = events.describe_rule(Name=f"sagemaker-{PROJECT_ID}-modelbuild-commit")
     targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]

@@ -412,3 +412,26 @@ def test_a_sagemaker_pipeline_needs_its_role_passed(sandbox: Sandbox) -> None:
         "arn:aws:iam::123456789012:role/checks-role"
     ) in stack["StackStatusReason"]
     assert aws.client("sagemaker", hub).list_pipelines()["PipelineSummaries"] == []
+
+
+def test_a_sagemaker_pipeline_definition_can_come_from_s3(session: boto3.Session) -> None:
+    """PipelineDefinitionS3Location {Bucket, Key}: read as the stack's caller."""
+    role = service_role(session, "checks-role", SAGEMAKER)
+    body = json.loads(
+        json.loads(_sagemaker_pipeline("from s3", role))["Resources"]["Checks"]["Properties"][
+            "PipelineDefinition"
+        ]["PipelineDefinitionBody"]
+    )
+    s3 = aws.client("s3", session)
+    s3.create_bucket(Bucket="pipeline-definitions")
+    s3.put_object(Bucket="pipeline-definitions", Key="checks.json", Body=json.dumps(body))
+    template = json.loads(_sagemaker_pipeline("from s3", role))
+    template["Resources"]["Checks"]["Properties"]["PipelineDefinition"] = {
+        "PipelineDefinitionS3Location": {"Bucket": "pipeline-definitions", "Key": "checks.json"}
+    }
+    cfn = aws.client("cloudformation", session)
+    cfn.create_stack(StackName="p", TemplateBody=json.dumps(template))
+    stack = cfn.describe_stacks(StackName="p")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    described = aws.client("sagemaker", session).describe_pipeline(PipelineName="checks")
+    assert json.loads(described["PipelineDefinition"]) == body

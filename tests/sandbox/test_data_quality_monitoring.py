@@ -4,7 +4,8 @@ its requests and a SageMaker pipeline that runs the model-build seed's data_qual
 against the package's baseline, publishing Model Monitor's drift metrics as the model's
 role. Traffic like the training data gives no violation; shifted traffic gives drift
 violations, drift metrics and the stack's drift alarm in ALARM; a role that may not
-publish fails the check with AWS's line."""
+publish, or under which SageMaker may not create the check's job, fails the check with
+AWS's line."""
 
 from __future__ import annotations
 
@@ -44,7 +45,9 @@ PIPELINE = "churn-prod-data-quality"
 NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 
 
-def role_policy(publish: bool) -> dict[str, Any]:
+def role_policy(publish: bool = True, jobs: bool = True) -> dict[str, Any]:
+    """As the project's model role allows: the bucket, the check's job (SageMaker creates it
+    as the pipeline's role, passing the role to it) and the data-quality metrics."""
     statements: list[dict[str, Any]] = [
         {
             "Effect": "Allow",
@@ -52,7 +55,21 @@ def role_policy(publish: bool) -> dict[str, Any]:
             "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
         }
     ]
-    if publish:  # as the project's model role allows it
+    if jobs:
+        statements += [
+            {
+                "Effect": "Allow",
+                "Action": "sagemaker:CreateProcessingJob",
+                "Resource": f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:processing-job/*",
+            },
+            {
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAME}",
+                "Condition": {"StringEquals": {"iam:PassedToService": SAGEMAKER}},
+            },
+        ]
+    if publish:
         statements.append(
             {
                 "Effect": "Allow",
@@ -64,9 +81,11 @@ def role_policy(publish: bool) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def set_role_policy(session: boto3.Session, publish: bool) -> None:
+def set_role_policy(session: boto3.Session, publish: bool = True, jobs: bool = True) -> None:
     aws.client("iam", session).put_role_policy(
-        RoleName=ROLE_NAME, PolicyName="host", PolicyDocument=json.dumps(role_policy(publish))
+        RoleName=ROLE_NAME,
+        PolicyName="host",
+        PolicyDocument=json.dumps(role_policy(publish, jobs)),
     )
 
 
@@ -84,7 +103,7 @@ def hub(sandbox: Sandbox, tmp_path: Path) -> boto3.Session:
     aws.client("iam", session).create_role(
         RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust)
     )
-    set_role_policy(session, publish=True)
+    set_role_policy(session)
     s3 = aws.client("s3", session)
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key="code/data_quality.py", Body=SCRIPT.read_bytes())
@@ -228,3 +247,12 @@ def test_the_check_finds_drift_only_in_shifted_traffic_and_needs_leave_to_publis
         f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE_NAME}/SageMaker is not authorized to "
         "perform: cloudwatch:PutMetricData"
     ) in refused["FailureReason"]
+
+    set_role_policy(hub, jobs=False)  # SageMaker cannot start the check's job as the role
+    refused = check(hub)["execution"]
+    assert refused["PipelineExecutionStatus"] == "Failed"
+    assert refused["FailureReason"].startswith(
+        "step CheckDataQuality: ClientError: An error occurred (AccessDeniedException) when "
+        f"calling the CreateProcessingJob operation: User: arn:aws:sts::{ACCOUNT}:assumed-role/"
+        f"{ROLE_NAME}/SageMaker is not authorized to perform: sagemaker:CreateProcessingJob"
+    ), refused["FailureReason"]

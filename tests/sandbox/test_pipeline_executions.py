@@ -51,12 +51,16 @@ TRUST = json.dumps(
 
 @pytest.fixture
 def pipeline_role(hub: boto3.Session) -> str:
-    """The pipelines' execution role (SageMaker runs the steps as it): S3 and SageMaker."""
+    """The pipelines' execution role (SageMaker runs the steps as it): S3 and SageMaker, and
+    passing itself to the jobs its steps start."""
     iam = aws.client("iam", hub)
     iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=TRUST)
     steps = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": ["s3:*", "sagemaker:*"], "Resource": "*"}],
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:*", "sagemaker:*"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": ROLE_ARN},
+        ],
     }
     iam.put_role_policy(RoleName=ROLE_NAME, PolicyName="steps", PolicyDocument=json.dumps(steps))
     return ROLE_ARN

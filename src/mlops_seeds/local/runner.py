@@ -241,9 +241,17 @@ class Execution:
     """The state of one run; also the expression scope of its steps."""
 
     def __init__(
-        self, checked: Plan, pipeline_name: str, session: boto3.Session | None, echo: Echo
+        self,
+        checked: Plan,
+        pipeline_name: str,
+        session: boto3.Session | None,
+        echo: Echo,
+        before_step: Callable[[StepContext], None] | None = None,
     ) -> None:
         self.plan = checked
+        # Called before each step runs (the sandbox checks the job's creation there, as
+        # SageMaker does as the pipeline's role); it raises StepFailed to fail the step.
+        self.before_step = before_step
         self.id = _execution_id()
         self.pipeline_name = pipeline_name
         self.echo = echo
@@ -381,6 +389,8 @@ class Execution:
             clients=self.clients,
         )
         try:
+            if self.before_step is not None:
+                self.before_step(ctx)
             result = EXECUTORS[step.type](ctx)
         except StepFailed as err:
             entry.status, entry.failure_reason = FAILED, err.reason

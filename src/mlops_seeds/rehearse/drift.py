@@ -5,8 +5,9 @@ the check finds drift, the alarm fires and its event starts the model-build pipe
 
 The check is the prod endpoint stack's monitoring pipeline (the deploy seed's
 EnableMonitoring), started here on demand as the scientist would start it; the alarm is the
-stack's data-drift alarm, read at CloudWatch's evaluations on the sandbox clock; its state
-changes are routed to the project's EventBridge rules as CloudWatch sends them.
+stack's data-drift alarm, read at CloudWatch's evaluations on the sandbox clock. CloudWatch
+would send its state change to EventBridge by itself; the sandbox does not, so the
+rehearsal builds that event (as CloudWatch words it) and routes it to the project's rules.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import boto3
 from mlops_seeds import aws
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.rehearse.runs import PipelineRuns
+from mlops_seeds.sandbox import runtime
 
 ROWS_PER_REQUEST = 5
 CALM_ROWS = 200  # rows like the training data, before the shift
@@ -29,7 +31,8 @@ SHIFTED_ROWS = 300
 SHIFTED_FEATURES = 3  # the first features move by SHIFT standard deviations
 SHIFT = 3.0
 CHECK_TIMEOUT = 300.0  # seconds of wall clock for one monitoring execution
-ALARM_TIMEOUT = 60.0  # seconds of wall clock for the alarm to be evaluated after a check
+# Sandbox seconds past the check's metric period for CloudWatch's next evaluation.
+EVALUATION_SLACK = 120.0
 POLL = 0.2
 
 
@@ -119,8 +122,10 @@ def check(
         Bucket=bucket, Key=f"{key}/{execution}/constraint_violations.json"
     )
     found.violations = json.loads(report["Body"].read())["violations"]
-    # CloudWatch evaluates the alarm once the period of the check's metrics has ended.
-    deadline = time.monotonic() + ALARM_TIMEOUT
+    # CloudWatch evaluates the alarm once the period of the check's metrics has ended: at
+    # most a period and a tick later, on the sandbox clock.
+    wait = runtime.clock().real_seconds(float(before.get("Period") or 60) + EVALUATION_SLACK)
+    deadline = time.monotonic() + wait
     now = before
     while time.monotonic() < deadline:
         now = _alarm(cloudwatch, stack["DataDriftAlarmName"])

@@ -118,8 +118,8 @@ def workdir_for(options: Options) -> Path:
 def manifest_for(root: Path, spokes: tuple[str, ...], aws_managed_roles: bool = False) -> Any:
     """The repository's catalog manifest, shared to the rehearsal's spokes. With
     `aws_managed_roles`, its products launch with SageMaker's launch role and deploy
-    production without autoscaling and rollback alarms (SageMaker's CloudFormation role may
-    not register scalable targets nor put metric alarms)."""
+    production without autoscaling, rollback alarms and monitoring (SageMaker's CloudFormation
+    role may not register scalable targets nor put metric alarms, the drift alarm's kind)."""
     data = read_yaml(root / DEFAULT_MANIFEST)
     data["spokes"] = {**data.get("spokes", {}), "accounts": list(spokes)}
     if aws_managed_roles:
@@ -130,11 +130,11 @@ def manifest_for(root: Path, spokes: tuple[str, ...], aws_managed_roles: bool = 
 
 
 def _without_autoscaling(ref: Any) -> Any:
-    """A product's seed reference, the model-deploy seed's with prod_autoscaling and
-    prod_rollback_alarms off."""
+    """A product's seed reference, the model-deploy seed's with prod_autoscaling,
+    prod_rollback_alarms and prod_monitoring off."""
     if ref == DEPLOY_SEED or (isinstance(ref, dict) and ref.get("name") == DEPLOY_SEED):
         options = ref.get("options", {}) if isinstance(ref, dict) else {}
-        off = {"prod_autoscaling": "no", "prod_rollback_alarms": "no"}
+        off = {"prod_autoscaling": "no", "prod_rollback_alarms": "no", "prod_monitoring": "no"}
         return {"name": DEPLOY_SEED, "options": {**options, **off}}
     return ref
 
@@ -172,6 +172,11 @@ def check_scenario_needs(root: Path, product: Any, options: Options) -> None:
                 f"{scenario.product}"
             )
     if "monitoring" in scenario.needs:
+        if options.aws_managed_roles:
+            raise SeedsError(
+                f"--scenario {scenario.name}: needs the drift alarm, which SageMaker's "
+                "CloudFormation role may not make (--project-roles aws-managed)"
+            )
         if seed_option(root, product, DEPLOY_SEED, "prod_monitoring") != "yes":
             raise SeedsError(
                 f"--product {product.key}: the {scenario.name} scenario needs the "

@@ -253,7 +253,7 @@ def _retrained(
     statuses: list[str],
     prod_endpoint: str,
 ) -> None:
-    """Prod serving the first package; the calm check found nothing and started nothing;
+    """Prod InService; the calm check found nothing and started nothing;
     the drifted one found drift, fired the alarm, whose event started the model-build
     pipeline, which registered a new package waiting for review."""
     calm, drifted = checks.get("calm"), checks.get("drifted")

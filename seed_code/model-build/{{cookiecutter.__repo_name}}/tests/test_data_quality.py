@@ -346,3 +346,10 @@ def test_metrics_are_published_in_requests_of_at_most_1000() -> None:
     items = [{"MetricName": f"m{i}", "Value": 1.0} for i in range(2001)]
     assert dq.publish(recorder, items, "ep", "s") == 3
     assert recorder.sizes == [1000, 1000, 1]
+
+
+def test_metrics_cloudwatch_would_refuse_are_left_out() -> None:
+    stats = dq.statistics(frame(["1", "inf", "2"], ["1", "2", "3"]))
+    published = {m["MetricName"] for m in dq.metrics(stats, {"_c0": 0.5, "_c1": 0.2}, [])}
+    assert "feature_data__c0" not in published  # its sum is infinite
+    assert {"feature_data__c1", "feature_baseline_drift__c0", "feature_non_null__c0"} <= published

@@ -28,6 +28,7 @@ import json
 from typing import Any
 
 from moto.core.utils import utcnow
+from moto.s3.models import s3_backends
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 
 from mlops_seeds.sandbox.cloudformation.resource import (
@@ -352,8 +353,9 @@ class Endpoint(SandboxResource):
         _backend(self.context).delete_endpoint(endpoint_name=self.name)
 
 
-def _definition(properties: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
-    """(PipelineDefinitionBody, PipelineDefinitionS3Location): exactly one is given."""
+def _definition(properties: dict[str, Any]) -> str:
+    """The definition's JSON text: PipelineDefinitionBody, or the object that
+    PipelineDefinitionS3Location ({Bucket, Key, Version}) names; exactly one is given."""
     definition = properties.get("PipelineDefinition") or {}
     body, location = (
         definition.get("PipelineDefinitionBody"),
@@ -364,9 +366,20 @@ def _definition(properties: dict[str, Any]) -> tuple[str, dict[str, Any] | None]
             "PipelineDefinition needs exactly one of PipelineDefinitionBody and "
             "PipelineDefinitionS3Location"
         )
-    if location:
-        return "", {k: v for k, v in location.items() if k in ("Bucket", "Key", "Version")}
-    return str(body), None
+    if not location:
+        return str(body)
+    # Read here, not by moto (which keeps an S3 definition as a Python dict, not JSON).
+    bucket, key = str(location.get("Bucket", "")), str(location.get("Key", ""))
+    located = s3_backends.bucket_accounts.get(bucket)
+    if located is None:
+        raise ValueError(f"PipelineDefinitionS3Location: bucket {bucket} does not exist")
+    account, partition = located[1], located[0]
+    found = s3_backends[account][partition].get_object(
+        bucket, key, version_id=location.get("Version")
+    )
+    if found is None:
+        raise ValueError(f"PipelineDefinitionS3Location: no object s3://{bucket}/{key}")
+    return bytes(found.value).decode("utf-8")
 
 
 class Pipeline(SandboxResource):
@@ -377,12 +390,11 @@ class Pipeline(SandboxResource):
 
     def create(self) -> None:
         """CreatePipeline."""
-        body, location = _definition(self.properties)
         _backend(self.context).create_pipeline(
             pipeline_name=self.name,
             pipeline_display_name=str(self.properties.get("PipelineDisplayName") or self.name),
-            pipeline_definition=body,
-            pipeline_definition_s3_location=location,  # type: ignore[arg-type]
+            pipeline_definition=_definition(self.properties),
+            pipeline_definition_s3_location=None,  # type: ignore[arg-type]
             pipeline_description=str(self.properties.get("PipelineDescription") or ""),
             role_arn=str(self.properties.get("RoleArn", "")),
             tags=tags(self.properties),
@@ -392,19 +404,15 @@ class Pipeline(SandboxResource):
 
     def update(self, properties: dict[str, Any]) -> None:
         """UpdatePipeline with the new definition, role, names and tags."""
-        body, location = _definition(properties)
         backend = _backend(self.context)
-        changes: dict[str, Any] = {
-            "pipeline_display_name": str(properties.get("PipelineDisplayName") or self.name),
-            "pipeline_description": str(properties.get("PipelineDescription") or ""),
-            "role_arn": str(properties.get("RoleArn", "")),
-            "parallelism_configuration": properties.get("ParallelismConfiguration"),
-        }
-        if location:
-            changes["pipeline_definition_s3_location"] = location
-        else:
-            changes["pipeline_definition"] = body
-        backend.update_pipeline(self.name, **changes)
+        backend.update_pipeline(
+            self.name,
+            pipeline_display_name=str(properties.get("PipelineDisplayName") or self.name),
+            pipeline_description=str(properties.get("PipelineDescription") or ""),
+            role_arn=str(properties.get("RoleArn", "")),
+            parallelism_configuration=properties.get("ParallelismConfiguration"),
+            pipeline_definition=_definition(properties),
+        )
         _set_tags(backend.pipelines[self.name], properties)
 
     def remove(self) -> None:

@@ -3,6 +3,10 @@ each, in the account of the pipeline's role, with the steps' trees, a progress l
 (`execution.log`) and the execution record (`record.json`) under the sandbox's
 `pipelines/<account>/<pipeline>/<execution id>` directory.
 
+Each step that starts a job is checked first as SageMaker checks the pipeline's role when
+it creates the job: `sagemaker:Create<Processing|Training|Transform>Job` on the job, and
+`iam:PassRole` of the job's role to SageMaker; a refusal fails the step with AWS's line.
+
 The runner cannot interrupt a step: stopping an execution (or resetting the sandbox) lets
 the steps already running finish and starts no other; the execution is Stopping until then.
 The execution id is the runner's, so `Execution.PipelineExecutionId` matches the ARN.
@@ -20,6 +24,7 @@ from typing import Any
 
 from mlops_seeds.containment import PathEscape, subfolder
 from mlops_seeds.errors import SeedsError
+from mlops_seeds.local.context import StepContext, StepFailed
 from mlops_seeds.local.record import EXECUTING, FAILED, SUCCEEDED, StepRecord
 from mlops_seeds.local.runner import DEFAULT_WORKERS, Execution, plan
 from mlops_seeds.sandbox import runtime
@@ -88,6 +93,34 @@ def role_account(role_arn: str, default: str) -> str:
     return match.group(1) if match else default
 
 
+# The API call a step's job is created with, and the request member naming the job.
+_JOB_CALLS = {
+    "Processing": ("CreateProcessingJob", "ProcessingJobName"),
+    "Training": ("CreateTrainingJob", "TrainingJobName"),
+    "Transform": ("CreateTransformJob", "TransformJobName"),
+}
+
+
+def _job_check(sandbox: runtime.Runtime, session: Any) -> Any:
+    """A runner hook: the job a step starts is created as the pipeline's role."""
+
+    def check(ctx: StepContext) -> None:
+        call = _JOB_CALLS.get(ctx.step.type)
+        if call is None:
+            return
+        operation, name_member = call
+        request = {**ctx.evaluate(ctx.step.arguments), name_member: ctx.job_name}
+        try:
+            sandbox.check(session, "sagemaker", operation, request)
+        except acting.AccessDenied as err:
+            raise StepFailed(
+                f"ClientError: An error occurred (AccessDeniedException) when calling the "
+                f"{operation} operation: {err.message}"
+            ) from None
+
+    return check
+
+
 def prepare(
     definition: Any, parameters: dict[str, str], pipeline_name: str, role_arn: str, run: Run
 ) -> str | None:
@@ -111,7 +144,7 @@ def prepare(
         return err.message
     if _UNSAFE_PATH.search(sandbox.workdir.as_posix()):
         return f"sandbox workdir {sandbox.workdir}: must not contain quotes, backslashes or spaces"
-    runner = Execution(checked, pipeline_name, session, run.echo)
+    runner = Execution(checked, pipeline_name, session, run.echo, _job_check(sandbox, session))
     try:
         directory = subfolder(
             sandbox.workdir / "pipelines",

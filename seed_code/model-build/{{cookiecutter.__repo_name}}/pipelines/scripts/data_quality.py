@@ -6,12 +6,13 @@ and a check of what the endpoint received against it.
         [--endpoint-name NAME --schedule-name NAME]
 
 `baseline` writes `statistics.json` and `constraints.json`; `check` writes the current data's
-`statistics.json` and `constraint_violations.json`, and exits 0 either way (a violation is a
-finding, not a failure). With `--endpoint-name`, `check` also publishes the CloudWatch metrics
-Model Monitor publishes (namespace `aws/sagemaker/Endpoints/data-metrics`, dimensions
-`Endpoint` and `MonitoringSchedule`) and `baseline_drift_violations`, the number of drifting
-features (ours: one metric for one alarm), unless the constraints' `emit_metrics` is
-"Disabled"; the job's role needs cloudwatch:PutMetricData.
+`statistics.json` and `constraint_violations.json`, and exits 0 whether or not it finds
+violations (a violation is a finding, not a failure; a refused publish is one). With
+`--endpoint-name`, `check` also publishes the CloudWatch metrics Model Monitor publishes (namespace
+`aws/sagemaker/Endpoints/data-metrics`, dimensions `Endpoint` and `MonitoringSchedule`; values
+CloudWatch refuses, NaN and infinite, are left out) and `baseline_drift_violations`, the
+number of drifting features (ours: one metric for one alarm), unless the constraints'
+`emit_metrics` is "Disabled"; the job's role needs cloudwatch:PutMetricData.
 
 The formats are the ones the Model Monitor container writes (SageMaker Developer Guide:
 "Schema for Statistics", "Schema for Constraints", "Schema for Violations"), so the files
@@ -470,7 +471,14 @@ def metrics(
         out.append({"MetricName": f"feature_non_null_{name}", "Value": completeness})
         if name in drift:
             out.append({"MetricName": f"feature_baseline_drift_{name}", "Value": drift[name]})
-    return out
+    return [item for item in out if _finite(item)]
+
+
+def _finite(item: dict[str, Any]) -> bool:
+    """Whether CloudWatch takes the metric: it refuses NaN and infinite values (a feature
+    whose values include "nan" or "inf" has no publishable sum or distance)."""
+    values = [item["Value"]] if "Value" in item else list(item["StatisticValues"].values())
+    return all(math.isfinite(float(v)) for v in values)
 
 
 def publish(cloudwatch: Any, items: list[dict[str, Any]], endpoint: str, schedule: str) -> int:
