@@ -49,9 +49,14 @@ def test_no_entry_is_written_in_two_template_sources() -> None:
 def test_the_products_assemble_from_their_parts_in_order() -> None:
     build = template_parts.assemble(ROOT, "templates/build.yaml")
     both = template_parts.assemble(ROOT, "templates/build-deploy.yaml")
-    assert build.parts == ("templates/parts/model-build.yaml", "templates/parts/deploy-here.yaml")
+    assert build.parts == (
+        "templates/parts/model-build.yaml",
+        "templates/parts/notifications.yaml",
+        "templates/parts/deploy-here.yaml",
+    )
     assert both.parts == (
         "templates/parts/model-build.yaml",
+        "templates/parts/notifications.yaml",
         "templates/parts/model-deploy.yaml",
         "templates/parts/deploy-here.yaml",
     )
@@ -151,11 +156,11 @@ def test_a_metadata_clash_names_the_part_that_set_it_first(repo: Path) -> None:
     [
         (
             ("  - parts/model-deploy.yaml\n", "  - ../../outside.yaml\n"),
-            "templates/build-deploy.yaml: Parts[1] '../../outside.yaml': must stay inside",
+            "templates/build-deploy.yaml: Parts[2] '../../outside.yaml': must stay inside",
         ),
         (
             ("  - parts/model-deploy.yaml\n", "  - parts/missing.yaml\n"),
-            "templates/build-deploy.yaml: Parts[1] 'parts/missing.yaml': no such file",
+            "templates/build-deploy.yaml: Parts[2] 'parts/missing.yaml': no such file",
         ),
         (
             ("  - parts/model-deploy.yaml\n", "  - parts/model-build.yaml\n"),

@@ -1,5 +1,6 @@
 """Routing events through the sandbox's EventBridge rules made from the patterns and
-targets of templates/build-deploy.yaml."""
+targets of templates/build-deploy.yaml: what starts the pipelines, and what the project's
+notification topic is told of."""
 
 import json
 from collections.abc import Iterator
@@ -14,17 +15,22 @@ from cfnlint.decode import decode_str
 from mlops_seeds import aws
 from mlops_seeds.rehearse.events import (
     codecommit_push_event,
+    codepipeline_execution_event,
     matches,
     model_package_event,
+    pipeline_execution_event,
     pipelines_to_start,
     route,
+    topic_targets,
 )
 from mlops_seeds.validate.intrinsics import resolve
 
 SPOKE = "222222222222"
 NAME, PROJECT_ID = "demo", "p-abc123"
 PREFIX = f"sagemaker-{NAME}-{PROJECT_ID}"
+TOPIC = f"arn:aws:sns:us-east-1:{SPOKE}:{PREFIX}-notifications"
 VALUES = {
+    "NotificationTopic": [TOPIC],
     "SageMakerProjectName": [NAME],
     "SageMakerProjectId": [PROJECT_ID],
     "RepositoryBranch": ["main"],
@@ -32,7 +38,14 @@ VALUES = {
     "AWS::Region": ["us-east-1"],
     "AWS::AccountId": [SPOKE],
 }
-RULES = ("ModelBuildCommitRule", "ModelDeployCommitRule", "ModelPackageStateRule")
+RULES = (
+    "ModelBuildCommitRule",
+    "ModelDeployCommitRule",
+    "ModelPackageStateRule",
+    "PipelineFailedRule",
+    "PackagePendingRule",
+    "DeployFailedRule",
+)
 
 
 def _evaluate(node: Any) -> Any:
@@ -129,3 +142,64 @@ def test_matches_uses_the_services_pattern_test(spoke: boto3.Session) -> None:
     event = codecommit_push_event(_repository("modelbuild"), "main", "c1")
     assert matches(spoke, json.dumps({"source": ["aws.codecommit"]}), event)
     assert not matches(spoke, json.dumps({"source": ["aws.sagemaker"]}), event)
+
+
+def _package(status: str, group: str = f"{NAME}-{PROJECT_ID}") -> dict[str, Any]:
+    return {
+        "ModelPackageGroupName": group,
+        "ModelPackageArn": f"arn:aws:sagemaker:us-east-1:{SPOKE}:model-package/{group}/1",
+        "ModelApprovalStatus": status,
+    }
+
+
+def _execution(status: str, pipeline: str = PREFIX) -> dict[str, Any]:
+    # SageMaker writes the pipeline's name in lower case in its ARNs.
+    arn = f"arn:aws:sagemaker:us-east-1:{SPOKE}:pipeline/{pipeline.lower()}"
+    return {
+        "PipelineArn": arn,
+        "PipelineExecutionArn": f"{arn}/execution/abc",
+        "PipelineExecutionStatus": status,
+    }
+
+
+def _codepipeline(kind: str, state: str) -> dict[str, Any]:
+    arn = f"arn:aws:codepipeline:us-east-1:{SPOKE}:{PREFIX}-{kind}"
+    return codepipeline_execution_event(arn, "e-1", state)
+
+
+@pytest.mark.parametrize(
+    ("event", "told_by"),
+    [
+        (pipeline_execution_event(_execution("Failed")), "PipelineFailedRule"),
+        (pipeline_execution_event(_execution("Succeeded")), None),
+        (pipeline_execution_event(_execution("Failed", "sagemaker-other-p-1")), None),
+        (model_package_event(_package("PendingManualApproval")), "PackagePendingRule"),
+        (model_package_event(_package("Approved")), None),
+        (model_package_event(_package("PendingManualApproval", "other")), None),
+        (_codepipeline("modeldeploy", "Failed"), "DeployFailedRule"),
+        (_codepipeline("modeldeploy", "Succeeded"), None),
+        (_codepipeline("modelbuild", "Failed"), None),
+    ],
+    ids=[
+        "pipeline-failed",
+        "pipeline-succeeded",
+        "other-pipeline-failed",
+        "package-pending",
+        "package-approved",
+        "other-group-pending",
+        "deploy-failed",
+        "deploy-succeeded",
+        "build-failed",
+    ],
+)
+def test_the_project_topic_is_told_of_failures_and_packages_to_review(
+    spoke: boto3.Session, rules: dict[str, str], event: dict[str, Any], told_by: str | None
+) -> None:
+    targets = topic_targets(route(spoke, event))
+    assert [(t.rule, t.arn) for t in targets] == ([(rules[told_by], TOPIC)] if told_by else [])
+    assert all(t.rule_arn.endswith(f":rule/{t.rule}") for t in targets)
+    assert pipelines_to_start(route(spoke, event)) == (
+        [f"{PREFIX}-modeldeploy"]
+        if event["detail"].get("ModelApprovalStatus") == "Approved"
+        else []
+    )

@@ -1,6 +1,7 @@
 """The rehearsal end to end: the happy path through the CLI in its own process, each gate
 through the flow on the test session's sandbox, and bad input before anything starts."""
 
+import json
 import os
 import re
 import shlex
@@ -165,6 +166,12 @@ def test_a_threshold_no_model_meets_stops_before_registration(
     build = report.timeline.stages[4]
     assert build.status == "failed" and "BuildAndRunSageMakerPipeline" in build.detail
     assert report.runs is not None and report.project is not None
+    # The failed run is told to the project's topic (and nothing else is).
+    told = report.outcome.facts["notifications"]
+    assert told == "SageMaker Model Building Pipeline Execution Status Change x1"
+    (notification,) = report.runs.notifications
+    assert notification.rule == f"sagemaker-{report.project.id}-notify-pipeline-failed"
+    assert notification.about.endswith(" Failed")
     assert not check_outcome(report.runs, report.project, SCENARIOS["happy"], "regression").passed
 
 
@@ -207,6 +214,14 @@ def test_drift_sets_off_the_alarm_and_retraining_and_the_rule_needs_its_role(
     assert report.outcome.facts["model packages"] == "PendingManualApproval, Approved"
     lines = summary_lines(report)
     assert any(line.startswith("  drifted check: 3 violations") for line in lines)
+    # The topic heard of both packages waiting for review and of the drift.
+    prefix = f"sagemaker-{project_id}-"
+    assert [(n.rule.removeprefix(prefix), n.detail_type) for n in report.runs.notifications] == [
+        ("notify-package-pending", "SageMaker Model Package State Change"),
+        ("retrain-on-drift", "CloudWatch Alarm State Change"),
+        ("notify-package-pending", "SageMaker Model Package State Change"),
+    ]
+    assert "Notifications:" in lines
 
     # The rule's role loses its leave to start the model-build pipeline: the same alarm
     # event now starts nothing, with AWS's refusal.
@@ -236,6 +251,23 @@ def test_drift_sets_off_the_alarm_and_retraining_and_the_rule_needs_its_role(
         f"111111111111:sagemaker-rehearsal-{project_id}-modelbuild because no "
         "identity-based policy allows the codepipeline:StartPipelineExecution action)"
     ) in refusal
+
+    # The topic's policy no longer admits EventBridge: the event is not delivered either.
+    topic = report.project.outputs["NotificationTopicArn"]
+    sns = aws.client("sns", spoke)
+    default = {"Version": "2012-10-17", "Statement": []}
+    sns.set_topic_attributes(
+        TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(default)
+    )
+    told = len(report.runs.notifications)
+    report.runs.alarm_changed(alarm, {**alarm, "StateValue": "OK"})
+    assert len(report.runs.notifications) == told
+    assert report.runs.refusals[-1] == (
+        f"rule sagemaker-{project_id}-retrain-on-drift could not notify "
+        f"{topic.rsplit(':', 1)[-1]}: User: events.amazonaws.com is not authorized to "
+        f"perform: sns:Publish on resource: {topic} because no resource-based policy allows "
+        "the sns:Publish action"
+    )
 
 
 @pytest.mark.parametrize(

@@ -243,12 +243,20 @@ def test_event_rules_target_the_pipelines(spoke: boto3.Session) -> None:
         f"sagemaker-{PROJECT_ID}-model-approval",
         f"sagemaker-{PROJECT_ID}-modelbuild-commit",
         f"sagemaker-{PROJECT_ID}-modeldeploy-commit",
+        f"sagemaker-{PROJECT_ID}-notify-deploy-failed",
+        f"sagemaker-{PROJECT_ID}-notify-package-pending",
+        f"sagemaker-{PROJECT_ID}-notify-pipeline-failed",
         f"sagemaker-{PROJECT_ID}-retrain-on-drift",
     ]
+    topic = f"arn:aws:sns:us-east-1:{SPOKE}:{PREFIX}-notifications"
     retrain = events.list_targets_by_rule(Rule=f"sagemaker-{PROJECT_ID}-retrain-on-drift")
     assert [t["Arn"] for t in retrain["Targets"]] == [
-        f"arn:aws:codepipeline:us-east-1:{SPOKE}:{PREFIX}-modelbuild"
+        f"arn:aws:codepipeline:us-east-1:{SPOKE}:{PREFIX}-modelbuild",
+        topic,
     ]
+    for name in ("deploy-failed", "package-pending", "pipeline-failed"):
+        notify = events.list_targets_by_rule(Rule=f"sagemaker-{PROJECT_ID}-notify-{name}")
+        assert [(t["Arn"], t.get("RoleArn")) for t in notify["Targets"]] == [(topic, None)]
     rule = events.describe_rule(Name=f"sagemaker-{PROJECT_ID}-modelbuild-commit")
     targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
     assert [t["Arn"] for t in targets] == [

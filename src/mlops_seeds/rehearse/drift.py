@@ -25,9 +25,14 @@ from mlops_seeds.errors import SeedsError
 from mlops_seeds.rehearse.runs import PipelineRuns
 from mlops_seeds.sandbox import runtime
 
-ROWS_PER_REQUEST = 5
-CALM_ROWS = 200  # rows like the training data, before the shift
-SHIFTED_ROWS = 300
+# Calm traffic is the dataset's rows over and over, so that what the endpoint captures (half
+# of it: prod samples 50%) has the training data's distribution, and a check of it flags a
+# feature by chance about once in ten thousand (its KS test alone would flag each feature
+# of a small sample one time in twenty). The check reads everything captured: as much
+# shifted traffic follows, so the shift is half of what it sees.
+ROWS_PER_REQUEST = 50
+CALM_ROWS = 2000
+SHIFTED_ROWS = 2000
 SHIFTED_FEATURES = 3  # the first features move by SHIFT standard deviations
 SHIFT = 3.0
 CHECK_TIMEOUT = 300.0  # seconds of wall clock for one monitoring execution
@@ -53,6 +58,13 @@ class Check:
         found = f"{len(self.violations)} violations" + (f" ({kinds})" if kinds else "")
         rules = ", ".join(self.matched) or "no rule"
         return f"{found}; alarm {self.alarm or 'unchanged'}; its event matched {rules}"
+
+
+def repeated(rows: list[str], count: int) -> list[str]:
+    """`count` rows: `rows` over and over."""
+    if not rows:
+        raise SeedsError("no rows to send")
+    return [rows[i % len(rows)] for i in range(count)]
 
 
 def shifted(rows: list[str]) -> list[str]:

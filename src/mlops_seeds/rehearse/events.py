@@ -1,7 +1,8 @@
 """Route an event as EventBridge would: every enabled rule of the bus whose pattern matches
 it (EventBridge's own TestEventPattern decides), and the targets of those rules. Also the
-events the project templates react to: a push to a CodeCommit branch, a decision on a
-model package and a CloudWatch alarm's change of state."""
+events the project templates react to: a push to a CodeCommit branch, a model package's
+change of state, a CloudWatch alarm's change of state, and the end of a CodePipeline or a
+SageMaker pipeline execution."""
 
 import json
 import uuid
@@ -16,6 +17,8 @@ from mlops_seeds import aws
 CODECOMMIT_CHANGE = "CodeCommit Repository State Change"
 MODEL_PACKAGE_CHANGE = "SageMaker Model Package State Change"
 ALARM_CHANGE = "CloudWatch Alarm State Change"
+CODEPIPELINE_CHANGE = "CodePipeline Pipeline Execution State Change"
+SAGEMAKER_PIPELINE_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
 
 
 class EventRoutingError(RuntimeError):
@@ -30,6 +33,7 @@ class Target:
     target_id: str
     arn: str
     role_arn: str = ""
+    rule_arn: str = ""
 
     @property
     def service(self) -> str:
@@ -148,6 +152,49 @@ def alarm_event(alarm: dict[str, Any], previous: dict[str, Any]) -> dict[str, An
     return {**event, "detail": detail}
 
 
+def codepipeline_execution_event(
+    pipeline_arn: str, execution_id: str, state: str
+) -> dict[str, Any]:
+    """The event CodePipeline sends when an execution of a pipeline changes state
+    (STARTED, SUCCEEDED, FAILED, ...; `state` in any case)."""
+    _, _, _, region, account, name = pipeline_arn.split(":", 5)
+    detail = {
+        "pipeline": name,
+        "execution-id": execution_id,
+        "state": state.upper(),
+        "version": 1,
+    }
+    event = _envelope("aws.codepipeline", CODEPIPELINE_CHANGE, account, region, [pipeline_arn])
+    return {**event, "detail": detail}
+
+
+def pipeline_execution_event(execution: dict[str, Any]) -> dict[str, Any]:
+    """The event SageMaker sends when a pipeline execution ends, from the execution as
+    DescribePipelineExecution gives it (PipelineArn, PipelineExecutionArn, its status)."""
+    arn = str(execution["PipelineExecutionArn"])
+    pipeline_arn = str(execution["PipelineArn"])
+    _, _, _, region, account, _ = arn.split(":", 5)
+
+    def stamp(value: Any) -> str:
+        return value.isoformat() if isinstance(value, datetime) else str(value or "")
+
+    detail = {
+        "pipelineExecutionDisplayName": execution.get("PipelineExecutionDisplayName", ""),
+        "currentPipelineExecutionStatus": execution["PipelineExecutionStatus"],
+        "previousPipelineExecutionStatus": "Executing",
+        "executionStartTime": stamp(execution.get("CreationTime")),
+        "executionEndTime": stamp(execution.get("LastModifiedTime")),
+        "pipelineArn": pipeline_arn,
+        "pipelineExecutionArn": arn,
+    }
+    if execution.get("FailureReason"):
+        detail["failureReason"] = execution["FailureReason"]
+    event = _envelope(
+        "aws.sagemaker", SAGEMAKER_PIPELINE_CHANGE, account, region, [pipeline_arn, arn]
+    )
+    return {**event, "detail": detail}
+
+
 def _rules(events: Any, bus: str) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = []
     token: str | None = None
@@ -194,7 +241,13 @@ def route(session: boto3.Session, event: dict[str, Any], bus: str = "default") -
             continue
         for target in _targets(events, rule["Name"], bus):
             found.append(
-                Target(rule["Name"], target["Id"], target["Arn"], target.get("RoleArn", ""))
+                Target(
+                    rule["Name"],
+                    target["Id"],
+                    target["Arn"],
+                    target.get("RoleArn", ""),
+                    rule.get("Arn", ""),
+                )
             )
     return found
 
@@ -210,4 +263,13 @@ def pipeline_targets(targets: list[Target]) -> list[Target]:
     for target in targets:
         if target.service == "codepipeline":
             found.setdefault(target.resource, target)
+    return list(found.values())
+
+
+def topic_targets(targets: list[Target]) -> list[Target]:
+    """The SNS topic targets among `targets`, in order (one delivery per rule and topic)."""
+    found: dict[tuple[str, str], Target] = {}
+    for target in targets:
+        if target.service == "sns":
+            found.setdefault((target.rule, target.arn), target)
     return list(found.values())

@@ -382,11 +382,11 @@ def _drift_act(report: Report, scientist: Any, rows: list[str]) -> None:
     )["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs") or []}
     with timeline.stage("monitor", f"traffic like the training data to {endpoint}, a check"):
-        sent = drift.send(prod, endpoint, rows[: drift.CALM_ROWS])
+        sent = drift.send(prod, endpoint, drift.repeated(rows, drift.CALM_ROWS))
         report.checks["calm"] = drift.check(runs, scientist, prod, outputs)
         timeline.line(f"{sent} requests; {report.checks['calm'].line()}")
     with timeline.stage("drift", f"shifted traffic to {endpoint}, a check, the alarm"):
-        sent = drift.send(prod, endpoint, drift.shifted(rows[-drift.SHIFTED_ROWS :]))
+        sent = drift.send(prod, endpoint, drift.shifted(drift.repeated(rows, drift.SHIFTED_ROWS)))
         report.checks["drifted"] = drift.check(runs, scientist, prod, outputs)
         timeline.line(f"{sent} requests; {report.checks['drifted'].line()}")
     with timeline.stage("retrain", "the pipelines the alarm started") as stage:

@@ -1,5 +1,6 @@
 """Whether the project ended as its scenario says it must, read back from the accounts."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,7 +244,27 @@ def check_outcome(
             if outcome.passed
             else f"expected no deployment of a rejected package: {statuses}, {deployed}"
         )
+    _notified(outcome, runs, outputs.get("NotificationTopicArn", ""), scenario.notifies)
     return outcome
+
+
+def _notified(outcome: Outcome, runs: PipelineRuns, topic: str, expected: tuple[str, ...]) -> None:
+    """What the project's topic was told, as a fact; the outcome fails when the topic was
+    not told of every `expected` event (a project without a topic: nothing to check)."""
+    if not topic:
+        return
+    name = topic.rsplit(":", 1)[-1]
+    told = Counter(n.detail_type for n in runs.notifications if n.topic == name)
+    outcome.facts["notifications"] = (
+        ", ".join(f"{kind} x{count}" for kind, count in told.items()) or "none"
+    )
+    missing = [kind for kind in expected if kind not in told]
+    if missing and outcome.passed:
+        outcome.passed = False
+        outcome.summary = (
+            f"topic {name} was not told of: {', '.join(missing)} "
+            f"(told of: {outcome.facts['notifications']})"
+        )
 
 
 def _retrained(

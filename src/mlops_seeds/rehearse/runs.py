@@ -1,6 +1,9 @@
 """The project's pipelines as its events start them: a push to a repository or a model
 package decision is routed through the account's EventBridge rules, and each CodePipeline
-target is walked on this machine. Keeps every run for the summary."""
+target is walked on this machine. The end of each run is an event too (CodePipeline's, and
+SageMaker's for the pipeline executions and model packages it made), and each SNS topic
+target is delivered as EventBridge delivers (sandbox/event_targets.py). Keeps every run and
+notification for the summary."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,10 +18,13 @@ from mlops_seeds.rehearse import events, git
 from mlops_seeds.rehearse.approvals import Approver, auto_approve
 from mlops_seeds.rehearse.codepipeline import ExecutionRecord, codecommit_clone_url, run_pipeline
 from mlops_seeds.rehearse.roles import act_as
+from mlops_seeds.sandbox import event_targets
+from mlops_seeds.sandbox.iam import acting
 from mlops_seeds.sandbox.iam.principals import EVENTS
 
 Edit = Callable[[Path], str]
 SCIENTIST = git.Identity("Rehearsal Scientist", "scientist@example.com")
+ENDED = frozenset({"Succeeded", "Failed", "Stopped"})  # a SageMaker pipeline execution's end
 # What the summary counts: kind -> (service, list operation, result key, parameters).
 RESOURCE_LISTINGS: dict[str, tuple[str, str, str, dict[str, str]]] = {
     "stacks": ("cloudformation", "describe_stacks", "Stacks", {}),
@@ -53,6 +59,43 @@ class Run:
         return text
 
 
+@dataclass(frozen=True)
+class Notification:
+    """An event a rule delivered to an SNS topic."""
+
+    rule: str
+    topic: str  # the topic's name
+    detail_type: str
+    about: str  # what the event is about, in a few words
+    message_id: str
+
+    def line(self) -> str:
+        """One line: topic, rule, event and what it is about."""
+        return f"{self.topic} <- {self.rule}: {self.detail_type} ({self.about})"
+
+
+# What an event is about: detail-type -> (the detail's member naming it, its state's).
+ABOUT = {
+    events.MODEL_PACKAGE_CHANGE: ("ModelPackageArn", "ModelApprovalStatus"),
+    events.SAGEMAKER_PIPELINE_CHANGE: ("pipelineExecutionArn", "currentPipelineExecutionStatus"),
+    events.CODEPIPELINE_CHANGE: ("pipeline", "state"),
+    events.ALARM_CHANGE: ("alarmName", "state.value"),
+}
+
+
+def _about(event: dict[str, Any]) -> str:
+    members = ABOUT.get(str(event.get("detail-type")))
+    if members is None:
+        return ", ".join(event.get("resources") or []) or "?"
+    found = []
+    for member in members:
+        value: Any = event.get("detail") or {}
+        for part in member.split("."):
+            value = value.get(part, "?") if isinstance(value, dict) else "?"
+        found.append(str(value))
+    return " ".join(found)
+
+
 @dataclass
 class PipelineRuns:
     """Clones, pushes, events and the pipeline runs they start, in one spoke account."""
@@ -66,6 +109,8 @@ class PipelineRuns:
     history: list[Run] = field(default_factory=list)
     pending: list[tuple[events.Target, str]] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)  # SageMaker executions and packages routed
     # Where a stage's endpoint is served, when not in the spoke: "staging"/"prod" -> session.
     stage_sessions: dict[str, boto3.Session] = field(default_factory=dict)
 
@@ -121,7 +166,70 @@ class PipelineRuns:
         matched = sorted({t.rule for t in targets})
         self.echo(f"event {event['detail-type']!r} matched {', '.join(matched) or 'no rule'}")
         self.pending += [(target, trigger) for target in events.pipeline_targets(targets)]
+        for target in events.topic_targets(targets):
+            self._notify(target, event)
         return matched
+
+    def _notify(self, target: events.Target, event: dict[str, Any]) -> None:
+        """Deliver `event` to a topic target as EventBridge does; a refused delivery (lost
+        on AWS, where only the rule's FailedInvocations metric counts it) is kept in
+        `refusals`."""
+        try:
+            message_id = event_targets.publish(target.rule_arn, target.arn, event)
+        except acting.AccessDenied as err:
+            self.refusals.append(f"rule {target.rule} could not notify {target.resource}: {err}")
+            self.echo(self.refusals[-1])
+            return
+        notification = Notification(
+            target.rule, target.resource, str(event["detail-type"]), _about(event), message_id
+        )
+        self.notifications.append(notification)
+        self.echo(f"notified {notification.line()}")
+
+    def _ended(self, record: ExecutionRecord) -> None:
+        """The events of a finished CodePipeline run: its own end, then the end of each
+        SageMaker pipeline execution and the state of each model package it made."""
+        codepipeline = aws.client("codepipeline", self.session)
+        arn = codepipeline.get_pipeline(name=record.pipeline)["metadata"]["pipelineArn"]
+        state = "SUCCEEDED" if record.succeeded else "FAILED"
+        self._route(
+            events.codepipeline_execution_event(arn, record.execution_id, state),
+            f"{record.pipeline} {state}",
+        )
+        sagemaker = aws.client("sagemaker", self.session)
+        pipelines = _listed(sagemaker, "list_pipelines", "PipelineSummaries")
+        for pipeline in pipelines:
+            executions = _listed(
+                sagemaker,
+                "list_pipeline_executions",
+                "PipelineExecutionSummaries",
+                PipelineName=pipeline["PipelineName"],
+                SortOrder="Ascending",
+            )
+            for summary in executions:
+                execution_arn = summary["PipelineExecutionArn"]
+                if execution_arn in self.seen or summary["PipelineExecutionStatus"] not in ENDED:
+                    continue
+                self.seen.add(execution_arn)
+                execution = sagemaker.describe_pipeline_execution(
+                    PipelineExecutionArn=execution_arn
+                )
+                self._route(events.pipeline_execution_event(execution), "pipeline execution")
+        packages = _listed(
+            sagemaker,
+            "list_model_packages",
+            "ModelPackageSummaryList",
+            ModelPackageType="Versioned",
+            SortBy="CreationTime",
+            SortOrder="Ascending",
+        )
+        for summary in packages:
+            package_arn = summary["ModelPackageArn"]
+            if package_arn in self.seen:
+                continue
+            self.seen.add(package_arn)
+            package = sagemaker.describe_model_package(ModelPackageName=package_arn)
+            self._route(events.model_package_event(package), "package registered")
 
     def _starter(self, target: events.Target) -> boto3.Session:
         """EventBridge acting as the target's role; SeedsError when it cannot: no role, or
@@ -154,6 +262,7 @@ class PipelineRuns:
                 continue
             self.history.append(Run(trigger, record))
             done.append(self.history[-1])
+            self._ended(record)
         return done
 
     def packages(self, group: str) -> list[dict[str, Any]]:
@@ -197,6 +306,12 @@ class PipelineRuns:
         label = "sandbox state (bare repositories, pipeline runs, model servers; while it serves)"
         places[label] = str(self.sandbox_dir)
         return places
+
+
+def _listed(client: Any, operation: str, key: str, **params: str) -> list[dict[str, Any]]:
+    """Every item of a paginated list operation."""
+    pages = client.get_paginator(operation).paginate(**params)
+    return [item for page in pages for item in page.get(key) or []]
 
 
 def _count(client: Any, operation: str, key: str, **params: str) -> int:

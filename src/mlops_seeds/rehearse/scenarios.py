@@ -15,6 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlops_seeds.errors import SeedsError
+from mlops_seeds.rehearse.events import (
+    ALARM_CHANGE,
+    CODEPIPELINE_CHANGE,
+    MODEL_PACKAGE_CHANGE,
+    SAGEMAKER_PIPELINE_CHANGE,
+)
 
 Edit = Callable[[Path], str]  # edits a clone, returns the commit message
 
@@ -103,6 +109,8 @@ class Scenario:
     second_edit: Edit | None = None
     product: str = "build-deploy"  # the catalog product launched unless --product says
     needs: tuple[str, ...] = ()  # serving-script, rollback-alarms, monitoring
+    # The events the project's topic must have been told of (a project with a topic).
+    notifies: tuple[str, ...] = (MODEL_PACKAGE_CHANGE,)
 
 
 SCENARIOS = {
@@ -123,6 +131,7 @@ SCENARIOS = {
             None,
             "Approved",
             "not-registered",
+            notifies=(SAGEMAKER_PIPELINE_CHANGE,),
         ),
         Scenario(
             "staging-test-fails",
@@ -131,6 +140,7 @@ SCENARIOS = {
             malformed_payload,
             "Approved",
             "prod-untouched",
+            notifies=(MODEL_PACKAGE_CHANGE, CODEPIPELINE_CHANGE),
         ),
         Scenario(
             "rejected",
@@ -162,6 +172,7 @@ SCENARIOS = {
             "Approved",
             "retrained",
             needs=("monitoring",),
+            notifies=(MODEL_PACKAGE_CHANGE, ALARM_CHANGE),
         ),
     )
 }

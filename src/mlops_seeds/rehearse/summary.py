@@ -35,6 +35,9 @@ def summary_lines(report: Report) -> list[str]:
         lines.append("Pipeline runs:")
         for run in report.runs.history:
             lines.append(f"  {run.line()}")
+    if report.runs is not None and report.runs.notifications:
+        lines.append("Notifications:")
+        lines += [f"  {n.line()}" for n in report.runs.notifications]
     if report.traffic:
         lines.append(f"Production traffic during the second deployment: {report.traffic}")
     if report.resources:

@@ -6,19 +6,22 @@ accounts to use a KMS key": the cryptographic operations, DescribeKey, GetPublic
 GetKeyRotationStatus and the grant operations). Any other operation looks in the caller's
 account only, where the key is not (NotFoundException), as moto does for every key.
 
-The AWS managed key `aws/s3` (made on first use) has the key policy AWS gives it, not moto's
-account-root policy: any principal of its own account may use it through S3 (`kms:ViaService`,
-`kms:CallerAccount`), and the account may read its metadata. No other account can use it:
-what S3 writes under it only its own account can read. (Other AWS managed keys keep moto's
-policy: theirs add grant operations, per service, that nothing here uses.)"""
+The AWS managed keys `aws/s3` and `aws/sns` (made on first use) have the key policy AWS
+gives them, not moto's account-root policy: any principal of their own account may use them
+through their service (`kms:ViaService`, `kms:CallerAccount`), and the account may read their
+metadata. No other account, and no AWS service acting as itself, can use them: what S3
+writes under aws/s3 only its own account can read, and EventBridge cannot publish to a topic
+under aws/sns. (Other AWS managed keys keep moto's policy: theirs add grant operations, per
+service, that nothing here uses.)"""
 
 import json
 from typing import Any
 
 from moto.kms.models import KmsBackend, kms_backends
 from moto.kms.responses import KmsResponse
+from moto.kms.utils import RESERVED_ALIASES
 
-from mlops_seeds.sandbox.iam.kms import AWS_MANAGED_S3
+from mlops_seeds.sandbox.iam.kms import AWS_MANAGED_S3, AWS_MANAGED_SNS
 
 _MARK = "_mlops_seeds_kms"
 KEY_MEMBERS = ("KeyId", "DestinationKeyId", "SourceKeyId")
@@ -32,17 +35,25 @@ CROSS_ACCOUNT = frozenset(
 )  # fmt: skip
 
 
-def aws_s3_key_policy(account: str, region: str) -> str:
-    """The key policy of the AWS managed key aws/s3 in `account` (as AWS shows it)."""
+# The AWS managed keys given AWS's policy: alias -> (service, label, policy id).
+MANAGED = {
+    AWS_MANAGED_S3: ("s3", "S3", "auto-s3-2"),
+    AWS_MANAGED_SNS: ("sns", "SNS", "auto-sns-1"),
+}
+
+
+def aws_managed_key_policy(alias: str, account: str, region: str) -> str:
+    """The key policy of the AWS managed key `alias` (one of MANAGED) in `account`."""
+    service, label, policy_id = MANAGED[alias]
     crypto = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
     return json.dumps(
         {
             "Version": "2012-10-17",
-            "Id": "auto-s3-2",
+            "Id": policy_id,
             "Statement": [
                 {
-                    "Sid": "Allow access through S3 for all principals in the account that are"
-                    " authorized to use S3",
+                    "Sid": f"Allow access through {label} for all principals in the account"
+                    f" that are authorized to use {label}",
                     "Effect": "Allow",
                     "Principal": {"AWS": "*"},
                     "Action": [*crypto, "kms:DescribeKey"],
@@ -50,7 +61,7 @@ def aws_s3_key_policy(account: str, region: str) -> str:
                     "Condition": {
                         "StringEquals": {
                             "kms:CallerAccount": account,
-                            "kms:ViaService": f"s3.{region}.amazonaws.com",
+                            "kms:ViaService": f"{service}.{region}.amazonaws.com",
                         }
                     },
                 },
@@ -69,8 +80,9 @@ def aws_s3_key_policy(account: str, region: str) -> str:
 def _generate_default_keys(original: Any) -> Any:
     def generate(self: KmsBackend, alias_name: str) -> str | None:
         key_id = original(self, alias_name)
-        if key_id is not None and alias_name == AWS_MANAGED_S3:
-            self.keys[key_id].policy = aws_s3_key_policy(self.account_id, self.region_name)
+        if key_id is not None and alias_name in MANAGED:
+            policy = aws_managed_key_policy(alias_name, self.account_id, self.region_name)
+            self.keys[key_id].policy = policy
         return key_id  # type: ignore[no-any-return]
 
     return generate
@@ -94,9 +106,13 @@ def _backend(response: Any) -> KmsBackend:
 
 
 def install() -> None:
-    """Route cross-account key ARNs and give aws/s3 its key policy (once)."""
+    """Route cross-account key ARNs and give aws/s3 and aws/sns their key policies (once)."""
     if getattr(KmsResponse, _MARK, False):
         return
+    # moto makes the AWS managed keys it knows on first use; aws/sns is not among them.
+    for alias in MANAGED:
+        if alias not in RESERVED_ALIASES:
+            RESERVED_ALIASES.append(alias)
     KmsResponse.kms_backend = property(_backend)  # type: ignore[assignment,method-assign]
     KmsBackend._generate_default_keys = _generate_default_keys(  # type: ignore[method-assign]
         KmsBackend._generate_default_keys

@@ -33,6 +33,7 @@ from mlops_seeds.sandbox.cloudformation.sagemaker import (
     ModelPackageGroup,
     Pipeline,
 )
+from mlops_seeds.sandbox.cloudformation.sns import Subscription, Topic, TopicPolicy
 from mlops_seeds.sandbox.cloudformation.unsupported import UnsupportedResource
 
 TYPES: dict[str, type[SandboxResource]] = {
@@ -50,6 +51,9 @@ TYPES: dict[str, type[SandboxResource]] = {
         ScalingPolicy,
         Alarm,
         BucketPolicy,
+        Topic,
+        TopicPolicy,
+        Subscription,
         CustomResource,
     )
 }

@@ -10,9 +10,12 @@
   service then holds the role's temporary credentials, which the gate checks like any.
 - `authorize`: an API call made in-process (the calls CloudFormation makes for a
   resource) decided as the gate decides a signed request; AccessDenied with AWS's message.
+- `authorize_service`: a call a service principal makes as itself (EventBridge publishing
+  to a rule's topic): only resource-based policies (the topic's, the key's) can allow it.
 """
 
 import contextvars
+import dataclasses
 import datetime
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -119,5 +122,29 @@ def authorize(
         return
     for request in found.requests:
         decision = evaluate(request, identity)
+        if decision.denied:
+            raise AccessDenied(decision.message())
+
+
+def authorize_service(
+    service: str,
+    api: str,
+    operation: str,
+    params: Mapping[str, Any],
+    where: Where,
+    source: Mapping[str, str],
+) -> None:
+    """AccessDenied (AWS's message) unless service principal `service` (e.g.
+    events.amazonaws.com), acting for a resource of `where`'s account with the condition
+    keys `source` (aws:SourceArn, aws:SourceAccount), may call `api`'s `operation` with
+    `params`. It has no identity-based policies and no account (no kms:CallerAccount)."""
+    moment = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    found = checks(Operation(api, operation, params), where, moment)
+    if found.open:
+        return
+    identity = Identity(service)
+    for request in found.requests:
+        context = {k: v for k, v in dict(request.context).items() if k != "kms:CallerAccount"}
+        decision = evaluate(dataclasses.replace(request, context={**context, **source}), identity)
         if decision.denied:
             raise AccessDenied(decision.message())

@@ -13,7 +13,11 @@ managed key `aws/s3` is checked the same way: its key policy (sandbox/kms.py) ad
 principal of its own account through S3 and no other account, so an object written under it
 cannot be read from another account ("you must use a customer managed key if you want to
 grant cross-account access", S3 User Guide); an object written under it names its ARN
-(sandbox/s3.py).
+(sandbox/s3.py). Publishing to an SNS topic encrypted under a key needs the publisher's
+`kms:GenerateDataKey` and `kms:Decrypt` on it, through SNS (SNS Developer Guide, "Managing
+Amazon SNS encryption keys": "the publisher must have the kms:GenerateDataKey* and
+kms:Decrypt permissions"); the AWS managed key `aws/sns` admits only its own account's
+principals, so an AWS service (EventBridge, CloudWatch) cannot publish to such a topic.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from mlops_seeds.sandbox.iam.errors import PolicyError
 from mlops_seeds.sandbox.iam.evaluation import Request, Resource
 
 AWS_MANAGED_S3 = "alias/aws/s3"
+AWS_MANAGED_SNS = "alias/aws/sns"
+SNS_PUBLISHES = frozenset({"Publish", "PublishBatch"})
 READS = frozenset({"GetObject"})  # HeadObject needs kms:Decrypt only with checksum mode
 WRITES = frozenset({"PutObject", "CreateMultipartUpload", "CopyObject"})
 KEY_ID_LENGTH = 36  # moto's ciphertext blobs start with the key id
@@ -42,6 +48,8 @@ def find_key(key_id: str, region: str, account: str) -> tuple[Any, Any]:
         region, account = parts[3], parts[4]
     try:  # an account's KMS is made on first use, as moto makes it for a request
         backend = kms_backends[account][region]
+        if key_id.startswith("alias/aws/"):
+            backend.get_key_id_from_alias(key_id)  # an AWS managed key: made on first use
         return backend.describe_key(key_id), backend
     except Exception:  # moto raises KeyError or NotFoundException for an unknown key
         return None, None
@@ -149,4 +157,30 @@ def s3_requests(
     return [
         Request(action, (key_resource(key_id, region, where),), via, resource_policy_required=True)
         for action, key_id, where in uses
+    ]
+
+
+def sns_requests(
+    operation: str, params: dict[str, Any], account: str, context: dict[str, Any]
+) -> list[Request]:
+    """The KMS authorizations publishing to an encrypted topic needs of its publisher
+    (none for another operation, an unknown topic or a topic without a key)."""
+    from moto.sns.models import sns_backends  # moto-heavy
+
+    arn = str(params.get("TopicArn") or "")
+    parts = arn.split(":")
+    if operation not in SNS_PUBLISHES or len(parts) != 6 or parts[4] not in sns_backends:
+        return []
+    region, owner = parts[3], parts[4]
+    topic = sns_backends[owner][region].topics.get(arn)
+    key_id = str(getattr(topic, "kms_master_key_id", "") or "")
+    if not key_id:
+        return []
+    key = key_resource(key_id, region, owner)
+    via = {**context, "kms:ViaService": f"sns.{region}.amazonaws.com"}
+    if account:
+        via["kms:CallerAccount"] = account
+    return [
+        Request(action, (key,), via, resource_policy_required=True)
+        for action in ("kms:GenerateDataKey", "kms:Decrypt")
     ]

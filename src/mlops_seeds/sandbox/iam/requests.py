@@ -259,6 +259,23 @@ def _sagemaker_resource(arn: str, raw: str, where: Where) -> Resource:
     return Resource(arn, account=owner or None, policy=policy_of(raw), context=context)
 
 
+def _sns_resource(arn: str) -> Resource:
+    """A topic (or a subscription: its topic's) with its access policy and tags."""
+    from moto.sns.models import sns_backends  # moto-heavy
+
+    parts = arn.split(":")
+    if len(parts) < 6:
+        return Resource(arn)
+    region, account = parts[3], parts[4]
+    backend = sns_backends[account][region] if account in sns_backends else None
+    topic = backend.topics.get(":".join(parts[:6])) if backend is not None else None
+    if topic is None:
+        return Resource(arn, account=account)
+    context = {f"aws:ResourceTag/{k}": v for k, v in topic._tags.items()}
+    policy = parsed(topic.policy, f"access policy of {topic.arn}")
+    return Resource(arn, account=account, policy=policy, context=context)
+
+
 def _role_resource(arn: str) -> Resource:
     """A role by its real ARN (IAM APIs name a role without its path; its ARN has it),
     with the boundary it carries (iam:PermissionsBoundary, the key AWS sets for the
@@ -280,6 +297,8 @@ def _resource(arn: str, raw: str, where: Where, trust: bool) -> Resource:
         return _s3_resource(arn, where)
     if ":sagemaker:" in arn:
         return _sagemaker_resource(arn, raw, where)
+    if arn.startswith(f"arn:{where.partition}:sns:"):
+        return _sns_resource(raw)
     return Resource(arn)
 
 
@@ -411,6 +430,8 @@ def checks(operation: Operation, where: Where, now: datetime.datetime) -> Checks
         requests += kms.s3_requests(
             operation.name, dict(params), where.region, where.account, context
         )
+    if operation.service == "sns":
+        requests += kms.sns_requests(operation.name, dict(params), where.account, context)
     requests += _also(service, entry, params, where, context)
     pass_role = entry.get("pass_role")
     if pass_role:
