@@ -252,12 +252,23 @@ def test_drift_sets_off_the_alarm_and_retraining_and_the_rule_needs_its_role(
         "identity-based policy allows the codepipeline:StartPipelineExecution action)"
     ) in refusal
 
-    # The topic's policy no longer admits EventBridge: the event is not delivered either.
+    # The topic's policy admits another service, not EventBridge: the event is not
+    # delivered either.
     topic = report.project.outputs["NotificationTopicArn"]
     sns = aws.client("sns", spoke)
-    default = {"Version": "2012-10-17", "Statement": []}
+    others = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic,
+            }
+        ],
+    }
     sns.set_topic_attributes(
-        TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(default)
+        TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(others)
     )
     told = len(report.runs.notifications)
     report.runs.alarm_changed(alarm, {**alarm, "StateValue": "OK"})

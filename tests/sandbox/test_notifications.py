@@ -109,7 +109,11 @@ def _template(
 
 def _launch(hub: boto3.Session, **options: Any) -> dict[str, str]:
     cloudformation = aws.client("cloudformation", hub)
-    cloudformation.create_stack(StackName="notifications", TemplateBody=_template(**options))
+    cloudformation.create_stack(
+        StackName="notifications",
+        TemplateBody=_template(**options),
+        Tags=[{"Key": "team", "Value": "risk"}],
+    )
     stack = cloudformation.describe_stacks(StackName="notifications")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack
     return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
@@ -139,8 +143,10 @@ def test_a_topic_its_policy_and_its_subscription_through_cloudformation(
     assert attributes["DisplayName"] == "SageMaker p"
     policy = json.loads(attributes["Policy"])
     assert [s["Sid"] for s in policy["Statement"]] == ["ProjectRulesPublish"]
+    # The template's tags and the stack's, as CloudFormation tags what it creates.
     tags = sns.list_tags_for_resource(ResourceArn=topic)["Tags"]
     assert {"Key": "sagemaker:project-id", "Value": "abc123"} in tags
+    assert {"Key": "team", "Value": "risk"} in tags
     subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
         ("email", "scientist@example.com")
@@ -160,6 +166,26 @@ def test_a_topic_its_policy_and_its_subscription_through_cloudformation(
     with pytest.raises(ClientError) as caught:
         sns.get_topic_attributes(TopicArn=topic)
     assert caught.value.response["Error"]["Code"] == "NotFound"
+
+
+def test_a_named_topic_that_exists_fails_the_resource_and_is_left_alone(
+    hub: boto3.Session,
+) -> None:
+    topic = _launch(hub)["TopicArn"]
+    cloudformation = aws.client("cloudformation", hub)
+    cloudformation.create_stack(
+        StackName="again", TemplateBody=_template(email=False), DisableRollback=True
+    )
+    events = cloudformation.describe_stack_events(StackName="again")["StackEvents"]
+    failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert [e["LogicalResourceId"] for e in failed] == ["Topic"]
+    assert failed[0]["ResourceStatusReason"] == (
+        "Resource of type 'AWS::SNS::Topic' with identifier"
+        " 'sagemaker-p-abc123-notifications' already exists."
+    )
+    # The first stack's topic keeps its subscription.
+    subscriptions = aws.client("sns", hub).list_subscriptions_by_topic(TopicArn=topic)
+    assert len(subscriptions["Subscriptions"]) == 1
 
 
 def test_eventbridge_publishes_for_a_rule_the_topic_and_key_policies_admit(
@@ -213,8 +239,23 @@ def test_a_publisher_needs_the_topics_key_unless_it_is_aws_sns(hub: boto3.Sessio
     assert "is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:" in message
     keyed = aws.client("sns", role_allowed(HUB, "keyed-publisher", publish, use_key))
     assert keyed.publish(TopicArn=outputs["TopicArn"], Message="hello")["MessageId"]
+    # A batch is authorized as sns:Publish (there is no sns:PublishBatch action).
+    batch = [{"Id": "1", "Message": "hello"}]
+    sent = keyed.publish_batch(TopicArn=outputs["TopicArn"], PublishBatchRequestEntries=batch)
+    assert [s["Id"] for s in sent["Successful"]] == ["1"]
 
     # aws/sns admits every principal of its account through SNS: sns:Publish is enough.
     sns = aws.client("sns", hub)
     managed = sns.create_topic(Name="managed", Attributes={"KmsMasterKeyId": "alias/aws/sns"})
     assert publisher.publish(TopicArn=managed["TopicArn"], Message="hello")["MessageId"]
+    # Its key policy is AWS's for aws/sns (no Encrypt or ReEncrypt, unlike aws/s3).
+    kms = aws.client("kms", hub)
+    key_id = kms.describe_key(KeyId="alias/aws/sns")["KeyMetadata"]["KeyId"]
+    policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    assert policy["Statement"][0]["Action"] == [
+        "kms:Decrypt",
+        "kms:GenerateDataKey*",
+        "kms:CreateGrant",
+        "kms:ListGrants",
+        "kms:DescribeKey",
+    ]

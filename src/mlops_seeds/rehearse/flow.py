@@ -381,14 +381,20 @@ def _drift_act(report: Report, scientist: Any, rows: list[str]) -> None:
         StackName=project.outputs["ProdStackName"]
     )["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs") or []}
-    with timeline.stage("monitor", f"traffic like the training data to {endpoint}, a check"):
+    with timeline.stage(
+        "monitor", f"traffic like the training data to {endpoint}, a check"
+    ) as stage:
+        refused = len(runs.refusals)
         sent = drift.send(prod, endpoint, drift.repeated(rows, drift.CALM_ROWS))
         report.checks["calm"] = drift.check(runs, scientist, prod, outputs)
         timeline.line(f"{sent} requests; {report.checks['calm'].line()}")
-    with timeline.stage("drift", f"shifted traffic to {endpoint}, a check, the alarm"):
+        _mark_refusals(stage, runs.refusals[refused:])
+    with timeline.stage("drift", f"shifted traffic to {endpoint}, a check, the alarm") as stage:
+        refused = len(runs.refusals)
         sent = drift.send(prod, endpoint, drift.shifted(drift.repeated(rows, drift.SHIFTED_ROWS)))
         report.checks["drifted"] = drift.check(runs, scientist, prod, outputs)
         timeline.line(f"{sent} requests; {report.checks['drifted'].line()}")
+        _mark_refusals(stage, runs.refusals[refused:])
     with timeline.stage("retrain", "the pipelines the alarm started") as stage:
         refused = len(runs.refusals)
         _mark_failures(stage, runs.run_pending(), runs.refusals[refused:])
@@ -408,18 +414,30 @@ def _build_review_deploy(options: Options, report: Report, scientist: Any, suffi
     registered = runs.packages(group)
     if not registered or registered[0].get("ModelApprovalStatus") != "PendingManualApproval":
         return
-    with timeline.stage(f"review{suffix}", f"a reviewer decides on the new package of {group}"):
+    with timeline.stage(
+        f"review{suffix}", f"a reviewer decides on the new package of {group}"
+    ) as stage:
+        refused = len(runs.refusals)
         package = registered[0]
         decision = options.decide(package) if options.decide else options.scenario.decision
         projects.approve_latest(scientist, group, decision)
         runs.model_package_changed(group, package["ModelPackageArn"], decision)
         timeline.line(f"{package['ModelPackageArn']}: {decision}")
+        _mark_refusals(stage, runs.refusals[refused:])
 
     with timeline.stage(
         f"deploy{suffix}", "the deploy pipeline: build, staging, test, prod"
     ) as stage:
         refused = len(runs.refusals)
         _mark_failures(stage, runs.run_pending(), runs.refusals[refused:])
+
+
+def _mark_refusals(stage: Stage, refused: list[str]) -> None:
+    """A stage in which EventBridge could not deliver an event (start a pipeline, notify a
+    topic) shows it."""
+    if refused:
+        stage.status = "failed"
+        stage.detail = "; ".join(refused)
 
 
 def _mark_failures(stage: Stage, done: list[Run], refused: list[str]) -> None:

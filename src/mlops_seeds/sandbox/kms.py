@@ -36,16 +36,32 @@ CROSS_ACCOUNT = frozenset(
 
 
 # The AWS managed keys given AWS's policy: alias -> (service, label, policy id).
+# alias: (service, its label in the policy, the policy's Id, what its principals may do)
 MANAGED = {
-    AWS_MANAGED_S3: ("s3", "S3", "auto-s3-2"),
-    AWS_MANAGED_SNS: ("sns", "SNS", "auto-sns-1"),
+    AWS_MANAGED_S3: (
+        "s3",
+        "S3",
+        "auto-s3-2",
+        ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"),
+    ),
+    AWS_MANAGED_SNS: (
+        "sns",
+        "SNS",
+        "auto-sns-1",
+        (
+            "kms:Decrypt",
+            "kms:GenerateDataKey*",
+            "kms:CreateGrant",
+            "kms:ListGrants",
+            "kms:DescribeKey",
+        ),
+    ),
 }
 
 
 def aws_managed_key_policy(alias: str, account: str, region: str) -> str:
     """The key policy of the AWS managed key `alias` (one of MANAGED) in `account`."""
-    service, label, policy_id = MANAGED[alias]
-    crypto = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
+    service, label, policy_id, actions = MANAGED[alias]
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -56,7 +72,7 @@ def aws_managed_key_policy(alias: str, account: str, region: str) -> str:
                     f" that are authorized to use {label}",
                     "Effect": "Allow",
                     "Principal": {"AWS": "*"},
-                    "Action": [*crypto, "kms:DescribeKey"],
+                    "Action": list(actions),
                     "Resource": "*",
                     "Condition": {
                         "StringEquals": {

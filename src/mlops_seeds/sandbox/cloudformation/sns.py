@@ -4,8 +4,10 @@ and Subscription list among them) and it has no TopicPolicy or Subscription type
 
 As the CloudFormation reference gives them:
 - Topic: Ref is the topic's ARN; GetAtt TopicArn and TopicName. An unnamed topic is
-  `<stack>-<LogicalId>-<random>`. A new TopicName or FifoTopic replaces it; DisplayName,
-  KmsMasterKeyId, Tags and Subscription change in place.
+  `<stack>-<LogicalId>-<random>`; a named one that exists already fails the resource
+  (CreateTopic itself would return the existing topic). It carries the stack's tags too.
+  A new TopicName or FifoTopic replaces it; DisplayName, KmsMasterKeyId, Tags and
+  Subscription change in place.
 - TopicPolicy: the policy of each topic of Topics (its Policy attribute, replaced whole);
   Ref is a generated id. Deleting it gives the topics SNS's default policy back.
 - Subscription: Subscribe; Ref is the subscription's ARN. A new TopicArn, Protocol or
@@ -18,7 +20,12 @@ from typing import Any
 from moto.core.utils import camelcase_to_underscores
 from moto.sns.models import SNSBackend, sns_backends
 
-from mlops_seeds.sandbox.cloudformation.resource import Context, SandboxResource, random_name
+from mlops_seeds.sandbox.cloudformation.resource import (
+    Context,
+    SandboxResource,
+    random_name,
+    tags,
+)
 
 _NAME_LIMIT = 256
 # CreateTopic's attributes a template property sets (the API's names).
@@ -49,7 +56,8 @@ def _attributes(properties: dict[str, Any]) -> dict[str, str]:
 
 
 def _tags(properties: dict[str, Any]) -> dict[str, str]:
-    return {str(t["Key"]): str(t["Value"]) for t in properties.get("Tags") or []}
+    """The stack's tags and the template's (CloudFormation tags what it creates with both)."""
+    return {t["Key"]: t["Value"] for t in tags(properties)}
 
 
 class Topic(SandboxResource):
@@ -74,9 +82,14 @@ class Topic(SandboxResource):
     def create(self) -> None:
         """CreateTopic with its attributes and tags, then Subscribe each subscription."""
         properties = self.properties
-        topic = _backend(self.context).create_topic(
-            self.name, _attributes(properties), _tags(properties)
-        )
+        backend = _backend(self.context)
+        context = self.context
+        arn = f"arn:{context.partition}:sns:{context.region}:{context.account_id}:{self.name}"
+        if arn in backend.topics:
+            raise RuntimeError(
+                f"Resource of type '{self.TYPE}' with identifier '{self.name}' already exists."
+            )
+        topic = backend.create_topic(self.name, _attributes(properties), _tags(properties))
         self.physical_id = topic.arn
         self.attributes = {"TopicArn": topic.arn, "TopicName": topic.name}
         self._subscribe(properties)
