@@ -7,7 +7,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from local_kit import Kit, ModelBuildRepo, render_model_build, set_fake_aws
+from local_kit import Kit, set_fake_aws
 
 from mlops_seeds import aws
 from mlops_seeds.paths import repo_root
@@ -37,15 +37,6 @@ def kit(tmp_path: Path) -> Kit:
 def lines() -> list[str]:
     """Collects the runner's progress lines (pass `echo=lines.append`)."""
     return []
-
-
-@pytest.fixture(scope="module")
-def model_build(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> ModelBuildRepo:
-    """A rendered model-build repo for the (framework, problem_type) of `request.param`."""
-    framework, problem_type = request.param
-    return render_model_build(tmp_path_factory, framework, problem_type)
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,9 @@
-"""Helpers of the local runner's tests: constants, fake AWS settings, a definition builder
-and rendered model-build repos (imported by conftest.py and the tests)."""
+"""Helpers of the local runner's tests: constants, fake AWS settings and a definition
+builder (imported by conftest.py and the tests). The model-build seed's own pipeline is run
+by its rendered repos' tests (tests/test_bake.py)."""
 
-import io
 import json
 import subprocess
-import sys
-import tarfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +14,6 @@ import pytest
 
 from mlops_seeds import aws
 from mlops_seeds.local import container_paths
-from mlops_seeds.paths import repo_root
-from mlops_seeds.seeds import bake, get_seed
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/PipelineRole"
@@ -25,7 +21,6 @@ SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-l
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.2-0"
 CUSTOM_IMAGE = "111122223333.dkr.ecr.us-east-1.amazonaws.com/team/custom-image:1"
 CODE_DIR = "/opt/ml/processing/input/code"
-PROCESSING_SCRIPTS = ("preprocess.py", "evaluate.py", "data_quality.py")  # not in sourcedir
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -195,79 +190,3 @@ class Kit:
             "Parameters": parameters or [],
             "Steps": steps,
         }
-
-
-@dataclass(frozen=True)
-class ModelBuildRepo:
-    """A rendered model-build repo and its pipeline definition for bucket `bucket`."""
-
-    path: Path
-    framework: str
-    problem_type: str
-    definition: dict[str, Any]
-    bucket: str = "artifacts"
-    group: str = "models"
-    code_prefix: str = "s3://artifacts/code"
-    input_uri: str = "s3://artifacts/input/data.csv"
-
-    @property
-    def scripts(self) -> Path:
-        return self.path / "pipelines" / "scripts"
-
-    def upload(self, session: boto3.Session) -> None:
-        """Create the bucket and put the code, the training archive and the dataset, as
-        run-pipeline does before a run."""
-        s3 = session.client("s3")
-        s3.create_bucket(Bucket=self.bucket)
-        for name in PROCESSING_SCRIPTS:
-            s3.put_object(
-                Bucket=self.bucket, Key=f"code/{name}", Body=(self.scripts / name).read_bytes()
-            )
-        s3.put_object(Bucket=self.bucket, Key="code/sourcedir.tar.gz", Body=self.sourcedir())
-        (dataset,) = (self.path / "pipelines" / "data").glob("*.csv")
-        s3.put_object(Bucket=self.bucket, Key="input/data.csv", Body=dataset.read_bytes())
-
-    def sourcedir(self) -> bytes:
-        """train.py and the other training sources, as a tar.gz."""
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-            for path in sorted(self.scripts.glob("*.py")):
-                if path.name not in PROCESSING_SCRIPTS:
-                    archive.add(path, arcname=path.name)
-        return buffer.getvalue()
-
-
-def render_model_build(
-    tmp_path_factory: pytest.TempPathFactory, framework: str, problem_type: str
-) -> ModelBuildRepo:
-    """Render the seed and print its definition with the repo's own command."""
-    root = repo_root()
-    out = tmp_path_factory.mktemp(f"{framework}-{problem_type}")
-    home = tmp_path_factory.mktemp("cookiecutter-home")
-    config = home / "config.yaml"
-    config.write_text(f"cookiecutters_dir: {home / 'c'}\nreplay_dir: {home / 'replay'}\n")
-    settings = {"framework": framework, "problem_type": problem_type}
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("COOKIECUTTER_CONFIG", str(config))
-        repo = bake(root, get_seed(root, "model-build"), out, settings, no_input=True)
-    repo_fields = ModelBuildRepo(repo, framework, problem_type, {})
-    command = [
-        sys.executable,
-        "-m",
-        "pipelines.get_pipeline_definition",
-        "--default-bucket",
-        repo_fields.bucket,
-        "--model-package-group-name",
-        repo_fields.group,
-        "--code-uri-prefix",
-        repo_fields.code_prefix,
-        "--input-data-uri",
-        repo_fields.input_uri,
-        "--pipeline-name",
-        "model-build",
-    ]
-    env = {**FAKE_AWS, "PATH": "/usr/bin:/bin", "SAGEMAKER_VALIDATE_ROLE": "false"}
-    printed = subprocess.run(
-        command, cwd=repo, env=env, capture_output=True, text=True, check=True
-    ).stdout
-    return ModelBuildRepo(repo, framework, problem_type, json.loads(printed))

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -25,6 +26,7 @@ from mlops_seeds.rehearse.outcome import check_outcome
 from mlops_seeds.rehearse.scenarios import SCENARIOS
 from mlops_seeds.rehearse.summary import summary_lines
 from mlops_seeds.sandbox import Sandbox
+from mlops_seeds.sandbox.sagemaker import runs as sandbox_runs
 
 NUMBER = r"-?\d+(\.\d+)?(e-?\d+)?"
 BREAST_CANCER = Path(
@@ -37,6 +39,23 @@ def _rehearse(
 ) -> flow.Report:
     options = flow.Options(scenario=SCENARIOS[scenario], project_roles=project_roles)
     return flow.run(options, flow.prepare(options), print, sandbox, tmp_path)
+
+
+def _sagemaker_execution(report: flow.Report) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The project's one SageMaker pipeline execution, described, and its steps as the
+    sandbox lists them (newest first)."""
+    assert report.runs is not None and report.project is not None
+    sagemaker = aws.client("sagemaker", report.runs.session)
+    pipeline = f"sagemaker-{report.project.name}-{report.project.id}"
+    (summary,) = sagemaker.list_pipeline_executions(PipelineName=pipeline)[
+        "PipelineExecutionSummaries"
+    ]
+    arn = summary["PipelineExecutionArn"]
+    described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
+    pages = sagemaker.get_paginator("list_pipeline_execution_steps").paginate(
+        PipelineExecutionArn=arn
+    )
+    return described, [step for page in pages for step in page["PipelineExecutionSteps"]]
 
 
 def _cli_env(tmp: Path) -> dict[str, str]:
@@ -174,6 +193,20 @@ def test_a_threshold_no_model_meets_stops_before_registration(
     assert notification.about.endswith(" Failed")
     assert not check_outcome(report.runs, report.project, SCENARIOS["happy"], "regression").passed
 
+    # As SageMaker reports it: the condition's outcome, the Fail step's message, the
+    # execution's reason naming the step.
+    described, listed = _sagemaker_execution(report)
+    assert described["PipelineExecutionStatus"] == "Failed"
+    steps = {s["StepName"]: s for s in listed}
+    assert "RegisterModel" not in steps
+    assert steps["CheckMetricThreshold"]["Metadata"] == {"Condition": {"Outcome": "False"}}
+    fail = steps["FailMetricThreshold"]
+    assert fail["StepStatus"] == "Failed"
+    assert fail["FailureReason"].startswith("Test RMSE ")
+    assert "does not meet the threshold (<=)" in fail["FailureReason"]
+    assert fail["Metadata"] == {"Fail": {"ErrorMessage": fail["FailureReason"]}}
+    assert described["FailureReason"] == f"step FailMetricThreshold: {fail['FailureReason']}"
+
 
 def test_a_failing_staging_test_leaves_prod_untouched(sandbox: Sandbox, tmp_path: Path) -> None:
     # SageMaker's roles deploy staging (its CloudFormation role) and test it (its CodeBuild
@@ -195,6 +228,31 @@ def test_a_failing_staging_test_leaves_prod_untouched(sandbox: Sandbox, tmp_path
     )
     assert report.project is not None
     assert not check_outcome(report.runs, report.project, SCENARIOS["happy"], "regression").passed
+
+    # The build's SageMaker execution, as SageMaker reports it: each step's metadata, the
+    # steps newest first, the package it registered; the sandbox keeps its record and log.
+    described, listed = _sagemaker_execution(report)
+    assert described["PipelineExecutionStatus"] == "Succeeded"
+    assert "FailureReason" not in described
+    assert all(s["StepStatus"] == "Succeeded" for s in listed)
+    starts = [s["StartTime"] for s in listed]
+    assert starts == sorted(starts, reverse=True)
+    steps = {s["StepName"]: s for s in listed}
+    assert "FailMetricThreshold" not in steps
+    assert steps["CheckMetricThreshold"]["Metadata"] == {"Condition": {"Outcome": "True"}}
+    spoke = report.runs.session.client("sts").get_caller_identity()["Account"]
+    training = steps["TrainModel"]["Metadata"]["TrainingJob"]["Arn"]
+    assert training.startswith(f"arn:aws:sagemaker:us-east-1:{spoke}:training-job/")
+    group = report.project.outputs["ModelPackageGroupName"]
+    (package,) = report.runs.packages(group)
+    assert steps["RegisterModel"]["Metadata"]["RegisterModel"]["Arn"] == package["ModelPackageArn"]
+    arn = described["PipelineExecutionArn"]
+    run = sandbox_runs.find(arn)
+    assert run is not None and run.directory is not None
+    record = json.loads((run.directory / "record.json").read_text())
+    assert record["execution_id"] == arn.rsplit("/", 1)[1]
+    log = (run.directory / "execution.log").read_text()
+    assert "RegisterModel (RegisterModel): Succeeded" in log
 
 
 def test_drift_sets_off_the_alarm_and_retraining_and_the_rule_needs_its_role(

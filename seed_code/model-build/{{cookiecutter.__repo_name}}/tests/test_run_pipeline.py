@@ -163,13 +163,25 @@ def test_wait_prints_step_changes_until_a_final_status(capsys: pytest.CaptureFix
     )
     sleeps: list[float] = []
     assert run_pipeline.wait(client, "arn", poll_seconds=3, sleep=sleeps.append) == "Failed"
-    assert sleeps == [1, 2, 3]  # doubling from 1 s, capped at --poll-seconds
+    assert sleeps == [1, 1, 1]  # a second while the wait is short
     assert capsys.readouterr().out.splitlines() == [
         "  PreprocessData: Executing",
         "  PreprocessData: Succeeded",
         "  TrainModel: Executing",
         "  TrainModel: Failed",
     ]
+
+
+def test_wait_pauses_a_quarter_of_the_time_waited_up_to_poll_seconds() -> None:
+    client = ScriptedClient([("Executing", {})] * 40 + [("Succeeded", {})])
+    sleeps: list[float] = []
+    assert run_pipeline.wait(client, "arn", poll_seconds=30, sleep=sleeps.append) == "Succeeded"
+    assert sleeps[:5] == [1, 1, 1, 1, 1]
+    assert sleeps[5:8] == [1.25, 1.5625, 1.953125]
+    assert sleeps[-1] == 30
+    # Each pause ends within a quarter (or a second) of the time waited before it.
+    for index, pause in enumerate(sleeps):
+        assert pause <= max(1, sum(sleeps[:index]) / 4)
 
 
 def test_wait_exits_non_zero_when_the_execution_fails(

@@ -3,8 +3,10 @@ machine by mlops-seeds' local runner (skipped when mlops-seeds is not installed)
 
 from __future__ import annotations
 
+import io
 import json
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,8 @@ import pytest
 from moto import mock_aws
 
 from pipelines import run_pipeline
-from tests.support import import_pipeline
+from pipelines.settings import FRAMEWORK, PROBLEM_TYPE
+from tests.support import REPO, import_pipeline
 
 BUCKET = "sagemaker-p-abc123-123456789012-us-east-1"
 GROUP = "demo-p-abc123"
@@ -25,6 +28,11 @@ CONTRACT = {
     "SAGEMAKER_PIPELINE_NAME": "demo-p-abc123",
     "SAGEMAKER_PIPELINE_ROLE_ARN": "arn:aws:iam::123456789012:role/PipelineRole",
     "MODEL_PACKAGE_GROUP_NAME": GROUP,
+}
+# What each framework's model archive holds.
+MODEL_FILES = {
+    "xgboost": ["xgboost-model"],
+    "sklearn": ["code", "code/inference.py", "model.joblib"],
 }
 
 
@@ -53,10 +61,16 @@ def packages(sagemaker: Any) -> list[dict[str, Any]]:
     return [sagemaker.describe_model_package(ModelPackageName=p["ModelPackageArn"]) for p in listed]
 
 
+def s3_bytes(s3: Any, uri: str) -> bytes:
+    """An object of the artifact bucket by its URI."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return body
+
+
 def s3_json(s3: Any, uri: str) -> Any:
     """A JSON object of the artifact bucket by its URI."""
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    return json.loads(s3_bytes(s3, uri))
 
 
 def test_local_run_registers_the_model_when_it_meets_the_threshold(
@@ -82,6 +96,38 @@ def test_local_run_registers_the_model_when_it_meets_the_threshold(
     assert statuses["RegisterModel"] == "Succeeded"
     assert statuses["FailMetricThreshold"] == "Skipped"
     assert sandbox["sagemaker"].list_pipelines()["PipelineSummaries"] == []
+    properties = {step["name"]: step["properties"] for step in record["steps"]}
+
+    # The package's report is the evaluation step's, its model the training job's.
+    evaluation = properties["EvaluateModel"]["PropertyFiles"]["EvaluationReport"]
+    assert report == evaluation
+    model_uri = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    assert model_uri == properties["TrainModel"]["ModelArtifacts"]["S3ModelArtifacts"]
+    with tarfile.open(fileobj=io.BytesIO(s3_bytes(sandbox["s3"], model_uri))) as archive:
+        assert sorted(archive.getnames()) == MODEL_FILES[FRAMEWORK]
+
+    # What the monitoring of its endpoints needs: the options it was built with, the
+    # data-quality check's script and image, and the baseline of the training data.
+    metadata = package["CustomerMetadataProperties"]
+    assert (metadata["framework"], metadata["problem_type"]) == (FRAMEWORK, PROBLEM_TYPE)
+    script = s3_bytes(sandbox["s3"], metadata["data_quality_script"])
+    assert script == (REPO / "pipelines" / "scripts" / "data_quality.py").read_bytes()
+    baseline = properties["BaselineDataQuality"]["AppSpecification"]["ImageUri"]
+    assert metadata["data_quality_image"] == baseline
+    data_quality = package["ModelMetrics"]["ModelDataQuality"]
+    assert package["DriftCheckBaselines"]["ModelDataQuality"] == data_quality
+    statistics = s3_json(sandbox["s3"], data_quality["Statistics"]["S3Uri"])
+    constraints = s3_json(sandbox["s3"], data_quality["Constraints"]["S3Uri"])
+    (train,) = [
+        o
+        for o in properties["PreprocessData"]["ProcessingOutputConfig"]["Outputs"]
+        if o["OutputName"] == "train"
+    ]
+    rows = s3_bytes(sandbox["s3"], f"{train['S3Output']['S3Uri']}/train.csv").splitlines()
+    features = [f"_c{i}" for i in range(len(rows[0].split(b",")) - 1)]  # not the target
+    assert statistics["dataset"]["item_count"] == len(rows)
+    assert [f["name"] for f in statistics["features"]] == features
+    assert [f["name"] for f in constraints["features"]] == features
 
 
 def test_local_run_stops_at_the_fail_step_when_the_threshold_cannot_be_met(
