@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -22,7 +23,7 @@ from sklearn.linear_model import LinearRegression
 from test_hosting import SKLEARN_IMAGE, csv_rows, features, tar_gz
 
 from mlops_seeds import aws
-from mlops_seeds.sandbox import Sandbox
+from mlops_seeds.sandbox import Sandbox, runtime
 from mlops_seeds.sandbox.iam.principals import SAGEMAKER
 
 SCALE = 120
@@ -60,6 +61,20 @@ def fast(sandbox: Sandbox) -> Iterator[Sandbox]:
         yield sandbox
     finally:
         sandbox.time_scale = 1
+
+
+@contextmanager
+def one_real_minute_before_the_next_evaluation(sandbox: Sandbox) -> Iterator[None]:
+    """From the start of a sandbox minute (CloudWatch evaluates alarms each minute), the
+    sandbox's clock at the wall clock's pace, then at SCALE again."""
+    clock = runtime.clock()
+    now = clock.now()
+    clock.sleep(60 - now.second - now.microsecond / 1e6 + 0.5)
+    sandbox.time_scale = 1
+    try:
+        yield
+    finally:
+        sandbox.time_scale = SCALE
 
 
 @pytest.fixture
@@ -166,15 +181,18 @@ def traffic_until_done(sm: Any, smr: Any, limit: float = 30.0) -> tuple[int, int
 
 
 def test_a_canary_that_fails_on_part_of_the_traffic_is_rolled_back(
-    sm: Any, cw: Any, hub: boto3.Session, config: Callable[[str, bool], str]
+    sm: Any, cw: Any, hub: boto3.Session, fast: Sandbox, config: Callable[[str, bool], str]
 ) -> None:
     first, second = config("first", False), config("second", True)
     sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=first)
-    alarm = new_fleet_alarm(cw, second)
-    # Not evaluated yet (CloudWatch evaluates each minute): INSUFFICIENT_DATA.
-    assert cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"] == (
-        "INSUFFICIENT_DATA"
-    )
+    # Not evaluated before CloudWatch's next evaluation (each minute): INSUFFICIENT_DATA.
+    # At SCALE a minute is half a second; the alarm is looked at while the next one is a
+    # wall-clock minute away.
+    with one_real_minute_before_the_next_evaluation(fast):
+        alarm = new_fleet_alarm(cw, second)
+        assert cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"] == (
+            "INSUFFICIENT_DATA"
+        )
 
     sm.update_endpoint(
         EndpointName=ENDPOINT, EndpointConfigName=second, DeploymentConfig=canary(alarm)
