@@ -26,8 +26,8 @@ def _bytecode(session: nox.Session) -> dict[str, str]:
     machines) and the environment was installed without bytecode (uv's default), every
     process would otherwise compile each module it imports, every time: about a quarter of
     a local pipeline run."""
-    location = Path(session.virtualenv.location or session.create_tmp())
-    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(location / "pycache")}
+    cache = Path(session.virtualenv.location) / "pycache"
+    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(cache)}
 
 
 def _install(session: nox.Session, *groups: str) -> None:

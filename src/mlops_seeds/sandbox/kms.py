@@ -35,8 +35,8 @@ CROSS_ACCOUNT = frozenset(
 )  # fmt: skip
 
 
-# The AWS managed keys given AWS's policy: alias -> (service, label, policy id).
-# alias: (service, its label in the policy, the policy's Id, what its principals may do)
+# The AWS managed keys given AWS's policy: alias -> (service, its label in the policy, the
+# policy's Id, what the account's principals may do through the service).
 MANAGED = {
     AWS_MANAGED_S3: (
         "s3",

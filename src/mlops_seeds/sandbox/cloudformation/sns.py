@@ -82,8 +82,8 @@ class Topic(SandboxResource):
     def create(self) -> None:
         """CreateTopic with its attributes and tags, then Subscribe each subscription."""
         properties = self.properties
-        backend = _backend(self.context)
         context = self.context
+        backend = _backend(context)
         arn = f"arn:{context.partition}:sns:{context.region}:{context.account_id}:{self.name}"
         if arn in backend.topics:
             raise RuntimeError(
