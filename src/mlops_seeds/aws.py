@@ -307,6 +307,11 @@ def assume_role(
     )
 
 
+def error_code(err: ClientError) -> str:
+    """The error code of an AWS service's refusal ('' when it gives none)."""
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
 def _cause(error: BaseException | None) -> str:
     """Why a connection failed, in a few words, from the chain of low-level errors."""
     seen = 0

@@ -35,9 +35,15 @@ BREAST_CANCER = Path(
 
 
 def _rehearse(
-    sandbox: Sandbox, tmp_path: Path, scenario: str, project_roles: str = "created"
+    sandbox: Sandbox,
+    tmp_path: Path,
+    scenario: str,
+    project_roles: str = "created",
+    delete_project: bool = True,
 ) -> flow.Report:
-    options = flow.Options(scenario=SCENARIOS[scenario], project_roles=project_roles)
+    options = flow.Options(
+        scenario=SCENARIOS[scenario], project_roles=project_roles, delete_project=delete_project
+    )
     return flow.run(options, flow.prepare(options), print, sandbox, tmp_path)
 
 
@@ -179,9 +185,11 @@ def test_a_threshold_no_model_meets_stops_before_registration(
     assert report.outcome is not None and report.outcome.passed, report.outcome
     assert "FailMetricThreshold" in report.outcome.summary
     assert report.outcome.facts["model packages"] == "none"
-    assert [s.name for s in report.timeline.stages] == [
-        "accounts", "admin", "scientist", "git", "build", "check",
+    assert [(s.name, s.status) for s in report.timeline.stages] == [
+        ("accounts", "ok"), ("admin", "ok"), ("scientist", "ok"), ("git", "ok"),
+        ("build", "failed"), ("check", "ok"), ("delete", "ok"),
     ]  # fmt: skip
+    assert report.passed and not report.undeleted
     build = report.timeline.stages[4]
     assert build.status == "failed" and "BuildAndRunSageMakerPipeline" in build.detail
     assert report.runs is not None and report.project is not None
@@ -228,6 +236,12 @@ def test_a_failing_staging_test_leaves_prod_untouched(sandbox: Sandbox, tmp_path
     )
     assert report.project is not None
     assert not check_outcome(report.runs, report.project, SCENARIOS["happy"], "regression").passed
+    # SageMaker's launch role deleted the project (its stack), the staging stack stays.
+    assert report.timeline.stages[-1].name == "delete" and not report.undeleted
+    cloudformation = aws.client("cloudformation", report.runs.session)
+    left = [s["StackName"] for s in cloudformation.describe_stacks()["Stacks"]]
+    assert report.project.stack_name not in left
+    assert f"sagemaker-{report.project.name}-{report.project.id}-deploy-staging" in left
 
     # The build's SageMaker execution, as SageMaker reports it: each step's metadata, the
     # steps newest first, the package it registered; the sandbox keeps its record and log.
@@ -258,7 +272,7 @@ def test_a_failing_staging_test_leaves_prod_untouched(sandbox: Sandbox, tmp_path
 def test_drift_sets_off_the_alarm_and_retraining_and_the_rule_needs_its_role(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    report = _rehearse(sandbox, tmp_path, "drift")
+    report = _rehearse(sandbox, tmp_path, "drift", delete_project=False)  # looked at after
     assert report.outcome is not None and report.outcome.passed, report.outcome
     assert [s.name for s in report.timeline.stages][-4:] == ["monitor", "drift", "retrain", "check"]
     calm, drifted = report.checks["calm"], report.checks["drifted"]

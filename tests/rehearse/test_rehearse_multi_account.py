@@ -54,7 +54,9 @@ def _redeploy(runs: PipelineRuns, group: str, package: str) -> str:
 def test_staging_and_prod_in_their_own_accounts_and_each_grant_is_needed(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    options = flow.Options(scenario=SCENARIOS["happy"], product_key="build-deploy-multi-account")
+    options = flow.Options(  # the project is redeployed after the rehearsal: not deleted
+        scenario=SCENARIOS["happy"], product_key="build-deploy-multi-account", delete_project=False
+    )
     report = flow.run(options, flow.prepare(options), print, sandbox, tmp_path)
     lines = summary_lines(report)
     print("\n".join(lines))

@@ -1,6 +1,7 @@
-"""CloudFormation acting as somebody under IAM: each resource is made by the calls its type
-needs (calls.yaml, checked against the resource provider schemas cfn-lint ships), as the
-stack's role when it has one, else as its caller; a refused call fails the resource."""
+"""CloudFormation acting as somebody under IAM: each resource is made, changed and deleted
+by the calls its type needs (calls.yaml, checked against the resource provider schemas
+cfn-lint ships), as the stack's role when it has one, else as its caller; a refused call
+fails the resource, and a refused deletion leaves the stack DELETE_FAILED."""
 
 import json
 from functools import lru_cache
@@ -62,7 +63,8 @@ def _all_calls(resource_type: str, phase: str) -> list[permissions.Call]:
 
 @pytest.mark.parametrize("resource_type", sorted(permissions.table()))
 def test_each_call_is_one_the_types_handlers_are_documented_to_make(resource_type: str) -> None:
-    for phase in ("create", "update"):
+    assert permissions.table()[resource_type].get("delete"), "no delete calls"
+    for phase in ("create", "update", "delete"):
         documented = _handler_permissions(resource_type, phase)
         if documented is None:  # types without a registry schema (CodeBuild::Project)
             continue
@@ -242,3 +244,172 @@ def test_stack_tags_are_request_tags_of_the_resources_calls(sandbox: Sandbox) ->
         ResourceArn=f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package-group/g1"
     )
     assert {"Key": "team", "Value": "ml"} in described["Tags"]
+
+
+# ---------------------------------------------------------------- deletion (deletion.py)
+WITHOUT_DELETE_ROLE_POLICY = {
+    "Effect": "Allow",
+    "Action": [
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies",
+        "iam:DeleteRole",
+        "s3:*",
+    ],
+    "Resource": "*",
+}
+INLINE = (
+    "Policy",
+    "AWS::IAM::Policy",
+    {
+        "PolicyName": "inline",
+        "Roles": [{"Ref": "Role"}],
+        "PolicyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}],
+        },
+    },
+)
+BUCKET = ("Bucket", "AWS::S3::Bucket", {"BucketName": "deleted-by-stack"})
+
+
+def _stack_role(name: str, *statements: dict[str, Any]) -> str:
+    """A role CloudFormation may assume, allowed `statements`."""
+    iam = aws.client("iam", aws.make_session())
+    trust = service_trust("cloudformation.amazonaws.com")
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(document))
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+def _deployer() -> Any:
+    session = _session_with(
+        "deployer", STACKS, {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}
+    )
+    return aws.client("cloudformation", session)
+
+
+def _described(cloudformation: Any, name: str) -> dict[str, Any]:
+    stack: dict[str, Any] = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    return stack
+
+
+def _bucket_names() -> list[str]:
+    return [b["Name"] for b in aws.client("s3", aws.make_session()).list_buckets()["Buckets"]]
+
+
+def _failed_events(cloudformation: Any, stack: str) -> dict[str, str]:
+    events = cloudformation.describe_stack_events(StackName=stack)["StackEvents"]
+    return {
+        e["LogicalResourceId"]: e["ResourceStatusReason"]
+        for e in events
+        if e["ResourceStatus"] == "DELETE_FAILED" and e["LogicalResourceId"] != stack
+    }
+
+
+def test_what_the_stack_role_may_not_delete_stays_with_what_it_refers_to(
+    sandbox: Sandbox,
+) -> None:
+    role_arn = _stack_role("no-delete-role-policy", WITHOUT_DELETE_ROLE_POLICY)
+    cloudformation = _deployer()
+    cloudformation.create_stack(
+        StackName="three",
+        TemplateBody=_template(BUCKET, ROLE, INLINE),
+        RoleARN=role_arn,
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    assert _described(cloudformation, "three")["StackStatus"] == "CREATE_COMPLETE"
+
+    cloudformation.delete_stack(StackName="three")  # succeeds: the failure is the stack's
+
+    stack = _described(cloudformation, "three")
+    assert stack["StackStatus"] == "DELETE_FAILED"
+    assert stack["StackStatusReason"] == "The following resource(s) failed to delete: [Policy]. "
+    failed = _failed_events(cloudformation, "three")
+    assert list(failed) == ["Policy"]  # the role it refers to was not tried
+    assert (
+        "assumed-role/no-delete-role-policy/AWSCloudFormation is not authorized to perform: "
+        f"iam:DeleteRolePolicy on resource: arn:aws:iam::{ACCOUNT}:role/made-by-stack"
+    ) in failed["Policy"]
+    held = cloudformation.list_stack_resources(StackName="three")["StackResourceSummaries"]
+    assert sorted(r["LogicalResourceId"] for r in held) == ["Policy", "Role"]
+    iam = aws.client("iam", aws.make_session())
+    assert iam.list_role_policies(RoleName="made-by-stack")["PolicyNames"] == ["inline"]
+    assert "deleted-by-stack" not in _bucket_names()  # nothing refers to it: deleted
+    with pytest.raises(ClientError) as refused:
+        cloudformation.update_stack(StackName="three", TemplateBody=_template(BUCKET))
+    assert refused.value.response["Error"]["Message"].endswith(
+        "is in DELETE_FAILED state and can not be updated."
+    )
+    with pytest.raises(ClientError) as gone:  # already deleted: not a resource to retain
+        cloudformation.delete_stack(StackName="three", RetainResources=["Bucket"])
+    assert "Do not specify resources that are in the DELETE_COMPLETE state" in str(gone.value)
+
+    cloudformation.delete_stack(StackName="three", RetainResources=["Policy"])
+
+    assert cloudformation.describe_stacks()["Stacks"] == []
+    with pytest.raises(ClientError):  # the role's handler deleted it, inline policy and all
+        iam.get_role(RoleName="made-by-stack")
+
+
+def test_retaining_and_forcing_apply_only_to_a_stack_whose_deletion_failed(
+    sandbox: Sandbox,
+) -> None:
+    no_delete_bucket = {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}
+    role_arn = _stack_role(
+        "keeps-buckets", {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}, no_delete_bucket
+    )
+    cloudformation = _deployer()
+    cloudformation.create_stack(StackName="b", TemplateBody=_template(BUCKET), RoleARN=role_arn)
+    for option in ({"RetainResources": ["Bucket"]}, {"DeletionMode": "FORCE_DELETE_STACK"}):
+        with pytest.raises(ClientError) as refused:
+            cloudformation.delete_stack(StackName="b", **option)
+        assert refused.value.response["Error"]["Code"] == "ValidationError"
+        assert "applies only to a stack in the DELETE_FAILED state" in str(refused.value)
+    assert _described(cloudformation, "b")["StackStatus"] == "CREATE_COMPLETE"
+
+    cloudformation.delete_stack(StackName="b")
+    assert "explicit deny" in _failed_events(cloudformation, "b")["Bucket"]
+    cloudformation.delete_stack(StackName="b")  # a retry fails the same way
+    assert _described(cloudformation, "b")["StackStatus"] == "DELETE_FAILED"
+    cloudformation.delete_stack(StackName="b", DeletionMode="FORCE_DELETE_STACK")
+
+    assert cloudformation.describe_stacks()["Stacks"] == []
+    assert "deleted-by-stack" in _bucket_names()  # left in place
+
+
+def test_delete_stack_acts_as_the_role_it_is_given(sandbox: Sandbox) -> None:
+    cloudformation = _deployer()
+    made = _stack_role("maker", {"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    cannot = _stack_role("reader", {"Effect": "Allow", "Action": "s3:List*", "Resource": "*"})
+    cloudformation.create_stack(StackName="b", TemplateBody=_template(BUCKET), RoleARN=made)
+
+    cloudformation.delete_stack(StackName="b", RoleARN=cannot)
+
+    refused = "assumed-role/reader/AWSCloudFormation is not authorized to perform: s3:DeleteBucket"
+    assert refused in _failed_events(cloudformation, "b")["Bucket"]
+    cloudformation.delete_stack(StackName="b")  # the stack's own role may
+    assert cloudformation.describe_stacks()["Stacks"] == []
+
+
+def test_a_rollback_that_may_not_delete_what_it_made_ends_rollback_failed(
+    sandbox: Sandbox,
+) -> None:
+    role_arn = _stack_role(
+        "makes-buckets-only", {"Effect": "Allow", "Action": "s3:CreateBucket", "Resource": "*"}
+    )
+    cloudformation = _deployer()
+    cloudformation.create_stack(
+        StackName="half",
+        TemplateBody=_template(BUCKET, ROLE),
+        RoleARN=role_arn,
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+
+    stack = _described(cloudformation, "half")
+    assert stack["StackStatus"] == "ROLLBACK_FAILED"
+    assert "iam:CreateRole" in stack["StackStatusReason"]  # why the creation failed
+    assert "s3:DeleteBucket" in _failed_events(cloudformation, "half")["Bucket"]
+    assert "deleted-by-stack" in _bucket_names()

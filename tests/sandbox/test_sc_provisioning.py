@@ -260,3 +260,38 @@ def test_retain_physical_resources_keeps_the_stack(
     assert len(aws.client("cloudformation", admin).describe_stacks()["Stacks"]) == 1
     with pytest.raises(studio.exceptions.ResourceNotFoundException):
         studio.describe_provisioned_product(Id=record["ProvisionedProductId"])
+
+
+def test_terminate_deletes_as_the_launch_role_and_a_refusal_fails_the_record(
+    launch: tuple[Any, boto3.Session, str, str],
+) -> None:
+    studio, admin, product_id, artifact_id = launch
+    iam = aws.client("iam", admin)
+    keep_buckets = {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}
+    iam.put_role_policy(
+        RoleName=LAUNCH_ROLE,
+        PolicyName="keep",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [keep_buckets]}),
+    )
+    pp_id = _provision(studio, product_id, artifact_id)["ProvisionedProductId"]
+
+    record = studio.terminate_provisioned_product(ProvisionedProductId=pp_id)["RecordDetail"]
+
+    described = studio.describe_record(Id=record["RecordId"])["RecordDetail"]
+    assert described["Status"] == "FAILED"
+    assert described["RecordErrors"][0]["Description"] == (
+        "The following resource(s) failed to delete: [Bucket]. "
+    )
+    provisioned = studio.describe_provisioned_product(Id=pp_id)["ProvisionedProductDetail"]
+    assert provisioned["LastRecordId"] == record["RecordId"]
+    cloudformation = aws.client("cloudformation", admin)
+    (stack,) = cloudformation.describe_stacks()["Stacks"]
+    assert stack["StackStatus"] == "DELETE_FAILED"
+    events = cloudformation.describe_stack_events(StackName=stack["StackId"])["StackEvents"]
+    refusal = next(e for e in events if e["LogicalResourceId"] == "Bucket")["ResourceStatusReason"]
+    assert f"assumed-role/{LAUNCH_ROLE}/servicecatalog is not authorized" in refusal
+
+    iam.delete_role_policy(RoleName=LAUNCH_ROLE, PolicyName="keep")
+    again = studio.terminate_provisioned_product(ProvisionedProductId=pp_id)["RecordDetail"]
+    assert studio.describe_record(Id=again["RecordId"])["RecordDetail"]["Status"] == "SUCCEEDED"
+    assert cloudformation.describe_stacks()["Stacks"] == []

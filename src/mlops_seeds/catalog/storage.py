@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from botocore.exceptions import ClientError
 
+from mlops_seeds.aws import error_code
 from mlops_seeds.catalog.actions import Action, Context, missing_tags, tag_dict, tag_list
 from mlops_seeds.catalog.artifacts import Blob
 from mlops_seeds.errors import SeedsError
@@ -31,16 +32,12 @@ BLOCK_PUBLIC = {
 DIGEST_METADATA = "sha256"
 
 
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
-
-
 def _absent(read: Any, *missing_codes: str) -> bool:
     """Run `read`; True when it fails with one of `missing_codes`."""
     try:
         read()
     except ClientError as err:
-        if _code(err) in missing_codes:
+        if error_code(err) in missing_codes:
             return True
         raise
     return False
@@ -61,11 +58,11 @@ def bucket_actions(ctx: Context, bucket: str, cors: bool = False) -> tuple[list[
         s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=hub)
         exists = True
     except ClientError as err:
-        if _code(err) in {"403", "AccessDenied"}:
+        if error_code(err) in {"403", "AccessDenied"}:
             raise SeedsError(
                 f"bucket {bucket} exists but not in account {hub}: choose another name"
             ) from err
-        if _code(err) not in {"404", "NoSuchBucket", "NotFound"}:
+        if error_code(err) not in {"404", "NoSuchBucket", "NotFound"}:
             raise
         exists = False
     actions = []
@@ -95,7 +92,7 @@ def _public_access_open(s3: Any, bucket: str) -> bool:
     try:
         config = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     except ClientError as err:
-        if _code(err) == "NoSuchPublicAccessBlockConfiguration":
+        if error_code(err) == "NoSuchPublicAccessBlockConfiguration":
             return True
         raise
     return not all(config.get(k) for k in BLOCK_PUBLIC)
@@ -105,7 +102,7 @@ def _cors_rules(s3: Any, bucket: str) -> list[dict[str, Any]]:
     try:
         return list(s3.get_bucket_cors(Bucket=bucket).get("CORSRules", []))
     except ClientError as err:
-        if _code(err) == "NoSuchCORSConfiguration":
+        if error_code(err) == "NoSuchCORSConfiguration":
             return []
         raise
 
@@ -169,7 +166,7 @@ def _object_exists(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
     try:
         return dict(s3.head_object(Bucket=bucket, Key=key))
     except ClientError as err:
-        if _code(err) in {"404", "NoSuchKey", "NotFound"}:
+        if error_code(err) in {"404", "NoSuchKey", "NotFound"}:
             return None
         raise
 
@@ -256,7 +253,7 @@ def domain_actions(ctx: Context, domain_ids: Iterable[str], location: str) -> li
         try:
             arn = sagemaker.describe_domain(DomainId=domain_id)["DomainArn"]
         except ClientError as err:
-            if _code(err) in {"ResourceNotFound", "ValidationException"}:
+            if error_code(err) in {"ResourceNotFound", "ValidationException"}:
                 raise SeedsError(
                     f"s3_route.domain_ids: no SageMaker domain {domain_id} in account "
                     f"{ctx.hub_account} ({ctx.region})"
@@ -316,7 +313,7 @@ def _current_policy(s3: Any, bucket: str) -> dict[str, Any]:
     try:
         return dict(json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]))
     except ClientError as err:
-        if _code(err) == "NoSuchBucketPolicy":
+        if error_code(err) == "NoSuchBucketPolicy":
             return {}
         raise
 

@@ -75,7 +75,8 @@ def _wait_for_interrupt() -> None:
 @click.option(
     "--keep",
     is_flag=True,
-    help="Leave the sandbox running afterwards (until Ctrl-C) and print its environment.",
+    help="Leave the sandbox and the project running afterwards (until Ctrl-C) and print "
+    "the sandbox's environment; without it the scientist deletes the project at the end.",
 )
 @click.option(
     "--workdir",
@@ -116,6 +117,7 @@ def rehearse(
         port=port,
         approver=ask_on_terminal if interactive else None,
         decide=ask_decision if interactive else None,
+        delete_project=not keep,
     )
     plan = flow.prepare(options)
     directory = flow.workdir_for(options)

@@ -22,6 +22,7 @@ from mlops_seeds.failures import is_aws_failure
 from mlops_seeds.paths import repo_root
 from mlops_seeds.rehearse import drift
 from mlops_seeds.rehearse import project as projects
+from mlops_seeds.rehearse import stacks as stack_events
 from mlops_seeds.rehearse import world as worlds
 from mlops_seeds.rehearse.approvals import Approver
 from mlops_seeds.rehearse.outcome import Outcome, check_outcome
@@ -71,6 +72,7 @@ class Options:
     approver: Approver | None = None
     decide: Callable[[dict[str, Any]], str] | None = None
     project_roles: str = "created"  # one of PROJECT_ROLES
+    delete_project: bool = True  # the scientist deletes the project at the end
 
     @property
     def product(self) -> str:
@@ -96,13 +98,19 @@ class Report:
     stage_resources: dict[str, dict[str, int]] = field(default_factory=dict)  # other accounts
     traffic: str = ""  # production traffic during a second deployment
     checks: dict[str, drift.Check] = field(default_factory=dict)  # the drift scenario's
+    undeleted: str = ""  # why the project could not be deleted
     error: str = ""
     trace: str = ""
 
     @property
     def passed(self) -> bool:
         """Whether the project ended as the scenario says it must."""
-        return not self.error and self.outcome is not None and self.outcome.passed
+        return (
+            not self.error
+            and not self.undeleted
+            and self.outcome is not None
+            and self.outcome.passed
+        )
 
 
 def workdir_for(options: Options) -> Path:
@@ -368,6 +376,15 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
         report.stage_resources = runs.stage_resources()
         stage.status = "ok" if report.outcome.passed else "failed"
         stage.detail = report.outcome.summary
+
+    if options.delete_project:  # as the launch role, which must be allowed every deletion
+        with timeline.stage("delete", f"the scientist deletes {project.name} in Studio") as stage:
+            report.undeleted = projects.delete_project(scientist, project.name)
+            if report.undeleted:  # the first resource's reason, as the account's admin sees it
+                events = aws.client("cloudformation", world.spokes[spoke])
+                report.undeleted += "; " + stack_events.failure_reason(events, project.stack_name)
+            stage.status = "failed" if report.undeleted else "ok"
+            stage.detail = report.undeleted or f"stack {project.stack_name} deleted"
 
 
 def _drift_act(report: Report, scientist: Any, rows: list[str]) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from mlops_seeds import aws
 from mlops_seeds.errors import SeedsError
@@ -90,6 +91,28 @@ def create_project(
     project_id = str(created["ProjectId"])
     stack_name, outputs = _project_stack(session, described)
     return Project(name, project_id, str(created["ProjectArn"]), stack_name, outputs)
+
+
+def delete_project(session: boto3.Session, name: str) -> str:
+    """DeleteProject, as Studio's "Delete project" does, and wait for the project to go;
+    '' when it went, else its status and the reason Service Catalog gives."""
+    sagemaker = aws.client("sagemaker", session)
+    sagemaker.delete_project(ProjectName=name)
+    deadline = time.monotonic() + PROJECT_WAIT_SECONDS
+    while True:
+        try:
+            described = sagemaker.describe_project(ProjectName=name)
+        except ClientError as err:
+            if aws.error_code(err) == "ValidationException":  # "does not exist": it went
+                return ""
+            raise
+        status = str(described["ProjectStatus"])
+        if status == "DeleteFailed" or time.monotonic() > deadline:
+            reason = described.get("ServiceCatalogProvisionedProductDetails", {}).get(
+                "ProvisionedProductStatusMessage", "no reason given"
+            )
+            return f"project {name}: {status}: {reason}"
+        time.sleep(0.5)
 
 
 def _wait_for_project(sagemaker: Any, name: str) -> dict[str, Any]:

@@ -55,7 +55,10 @@ def summary_lines(report: Report) -> list[str]:
         verdict = "PASSED" if outcome.passed else "FAILED"
         refusal = "" if outcome.passed else first_refusal(report)
         because = f"; AWS would refuse: {refusal}" if refusal else ""
-        lines.append(f"Rehearsal {verdict}: {outcome.summary}{because}")
+        if not (outcome.passed and report.undeleted):
+            lines.append(f"Rehearsal {verdict}: {outcome.summary}{because}")
+    if report.undeleted:
+        lines.append(f"Rehearsal FAILED in stage delete: {report.undeleted}")
     if report.error:
         failed = next((s.name for s in timeline.stages if s.status == "failed"), "setup")
         lines.append(f"Rehearsal FAILED in stage {failed}: {report.error}")

@@ -363,12 +363,28 @@ def terminate_provisioned_product(caller: Caller, params: dict[str, Any]) -> dic
         caller, params.get("ProvisionedProductId"), params.get("ProvisionedProductName")
     )
     errors: list[dict[str, str]] = []
-    if pp.stack_id and not params.get("RetainPhysicalResources"):
-        try:
-            _cloudformation(caller).delete_stack(pp.stack_id)
+    stack = _stack(caller, pp.stack_id) if pp.stack_id else None
+    if stack is not None and not params.get("RetainPhysicalResources"):
+        try:  # as the launch role, which calls DeleteStack itself
+            launching = _launching_as(caller, pp.launch_role_arn)
+            if launching is not None:
+                acting.authorize(
+                    launching,
+                    "cloudformation",
+                    "DeleteStack",
+                    {"StackName": stack.name},
+                    caller.region,
+                )
+            with acting.serving(launching):
+                _cloudformation(caller).delete_stack(pp.stack_id)
         except Exception as err:  # moto's CloudFormation errors
-            if not params.get("IgnoreErrors"):
-                errors.append({"Code": "CloudFormationError", "Description": str(err)})
+            errors.append({"Code": "CloudFormationError", "Description": str(err)})
+        if stack.status == "DELETE_FAILED":  # the stack's reason is the record's error
+            errors.append(
+                {"Code": "CloudFormationError", "Description": str(stack.stack_status_reason)}
+            )
+        if params.get("IgnoreErrors"):  # Service Catalog lets go of it all the same
+            errors = []
     provision = state.records[pp.last_record_id]
     record = Record(
         id=new_id("rec"),

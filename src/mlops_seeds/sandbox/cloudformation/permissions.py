@@ -113,9 +113,10 @@ def _set(params: dict[str, Any], member: str, value: Any) -> None:
 def calls(
     resource_type: str, properties: Mapping[str, Any], name: str, phase: str = "create"
 ) -> list[Call]:
-    """The calls making (`create`) or changing (`update`) a resource named `name`."""
+    """The calls making (`create`), changing (`update`: the create calls unless the type
+    lists its own) or deleting (`delete`) a resource named `name`."""
     entry = table().get(resource_type) or {}
-    specs = entry.get(phase) or entry.get("create") or []
+    specs = entry.get(phase) or (entry.get("create") if phase == "update" else None) or []
     found: list[Call] = []
     for spec in specs:
         when = spec.get("when")

@@ -5,8 +5,9 @@
   resource types: [...]"); a real type nothing in the sandbox creates fails its resource
   (unsupported.py). moto would skip both with a warning.
 - Creation: a resource that fails to create is CREATE_FAILED with its reason (a stack
-  event), the stack rolls back (what was created is deleted, Retain kept) and ends
-  ROLLBACK_COMPLETE, as AWS does with the default OnFailure=ROLLBACK. CreateStack itself
+  event), the stack rolls back (what was created is deleted as the stack's principal,
+  Retain kept: deletion.py) and ends ROLLBACK_COMPLETE (ROLLBACK_FAILED when a deletion is
+  refused or fails), as AWS does with the default OnFailure=ROLLBACK. CreateStack itself
   succeeds; the failure is in the stack's status and events. (moto raises from CreateStack.)
 - Update: a resource whose Ref/GetAtt/Sub/DependsOn targets changed is updated too when it
   is one of this extension's types (e.g. a new Model -> new EndpointConfig -> the Endpoint
@@ -17,8 +18,10 @@
   old template, parameters and outputs return, nothing replaced is deleted, and the stack
   ends UPDATE_ROLLBACK_COMPLETE (UPDATE_ROLLBACK_FAILED when a step of the rollback fails).
   UpdateStack itself succeeds. (moto raises from UpdateStack and keeps half the update.)
-  Limits: moto's own types changed in place are not changed back, and resources the
-  update removes are deleted before the others change (moto's order), not in clean-up.
+  Limits: moto's own types changed in place are not changed back, resources the update
+  removes are deleted before the others change (moto's order), not in clean-up, and the
+  deletions of an update and of its rollback are not checked under IAM.
+- Deletion: see deletion.py.
 """
 
 import contextlib
@@ -28,33 +31,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from moto.cloudformation import parsing
-from moto.cloudformation.models import Event, Stack
+from moto.cloudformation.models import Stack
 from moto.cloudformation.parsing import OutputMap, ResourceMap
 
-from mlops_seeds.sandbox.cloudformation import permissions, references, unsupported
+from mlops_seeds.sandbox.cloudformation import deletion, permissions, references, unsupported
+from mlops_seeds.sandbox.cloudformation.failures import (
+    ResourceFailed,
+    denial,
+    event,
+    principal,
+    reason,
+)
 from mlops_seeds.sandbox.cloudformation.resource import (
     SandboxResource,
     deferred_deletions,
     stack_tags,
 )
-from mlops_seeds.sandbox.iam import acting
 
 _MARK = "_mlops_seeds_stacks"
 _JOURNAL = "_mlops_seeds_journal"
 _FAILURE = "_mlops_seeds_failure"
-
-
-class ResourceFailed(Exception):
-    """A resource of a stack failed to create (or, with status UPDATE_FAILED, to update)."""
-
-    def __init__(
-        self, logical_id: str, resource_type: str, reason: str, status: str = "CREATE_FAILED"
-    ) -> None:
-        super().__init__(f"{logical_id} ({resource_type}): {reason}")
-        self.logical_id = logical_id
-        self.resource_type = resource_type
-        self.reason = reason
-        self.status = status
 
 
 @dataclass
@@ -69,11 +65,6 @@ class Change:
     after: Any
 
 
-def _reason(err: Exception) -> str:
-    message = getattr(err, "message", None) or str(err) or type(err).__name__
-    return str(message)
-
-
 def _creating(create: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(create)
     def parse_and_create_resource(
@@ -86,7 +77,7 @@ def _creating(create: Callable[..., Any]) -> Callable[..., Any]:
             except ResourceFailed:
                 raise
             except Exception as err:
-                raise ResourceFailed(logical_id, str(resource_json["Type"]), _reason(err)) from err
+                raise ResourceFailed(logical_id, str(resource_json["Type"]), reason(err)) from err
             if created is not None and resources_map is not None:
                 _check_permissions(logical_id, resource_json, resources_map, created)
         journal = getattr(args[0], _JOURNAL, None) if args else None
@@ -116,7 +107,7 @@ def _updating(update: Callable[..., Any]) -> Callable[..., Any]:
         properties = dict(before.properties) if isinstance(before, SandboxResource) else None
         if before is not None:
             with stack_tags(dict(getattr(resources_map, "tags", None) or {})):
-                denied = _denial(resource_json, resources_map, before, "update")
+                denied = denial(resource_json, resources_map, before, "update")
             if denied is not None:
                 failed_update = ResourceFailed(
                     logical_id, str(resource_json["Type"]), denied, "UPDATE_FAILED"
@@ -131,7 +122,7 @@ def _updating(update: Callable[..., Any]) -> Callable[..., Any]:
             raise
         except Exception as err:
             failed_update = ResourceFailed(
-                logical_id, str(resource_json["Type"]), _reason(err), "UPDATE_FAILED"
+                logical_id, str(resource_json["Type"]), reason(err), "UPDATE_FAILED"
             )
             setattr(resources_map, _FAILURE, failed_update)
             raise failed_update from err
@@ -143,72 +134,22 @@ def _updating(update: Callable[..., Any]) -> Callable[..., Any]:
     return parse_and_update_resource
 
 
-def _physical_name(resource: Any) -> str:
-    """The name a resource's API calls use: its name, else its physical id."""
-    return str(getattr(resource, "name", None) or getattr(resource, "physical_resource_id", ""))
-
-
-def _denial(
-    resource_json: dict[str, Any], resources_map: Any, resource: Any, phase: str
-) -> str | None:
-    """AWS's refusal when the stack's principal may not make the calls of `phase` on
-    `resource` (None when it may, or nobody is checked)."""
-    try:
-        permissions.check(
-            str(resource_json["Type"]),
-            parsing.clean_json(resource_json.get("Properties") or {}, resources_map),
-            _physical_name(resource),
-            resources_map._region_name,
-            phase,
-        )
-    except acting.AccessDenied as denied:
-        return denied.message
-    return None
-
-
 def _check_permissions(
     logical_id: str, resource_json: dict[str, Any], resources_map: Any, created: Any
 ) -> None:
     """ResourceFailed when the stack's principal may not make the calls that made
     `created` (then deleted, as the handler's failure leaves nothing behind)."""
-    denied = _denial(resource_json, resources_map, created, "create")
+    denied = denial(resource_json, resources_map, created, "create")
     if denied is not None:
         with contextlib.suppress(Exception):
             resources_map._delete_resource(created, resource_json)
         raise ResourceFailed(logical_id, str(resource_json["Type"]), denied)
 
 
-def _principal(stack: Stack) -> Any:
-    """The stack's principal (permissions.principal_of); ResourceFailed naming the role
-    when CloudFormation may not assume it."""
-    role_arn = getattr(stack, "role_arn", None)
-    try:
-        return permissions.principal_of(role_arn, stack.region_name)
-    except acting.AccessDenied as denied:
-        raise ResourceFailed(
-            stack.name,
-            "AWS::CloudFormation::Stack",
-            f"Role {role_arn} is invalid or cannot be assumed: {denied.message}",
-        ) from denied
-
-
-def _event(stack: Stack, failure: ResourceFailed) -> Event:
-    return Event(
-        stack_id=stack.stack_id,
-        stack_name=stack.name,
-        logical_resource_id=failure.logical_id,
-        physical_resource_id="",
-        resource_type=failure.resource_type,
-        resource_status=failure.status,
-        resource_status_reason=failure.reason,
-        resource_properties=None,
-    )
-
-
-def roll_back(stack: Stack, failure: ResourceFailed) -> None:
-    """Record the failure, delete what the stack created, end in ROLLBACK_COMPLETE (or
-    ROLLBACK_FAILED when a deletion fails)."""
-    stack.events.append(_event(stack, failure))
+def roll_back(stack: Stack, failure: ResourceFailed, acting: Any = None) -> None:
+    """Record the failure, delete what the stack created as its principal `acting`, end in
+    ROLLBACK_COMPLETE (or ROLLBACK_FAILED, with what failed to be deleted)."""
+    stack.events.append(event(stack, failure))
     stack._add_stack_event(
         "ROLLBACK_IN_PROGRESS",
         resource_status_reason=(
@@ -216,15 +157,21 @@ def roll_back(stack: Stack, failure: ResourceFailed) -> None:
             "Rollback requested by user."
         ),
     )
-    try:
-        stack.resource_map.delete()
-        status, reason = "ROLLBACK_COMPLETE", None
-    except Exception as err:  # a resource that will not go: as AWS, the rollback fails
-        status, reason = "ROLLBACK_FAILED", _reason(err)
+    with permissions.acting_as(acting):
+        kept = deletion.delete_resources(stack.resource_map, rolling_back=True)
+    status, status_reason = (
+        ("ROLLBACK_FAILED", deletion.summary(kept))
+        if kept
+        else (
+            "ROLLBACK_COMPLETE",
+            None,
+        )
+    )
+    stack.events.extend(event(stack, each) for each in kept)
     # Nothing left to create lazily: describing the stack must not create resources.
     stack.resource_map._resource_json_map = {}
     stack.output_map = OutputMap(stack.resource_map, {"Outputs": {}}, stack.stack_id)
-    stack._add_stack_event(status, resource_status_reason=reason)
+    stack._add_stack_event(status, resource_status_reason=status_reason)
     stack.status = status
     stack.stack_status_reason = failure.reason  # type: ignore[attr-defined]
 
@@ -233,10 +180,15 @@ def _create_resources(create_resources: Callable[[Stack], None]) -> Callable[[St
     @functools.wraps(create_resources)
     def wrapper(stack: Stack) -> None:
         try:
-            with permissions.acting_as(_principal(stack)):
-                create_resources(stack)
+            acting = principal(stack)
         except ResourceFailed as failure:
             roll_back(stack, failure)
+            return
+        try:
+            with permissions.acting_as(acting):
+                create_resources(stack)
+        except ResourceFailed as failure:
+            roll_back(stack, failure, acting)
 
     return wrapper
 
@@ -340,7 +292,7 @@ class _Saved:
 def roll_back_update(stack: Stack, failure: ResourceFailed, saved: _Saved) -> None:
     """Record the failure, undo the update, end in UPDATE_ROLLBACK_COMPLETE (or
     UPDATE_ROLLBACK_FAILED when a step of the rollback fails)."""
-    stack.events.append(_event(stack, failure))
+    stack.events.append(event(stack, failure))
     verb = "create" if failure.status == "CREATE_FAILED" else "update"
     stack._add_stack_event(
         "UPDATE_ROLLBACK_IN_PROGRESS",
@@ -350,15 +302,15 @@ def roll_back_update(stack: Stack, failure: ResourceFailed, saved: _Saved) -> No
     journal: list[Change] = getattr(stack.resource_map, _JOURNAL, None) or []
     try:
         _undo(stack.resource_map, journal)
-        status, reason = "UPDATE_ROLLBACK_COMPLETE", None
+        status, status_reason = "UPDATE_ROLLBACK_COMPLETE", None
     except Exception as err:  # as AWS: the rollback fails, the stack needs attention
-        status, reason = "UPDATE_ROLLBACK_FAILED", _reason(err)
+        status, status_reason = "UPDATE_ROLLBACK_FAILED", reason(err)
     saved.restore(stack)
     setattr(stack.resource_map, _JOURNAL, None)
     setattr(stack.resource_map, _FAILURE, None)
     if status == "UPDATE_ROLLBACK_COMPLETE":
         stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
-    stack._add_stack_event(status, resource_status_reason=reason)
+    stack._add_stack_event(status, resource_status_reason=status_reason)
     stack.status = status
     stack.stack_status_reason = failure.reason  # type: ignore[attr-defined]
 
@@ -371,7 +323,7 @@ def _stack_update(
         unsupported.check_template(Stack.parse_template(template), stack.region_name, creatable)
         saved = _Saved.of(stack)
         try:
-            with permissions.acting_as(_principal(stack)):
+            with permissions.acting_as(principal(stack)):
                 update(stack, template, *args, **kwargs)
         except ResourceFailed as failure:
             roll_back_update(stack, failure, saved)
@@ -407,4 +359,5 @@ def install(ours: Callable[[str], bool], creatable: Callable[[str], bool]) -> No
         ResourceMap.build_resource_diff, ours
     )
     ResourceMap.update = _update(ResourceMap.update)  # type: ignore[method-assign]
+    deletion.install()
     setattr(Stack, _MARK, True)
