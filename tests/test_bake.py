@@ -111,7 +111,10 @@ def _check_requirements(repo: Path) -> None:
 
 def _subprocess_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST_"))}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Bytecode goes to the nox session's folder (PYTHONPYCACHEPREFIX), never beside the
+    # rendered files; without such a folder, none is written.
+    if not env.get("PYTHONPYCACHEPREFIX"):
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 

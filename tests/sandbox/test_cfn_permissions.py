@@ -413,3 +413,130 @@ def test_a_rollback_that_may_not_delete_what_it_made_ends_rollback_failed(
     assert "iam:CreateRole" in stack["StackStatusReason"]  # why the creation failed
     assert "s3:DeleteBucket" in _failed_events(cloudformation, "half")["Bucket"]
     assert "deleted-by-stack" in _bucket_names()
+
+
+# ---------------------------------------------------------------- an update's clean-up
+OTHER_BUCKET = ("Other", "AWS::S3::Bucket", {"BucketName": "dropped-by-update"})
+
+
+def test_an_update_deletes_what_it_drops_in_clean_up_and_stands_when_it_may_not(
+    sandbox: Sandbox,
+) -> None:
+    keeps_buckets = _stack_role(
+        "keeps-buckets",
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"},
+    )
+    cloudformation = _deployer()
+    cloudformation.create_stack(
+        StackName="two", TemplateBody=_template(BUCKET, OTHER_BUCKET), RoleARN=keeps_buckets
+    )
+
+    cloudformation.update_stack(StackName="two", TemplateBody=_template(BUCKET))  # its role
+
+    stack = _described(cloudformation, "two")
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert stack["RoleARN"] == keeps_buckets  # kept: UpdateStack named no role
+    assert "explicit deny" in _failed_events(cloudformation, "two")["Other"]
+    held = cloudformation.list_stack_resources(StackName="two")["StackResourceSummaries"]
+    assert [r["LogicalResourceId"] for r in held] == ["Bucket"]
+    assert "dropped-by-update" in _bucket_names()  # left behind, out of the stack
+    events = cloudformation.describe_stack_events(StackName="two")["StackEvents"]
+    statuses = [e["ResourceStatus"] for e in events if e["LogicalResourceId"] == "two"]
+    assert statuses[:2] == ["UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"]
+
+
+def test_a_failed_update_keeps_what_it_would_have_dropped(sandbox: Sandbox) -> None:
+    buckets_only = _stack_role("buckets", {"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    cloudformation = _deployer()
+    cloudformation.create_stack(
+        StackName="two", TemplateBody=_template(BUCKET, OTHER_BUCKET), RoleARN=buckets_only
+    )
+
+    cloudformation.update_stack(  # the role may not make the role: the update fails
+        StackName="two", TemplateBody=_template(BUCKET, ROLE), Capabilities=["CAPABILITY_NAMED_IAM"]
+    )
+
+    assert _described(cloudformation, "two")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert "dropped-by-update" in _bucket_names()
+    held = cloudformation.list_stack_resources(StackName="two")["StackResourceSummaries"]
+    assert sorted(r["LogicalResourceId"] for r in held) == ["Bucket", "Other"]
+
+
+def test_a_resource_named_by_its_template_is_not_replaced(sandbox: Sandbox) -> None:
+    cloudformation = aws.client("cloudformation", aws.make_session())
+    group = {"ModelPackageGroupName": "named", "ModelPackageGroupDescription": "first"}
+    cloudformation.create_stack(
+        StackName="g", TemplateBody=_template(("Group", "AWS::SageMaker::ModelPackageGroup", group))
+    )
+    changed = {**group, "ModelPackageGroupDescription": "second"}  # a replacing property
+    cloudformation.update_stack(
+        StackName="g",
+        TemplateBody=_template(("Group", "AWS::SageMaker::ModelPackageGroup", changed)),
+    )
+
+    stack = _described(cloudformation, "g")
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert stack["StackStatusReason"] == (
+        "CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+        "Rename named and update the stack again."
+    )
+    described = aws.client("sagemaker").describe_model_package_group(ModelPackageGroupName="named")
+    assert described["ModelPackageGroupDescription"] == "first"
+
+
+# ---------------------------------------------------------------- change sets (change_sets.py)
+def test_a_change_set_executes_as_the_stack_role_and_rolls_back_when_refused(
+    sandbox: Sandbox,
+) -> None:
+    buckets_only = _stack_role("buckets", {"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    cloudformation = _deployer()
+    created = cloudformation.create_change_set(
+        StackName="cs",
+        ChangeSetName="first",
+        ChangeSetType="CREATE",
+        TemplateBody=_template(BUCKET),
+        RoleARN=buckets_only,
+    )
+    cloudformation.execute_change_set(ChangeSetName=created["Id"])
+    assert _described(cloudformation, "cs")["StackStatus"] == "CREATE_COMPLETE"
+    assert "deleted-by-stack" in _bucket_names()
+    with pytest.raises(ClientError) as again:
+        cloudformation.execute_change_set(ChangeSetName=created["Id"])
+    assert again.value.response["Error"]["Code"] == "InvalidChangeSetStatus"
+
+    update = cloudformation.create_change_set(
+        StackName="cs",
+        ChangeSetName="second",
+        ChangeSetType="UPDATE",
+        TemplateBody=_template(BUCKET, ROLE),
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    cloudformation.execute_change_set(ChangeSetName=update["Id"])
+
+    stack = _described(cloudformation, "cs")
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert (
+        "assumed-role/buckets/AWSCloudFormation is not authorized to perform: iam:CreateRole"
+        in (stack["StackStatusReason"])
+    )
+    described = cloudformation.describe_change_set(ChangeSetName=update["Id"])
+    assert described["ExecutionStatus"] == "EXECUTE_FAILED"
+
+
+def test_a_create_change_set_refused_a_resource_rolls_the_new_stack_back(
+    sandbox: Sandbox,
+) -> None:
+    cloudformation = _deployer()  # no stack role: the caller, who may not make buckets
+    created = cloudformation.create_change_set(
+        StackName="new", ChangeSetName="c", ChangeSetType="CREATE", TemplateBody=_template(BUCKET)
+    )
+    cloudformation.execute_change_set(ChangeSetName=created["Id"])
+
+    stack = _described(cloudformation, "new")
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert (
+        "assumed-role/deployer/mlops-seeds is not authorized to perform: s3:CreateBucket"
+        in (stack["StackStatusReason"])
+    )
+    assert "deleted-by-stack" not in _bucket_names()

@@ -17,6 +17,9 @@ will not go):
   a resource the stack no longer holds is refused.
 - DeletionPolicy Retain (and RetainExceptOnCreate, except in a creation's rollback) leaves
   the resource in place.
+- A stack update's clean-up (`clean_up`) deletes what it replaced and what its template
+  dropped the same way; what fails to go is left behind (DELETE_FAILED events) and the
+  update stands, as on AWS.
 """
 
 import functools
@@ -36,8 +39,10 @@ from mlops_seeds.sandbox.cloudformation.failures import (
     principal,
     reason,
 )
+from mlops_seeds.sandbox.cloudformation.resource import SandboxResource
 
 FORCE = "FORCE_DELETE_STACK"
+RETAINED = {"Retain", "RetainExceptOnCreate"}  # DeletionPolicy values that keep a resource
 _REQUEST = "_mlops_seeds_delete_request"
 _MARK = "_mlops_seeds_deletion"
 
@@ -52,12 +57,58 @@ def delete_resources(
     """Delete the resources of `resource_map` (but `keep` and the retained ones) as the
     principal in force (permissions.acting_as); the failures, whose resources stay."""
     resources = dict(resource_map._resource_json_map)
+    retained = {"Retain"} if rolling_back else RETAINED
+    failed = _delete_each(resource_map, resources, keep, retained)
+    # What is left is what the stack still holds (moto would make the rest again when the
+    # stack's resources are listed). A new dict: the old one may be the template's.
+    left = _held(resource_map)
+    resource_map._resource_json_map = {n: e for n, e in resources.items() if n in left}
+    return failed
+
+
+def clean_up(
+    resource_map: Any, replaced: list[SandboxResource], removed: dict[str, dict[str, Any]]
+) -> list[ResourceFailed]:
+    """A stack update's clean-up, as the principal in force: delete the resources it
+    replaced and those its template no longer has (`removed`: their old entries). What
+    fails to go is left behind, out of the stack, and the update stands (the failures)."""
+    failed: list[ResourceFailed] = []
+    for old in replaced:
+        refused = denial({"Type": old.TYPE}, resource_map, old, "delete", old.properties)
+        if refused is None:
+            try:
+                old.remove()
+            except Exception as err:  # the service's refusal
+                refused = reason(err)
+        if refused is not None:
+            logical_id = old.context.logical_id
+            failed.append(ResourceFailed(logical_id, old.TYPE, refused, "DELETE_FAILED"))
+    failed += _delete_each(resource_map, removed, (), RETAINED)
+    for name in removed:
+        resource_map._parsed_resources.pop(name, None)
+    return failed
+
+
+def _refusal(entry: dict[str, Any], resource_map: Any, resource: Any) -> str | None:
+    """Why the principal may not delete `resource` (None: it may): its entry resolved in the
+    stack's map, else (an entry an update removed, naming what is gone) its own properties."""
+    try:
+        return denial(entry, resource_map, resource, "delete")
+    except Exception:  # the entry no longer resolves: check what it was made with
+        own = getattr(resource, "properties", None)
+        return denial(entry, resource_map, resource, "delete", own if isinstance(own, dict) else {})
+
+
+def _delete_each(
+    resource_map: Any, entries: dict[str, dict[str, Any]], keep: Collection[str], retained: set[str]
+) -> list[ResourceFailed]:
+    """Delete the resources of `entries` each after those that refer to it; a resource
+    that fails stays, and so does what it refers to. The failures."""
     parsed = resource_map._parsed_resources
-    retained = {"Retain"} if rolling_back else {"Retain", "RetainExceptOnCreate"}
     failed: list[ResourceFailed] = []
     blocked: set[str] = set()
-    for name in reversed(references.ordered(resources, resources)):
-        entry = resources[name]
+    for name in reversed(references.ordered(entries, entries)):
+        entry = entries[name]
         if name in blocked:  # something that refers to it stays
             blocked |= references.dependencies(entry)
             continue
@@ -67,7 +118,7 @@ def delete_resources(
         if name in keep or entry.get("DeletionPolicy") in retained:
             parsed.pop(name, None)
             continue
-        refused = denial(entry, resource_map, resource, "delete")
+        refused = _refusal(entry, resource_map, resource)
         if refused is None:
             try:
                 resource_map._delete_resource(resource, entry)
@@ -78,10 +129,6 @@ def delete_resources(
             blocked |= references.dependencies(entry)
             continue
         parsed.pop(name, None)
-    # What is left is what the stack still holds (moto would make the rest again when the
-    # stack's resources are listed). A new dict: the old one may be the template's.
-    left = _held(resource_map)
-    resource_map._resource_json_map = {n: e for n, e in resources.items() if n in left}
     return failed
 
 

@@ -36,14 +36,21 @@ def _physical_name(resource: Any) -> str:
 
 
 def denial(
-    resource_json: dict[str, Any], resources_map: Any, resource: Any, phase: str
+    resource_json: dict[str, Any],
+    resources_map: Any,
+    resource: Any,
+    phase: str,
+    properties: dict[str, Any] | None = None,
 ) -> str | None:
     """AWS's refusal when the stack's principal may not make the calls of `phase` on
-    `resource` (None when it may, or nobody is checked)."""
+    `resource` (None when it may, or nobody is checked); `properties` are the resolved ones
+    when the template's entry can no longer be resolved (a resource an update removed)."""
+    if properties is None:
+        properties = parsing.clean_json(resource_json.get("Properties") or {}, resources_map)
     try:
         permissions.check(
             str(resource_json["Type"]),
-            parsing.clean_json(resource_json.get("Properties") or {}, resources_map),
+            properties,
             _physical_name(resource),
             resources_map._region_name,
             phase,

@@ -10,6 +10,7 @@ from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 
 from mlops_seeds.sandbox.cloudformation import (
+    change_sets,
     codecommit,
     events,
     kms,
@@ -106,6 +107,7 @@ def install() -> None:
     parsing.resource_class_from_type = _class_from_type(original_class)  # type: ignore[assignment]
     parsing.resource_name_property_from_type = _name_property(original_name)  # type: ignore[assignment]
     stacks.install(lambda name: sandbox_type(name) is not None, creatable)
+    change_sets.install()
     novalue.install()
     codecommit.install()
     events.install()

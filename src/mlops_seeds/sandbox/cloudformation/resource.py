@@ -6,12 +6,13 @@ operations over the resolved properties: `create`, `update` (in place) and `dele
 calling moto's service backends so the resource is visible through the service's API.
 
 Replaced resources are deleted when the stack update that replaced them has finished, as
-CloudFormation does in its clean-up phase (see `deferred_deletions`).
+CloudFormation does in its clean-up phase (see `deferred_deletions`). A resource named by
+its template cannot be replaced (the replacement would need its name), as in AWS.
 """
 
 import contextvars
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -34,6 +35,15 @@ class Context:
     def partition(self) -> str:
         """The AWS partition of the region."""
         return "aws-cn" if self.region.startswith("cn-") else "aws"
+
+
+class ReplacementRefused(Exception):
+    """An update would replace a resource that keeps its template-given name."""
+
+    @property
+    def message(self) -> str:
+        """CloudFormation's reason."""
+        return str(self.args[0])
 
 
 class SandboxResource(CloudFormationModel):
@@ -143,9 +153,11 @@ class SandboxResource(CloudFormationModel):
             return original
         name = cls._name(original.context, new_resource_name, properties)
         if name == original.name:
-            original.remove()
-        else:
-            defer_deletion(original.remove)
+            raise ReplacementRefused(
+                "CloudFormation cannot update a stack when a custom-named resource requires "
+                f"replacing. Rename {name} and update the stack again."
+            )
+        defer_deletion(original)
         replacement = cls(original.context, name, properties)
         replacement.create()
         return replacement
@@ -204,25 +216,23 @@ def tags(
 _pending = threading.local()
 
 
-def defer_deletion(delete: Callable[[], None]) -> None:
+def defer_deletion(replaced: SandboxResource) -> None:
     """Delete a replaced resource once the running stack update finishes (now, outside one)."""
-    queue: list[Callable[[], None]] | None = getattr(_pending, "queue", None)
+    queue: list[SandboxResource] | None = getattr(_pending, "queue", None)
     if queue is None:
-        delete()
+        replaced.remove()
     else:
-        queue.append(delete)
+        queue.append(replaced)
 
 
 @contextmanager
-def deferred_deletions() -> Iterator[None]:
-    """Collect the deletions of replaced resources during a stack update; run them at the end
-    (only if the update succeeded: a failed update keeps the old resources)."""
+def deferred_deletions() -> Iterator[list[SandboxResource]]:
+    """Collect the resources a stack update replaces, for its clean-up to delete once it
+    has succeeded (a failed update keeps the old resources)."""
     outer = getattr(_pending, "queue", None)
     _pending.queue = []
     try:
-        yield
-        for delete in _pending.queue:
-            delete()
+        yield _pending.queue
     finally:
         _pending.queue = outer
 

@@ -18,9 +18,13 @@
   old template, parameters and outputs return, nothing replaced is deleted, and the stack
   ends UPDATE_ROLLBACK_COMPLETE (UPDATE_ROLLBACK_FAILED when a step of the rollback fails).
   UpdateStack itself succeeds. (moto raises from UpdateStack and keeps half the update.)
-  Limits: moto's own types changed in place are not changed back, resources the update
-  removes are deleted before the others change (moto's order), not in clean-up, and the
-  deletions of an update and of its rollback are not checked under IAM.
+  A resource named by its template cannot be replaced (UPDATE_FAILED, AWS's "Rename ...").
+  Its clean-up deletes, as the stack's principal, what it replaced and what its template
+  dropped (deletion.py); what fails to go is left behind (DELETE_FAILED events) and the
+  update stands, as on AWS. The update and its rollback act as UpdateStack's RoleARN, else
+  the stack's role (which the update keeps: moto would drop it), else the caller.
+  Limits: moto's own types changed in place are not changed back, and moto's own types it
+  replaces are deleted by moto at once, unchecked.
 - Deletion: see deletion.py.
 """
 
@@ -51,6 +55,8 @@ from mlops_seeds.sandbox.cloudformation.resource import (
 _MARK = "_mlops_seeds_stacks"
 _JOURNAL = "_mlops_seeds_journal"
 _FAILURE = "_mlops_seeds_failure"
+_REMOVED = "_mlops_seeds_removed"  # during an update: the old entries of dropped resources
+_CLEANUP = "_mlops_seeds_cleanup"  # after it: what its clean-up could not delete
 
 
 @dataclass
@@ -201,6 +207,10 @@ def _diff(
         resource_map: ResourceMap, other_template: dict[str, Any], *args: Any, **kwargs: Any
     ) -> dict[str, list[str]]:
         diff = build_resource_diff(resource_map, other_template, *args, **kwargs)
+        removed = getattr(resource_map, _REMOVED, None)
+        if removed is not None:  # an update's: deleted in its clean-up (moto: before all)
+            removed.update({n: resource_map._resource_json_map[n] for n in diff["Remove"]})
+            diff["Remove"] = []
         new = other_template["Resources"]
         created = {
             name
@@ -222,21 +232,31 @@ def _update(update: Callable[..., None]) -> Callable[..., None]:
     def wrapper(resource_map: ResourceMap, *args: Any, **kwargs: Any) -> None:
         setattr(resource_map, _JOURNAL, [])
         setattr(resource_map, _FAILURE, None)
-        with deferred_deletions():
-            update(resource_map, *args, **kwargs)
+        removed: dict[str, dict[str, Any]] = {}
+        setattr(resource_map, _REMOVED, removed)
+        try:
+            with deferred_deletions() as replaced:
+                update(resource_map, *args, **kwargs)
+        finally:
+            setattr(resource_map, _REMOVED, None)
+        setattr(resource_map, _CLEANUP, deletion.clean_up(resource_map, replaced, removed))
 
     return wrapper
 
 
 def _undo(resource_map: ResourceMap, journal: list[Change]) -> None:
-    """Undo an update's changes, newest first: delete what it made (a replaced resource of
-    the same name is made again), give the extension's resources their old properties."""
+    """Undo an update's changes, newest first, as the principal in force: delete what it
+    made (ResourceFailed when refused), give the extension's resources their old
+    properties."""
     for change in reversed(journal):
         after, before = change.after, change.before
         if after is not before:
+            refused = denial(change.json, resource_map, after, "delete")
+            if refused is not None:
+                raise ResourceFailed(
+                    change.logical_id, str(change.json["Type"]), refused, "DELETE_FAILED"
+                )
             resource_map._delete_resource(after, change.json)
-            if isinstance(before, SandboxResource) and getattr(after, "name", None) == before.name:
-                before.create()  # the replacement took the old one's name: it was deleted
         elif (
             isinstance(after, SandboxResource)
             and change.before_properties is not None
@@ -319,19 +339,39 @@ def _stack_update(
     update: Callable[..., None], creatable: Callable[[str], bool]
 ) -> Callable[..., None]:
     @functools.wraps(update)
-    def wrapper(stack: Stack, template: str, *args: Any, **kwargs: Any) -> None:
+    def wrapper(
+        stack: Stack, template: str, role_arn: str | None = None, *args: Any, **kwargs: Any
+    ) -> None:
         unsupported.check_template(Stack.parse_template(template), stack.region_name, creatable)
         saved = _Saved.of(stack)
+        # "If you don't specify a value, CloudFormation uses the role that was previously
+        # associated with the stack" (UpdateStack's RoleARN); moto would forget it.
+        role_arn = role_arn or getattr(stack, "role_arn", None)
+        acting = None
         try:
-            with permissions.acting_as(principal(stack)):
-                update(stack, template, *args, **kwargs)
+            acting = principal(stack, role_arn)
+            with permissions.acting_as(acting):
+                update(stack, template, role_arn, *args, **kwargs)
+            _record_clean_up(stack)
         except ResourceFailed as failure:
-            roll_back_update(stack, failure, saved)
+            with permissions.acting_as(acting):
+                roll_back_update(stack, failure, saved)
         finally:
             setattr(stack.resource_map, _JOURNAL, None)
             setattr(stack.resource_map, _FAILURE, None)
+            setattr(stack.resource_map, _CLEANUP, None)
 
     return wrapper
+
+
+def _record_clean_up(stack: Stack) -> None:
+    """The clean-up of a successful update in its events, before UPDATE_COMPLETE: what it
+    could not delete (DELETE_FAILED), left behind as AWS leaves it."""
+    failed: list[ResourceFailed] = getattr(stack.resource_map, _CLEANUP, None) or []
+    complete = stack.events.pop()  # moto's UPDATE_COMPLETE
+    stack._add_stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+    stack.events.extend(event(stack, each) for each in failed)
+    stack.events.append(complete)
 
 
 def _load(load: Callable[[ResourceMap], None], creatable: Callable[[str], bool]) -> Any:
