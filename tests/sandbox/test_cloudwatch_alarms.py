@@ -59,6 +59,35 @@ def test_put_metric_alarm_refuses_what_the_api_refuses(
     assert cw.describe_alarms()["MetricAlarms"] == []
 
 
+@pytest.mark.parametrize(
+    ("namespace", "data", "words"),
+    [
+        ("Custom/App", [{"Value": float("inf")}], "The value Infinity for parameter "),
+        ("Custom/App", [{"Values": [1.0, -(2.0**361)]}], "MetricData.member.1.Values.member.2"),
+        ("Custom/App", [{"Value": 1.0}] * 1001, "must not have a size greater than 1000"),
+        (
+            "Custom/App",
+            [{"Value": 1.0, "Dimensions": [{"Name": f"d{i}", "Value": "v"} for i in range(31)]}],
+            "Dimensions must not have a size greater than 30",
+        ),
+        ("AWS/SageMaker", [{"Value": 1.0}], "The value AWS/SageMaker for parameter Namespace"),
+    ],
+)
+def test_put_metric_data_refuses_what_the_api_refuses(
+    cw: Any, namespace: str, data: list[dict[str, Any]], words: str
+) -> None:
+    with pytest.raises(ClientError) as caught:
+        cw.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "m", **d} for d in data])
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert words in caught.value.response["Error"]["Message"]
+    # Model Monitor's lower-case namespace is not reserved; 2^360 is the largest value.
+    cw.put_metric_data(
+        Namespace="aws/sagemaker/Endpoints/data-metrics",
+        MetricData=[{"MetricName": "m", "Value": 2.0**360}] * 1000,
+    )
+    assert cw.list_metrics()["Metrics"][0]["Namespace"] == "aws/sagemaker/Endpoints/data-metrics"
+
+
 @pytest.fixture
 def fast(sandbox: Sandbox) -> Iterator[Sandbox]:
     """The sandbox's clock at 600 times the wall clock: a minute passes in 0.1 s."""

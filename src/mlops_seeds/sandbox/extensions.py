@@ -2,6 +2,7 @@
 
 from mlops_seeds.sandbox import catalog, cloudformation, hosting, kms, organization, s3, sagemaker
 from mlops_seeds.sandbox.cloudwatch import alarms as cloudwatch_alarms
+from mlops_seeds.sandbox.cloudwatch import metric_data
 from mlops_seeds.sandbox.iam import backend as iam_backend
 
 
@@ -14,6 +15,7 @@ def install() -> None:
     sagemaker.install()
     hosting.install()
     cloudwatch_alarms.install()
+    metric_data.install()
     kms.install()
     s3.install()
 
