@@ -14,12 +14,13 @@ from typing import Any
 
 import click
 import pytest
+from botocore.exceptions import ClientError
 from click.testing import CliRunner, Result
 
 from mlops_seeds import aws
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.rehearse import cli as rehearse_cli
-from mlops_seeds.rehearse import flow
+from mlops_seeds.rehearse import drift, flow
 from mlops_seeds.rehearse import project as projects
 from mlops_seeds.rehearse.approvals import Approval, ApprovalRequest, ask_on_terminal
 from mlops_seeds.rehearse.outcome import check_outcome
@@ -351,6 +352,25 @@ def test_drift_sets_off_the_alarm_and_retraining_and_the_rule_needs_its_role(
         f"perform: sns:Publish on resource: {topic} because no resource-based policy allows "
         "the sns:Publish action"
     )
+
+    # The check's schedule starts it as the same role, which may start only its project's
+    # checks: without that statement, the scheduled start is refused.
+    prod_stack = aws.client("cloudformation", spoke).describe_stacks(
+        StackName=report.project.outputs["ProdStackName"]
+    )["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in prod_stack["Outputs"]}
+    assert outputs["DataQualityScheduleName"] == "rehearsal-prod-data-quality"
+    aws.client("iam", spoke).delete_role_policy(RoleName=role, PolicyName="start-model-deploy")
+    scheduled = drift.check_starter(spoke, outputs, spoke)
+    with pytest.raises(ClientError) as refused:
+        aws.client("sagemaker", scheduled).start_pipeline_execution(
+            PipelineName=outputs["DataQualityPipelineName"]
+        )
+    assert (
+        f"assumed-role/{role}/events is not authorized to perform: "
+        "sagemaker:StartPipelineExecution on resource: "
+        "arn:aws:sagemaker:us-east-1:111111111111:pipeline/rehearsal-prod-data-quality"
+    ) in str(refused.value)
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,10 @@ the check finds drift, the alarm fires and its event starts the model-build pipe
 (retraining), which registers a new package for review.
 
 The check is the prod endpoint stack's monitoring pipeline (the deploy seed's
-EnableMonitoring), started here on demand as the scientist would start it; the alarm is the
-stack's data-drift alarm, read at CloudWatch's evaluations on the sandbox clock. CloudWatch
+EnableMonitoring), started here when its schedule would start it: as EventBridge does, as
+the role of its schedule rule's target (the sandbox runs no schedules by itself); without
+a schedule, as the scientist would start it by hand. The alarm is the stack's data-drift
+alarm, read at CloudWatch's evaluations on the sandbox clock. CloudWatch
 would send its state change to EventBridge by itself; the sandbox does not, so the
 rehearsal builds that event (as CloudWatch words it) and routes it to the project's rules.
 """
@@ -22,8 +24,10 @@ import boto3
 
 from mlops_seeds import aws
 from mlops_seeds.errors import SeedsError
+from mlops_seeds.rehearse.roles import act_as
 from mlops_seeds.rehearse.runs import PipelineRuns
 from mlops_seeds.sandbox import runtime
+from mlops_seeds.sandbox.iam.principals import EVENTS
 
 # Calm traffic is the dataset's rows over and over, so that what the endpoint captures (half
 # of it: prod samples 50%) has the training data's distribution, and a check of it flags a
@@ -97,12 +101,13 @@ def _alarm(cloudwatch: Any, name: str) -> dict[str, Any]:
     return dict(alarms[0])
 
 
-def _execute(sagemaker: Any, pipeline: str) -> str:
-    """Start the monitoring pipeline and wait for its end; its execution id."""
-    arn = sagemaker.start_pipeline_execution(PipelineName=pipeline)["PipelineExecutionArn"]
+def _execute(starter: Any, watcher: Any, pipeline: str) -> str:
+    """Start the monitoring pipeline (`starter`'s SageMaker client), wait for its end as
+    `watcher` (the account's admin: EventBridge only starts it); its execution id."""
+    arn = starter.start_pipeline_execution(PipelineName=pipeline)["PipelineExecutionArn"]
     deadline = time.monotonic() + CHECK_TIMEOUT
     while time.monotonic() < deadline:
-        execution = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
+        execution = watcher.describe_pipeline_execution(PipelineExecutionArn=arn)
         status = execution["PipelineExecutionStatus"]
         if status == "Succeeded":
             return str(arn.rsplit("/", 1)[-1])
@@ -111,6 +116,23 @@ def _execute(sagemaker: Any, pipeline: str) -> str:
             raise SeedsError(f"monitoring pipeline {pipeline} {status}: {reason}")
         time.sleep(POLL)
     raise SeedsError(f"monitoring pipeline {pipeline} did not end in {CHECK_TIMEOUT:.0f} s")
+
+
+def check_starter(
+    prod: boto3.Session, stack: dict[str, str], by_hand: boto3.Session
+) -> boto3.Session:
+    """Who starts the check: EventBridge as the role of the stack's schedule rule's target
+    (SeedsError, in AWS's words, when EventBridge may not assume it); `by_hand` when the
+    stack has no schedule."""
+    rule = stack.get("DataQualityScheduleName")
+    if not rule:
+        return by_hand
+    pipeline = stack["DataQualityPipelineName"].lower()
+    targets = aws.client("events", prod).list_targets_by_rule(Rule=rule)["Targets"]
+    for target in targets:
+        if str(target["Arn"]).lower().endswith(f":pipeline/{pipeline}"):
+            return act_as(EVENTS, str(target.get("RoleArn", "")), "events")
+    raise SeedsError(f"schedule rule {rule} does not target the check {pipeline}")
 
 
 def check(
@@ -123,7 +145,7 @@ def check(
     pipeline = stack["DataQualityPipelineName"]
     cloudwatch = aws.client("cloudwatch", prod)
     before = _alarm(cloudwatch, stack["DataDriftAlarmName"])
-    execution = _execute(aws.client("sagemaker", starter), pipeline)
+    execution = _execute(aws.client("sagemaker", starter), aws.client("sagemaker", prod), pipeline)
     found = Check()
     described = aws.client("sagemaker", prod).describe_pipeline(PipelineName=pipeline)
     definition = json.loads(described["PipelineDefinition"])

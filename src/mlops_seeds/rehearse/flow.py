@@ -398,18 +398,19 @@ def _drift_act(report: Report, scientist: Any, rows: list[str]) -> None:
         StackName=project.outputs["ProdStackName"]
     )["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs") or []}
+    starter = drift.check_starter(prod, outputs, scientist)  # as its schedule would start it
     with timeline.stage(
         "monitor", f"traffic like the training data to {endpoint}, a check"
     ) as stage:
         refused = len(runs.refusals)
         sent = drift.send(prod, endpoint, drift.repeated(rows, drift.CALM_ROWS))
-        report.checks["calm"] = drift.check(runs, scientist, prod, outputs)
+        report.checks["calm"] = drift.check(runs, starter, prod, outputs)
         timeline.line(f"{sent} requests; {report.checks['calm'].line()}")
         _mark_refusals(stage, runs.refusals[refused:])
     with timeline.stage("drift", f"shifted traffic to {endpoint}, a check, the alarm") as stage:
         refused = len(runs.refusals)
         sent = drift.send(prod, endpoint, drift.shifted(drift.repeated(rows, drift.SHIFTED_ROWS)))
-        report.checks["drifted"] = drift.check(runs, scientist, prod, outputs)
+        report.checks["drifted"] = drift.check(runs, starter, prod, outputs)
         timeline.line(f"{sent} requests; {report.checks['drifted'].line()}")
         _mark_refusals(stage, runs.refusals[refused:])
     with timeline.stage("retrain", "the pipelines the alarm started") as stage:

@@ -3,8 +3,8 @@
 For each stage (staging, prod) the stage config file (``staging-config.json``) is merged
 with the values only the build knows (project, role, model package, data capture path,
 and for a stage with ``EnableMonitoring`` the package's data-quality baseline, script and
-image) and written in CloudFormation TemplateConfiguration format:
-``{"Parameters": {...}, "Tags": {...}}``.
+image, and the role EventBridge starts the check as on its schedule) and written in
+CloudFormation TemplateConfiguration format: ``{"Parameters": {...}, "Tags": {...}}``.
 
 Captures go to ``s3://<bucket>/datacapture/<stage>/<package version>``: each model's
 traffic is checked against its own baseline.
@@ -29,10 +29,16 @@ PROG = "build-deploy-config"
 LOG = logging.getLogger(PROG)
 LATEST = "latest"
 APPROVED = "Approved"
-RESERVED_PARAMETERS = ("SageMakerProjectName", "ModelExecutionRoleArn", "ModelPackageName")
+RESERVED_PARAMETERS = (
+    "SageMakerProjectName",
+    "ModelExecutionRoleArn",
+    "ModelPackageName",
+    "MonitoringScheduleRoleArn",
+)
 PROJECT_NAME_TAG = "sagemaker:project-name"
 PROJECT_ID_TAG = "sagemaker:project-id"
 MONITORING = "EnableMonitoring"
+SCHEDULE_ROLE = "MonitoringScheduleRoleArn"
 BASELINE_FILES = ("statistics.json", "constraints.json")
 
 
@@ -86,6 +92,24 @@ OPTIONS = (
         "--prod-data-capture-bucket",
         "PROD_DATA_CAPTURE_BUCKET",
         "prod's data-capture bucket when not --artifact-bucket",
+        "",
+    ),
+    Option(
+        "--monitoring-schedule-role",
+        "MONITORING_SCHEDULE_ROLE_ARN",
+        "role EventBridge starts the data-quality check as (empty: no schedule)",
+        "",
+    ),
+    Option(
+        "--staging-monitoring-schedule-role",
+        "STAGING_MONITORING_SCHEDULE_ROLE_ARN",
+        "staging's schedule role when not --monitoring-schedule-role",
+        "",
+    ),
+    Option(
+        "--prod-monitoring-schedule-role",
+        "PROD_MONITORING_SCHEDULE_ROLE_ARN",
+        "prod's schedule role when not --monitoring-schedule-role",
         "",
     ),
     Option("--import-staging-config", "", "staging stage config", "staging-config.json"),
@@ -218,10 +242,12 @@ def load_stage_config(path: Path) -> tuple[dict[str, str], dict[str, str]]:
 
 @dataclass(frozen=True)
 class Target:
-    """Where a stage is served: the role its endpoint runs as, its data-capture bucket."""
+    """Where a stage is served: the role its endpoint runs as, its data-capture bucket, and
+    the role EventBridge starts its data-quality check as ("": no schedule)."""
 
     role: str
     bucket: str
+    schedule_role: str = ""
 
 
 def data_quality_parameters(
@@ -284,6 +310,8 @@ def template_configuration(
     }
     if parameters.get(MONITORING) == "true":
         parameters.update(data_quality_parameters(package, target.bucket, stage, stage_config))
+        if target.schedule_role:
+            parameters[SCHEDULE_ROLE] = target.schedule_role
     tags = {
         **stage_tags,
         PROJECT_NAME_TAG: args.sagemaker_project_name,
@@ -309,6 +337,7 @@ def run(args: argparse.Namespace, sagemaker: Any) -> str:
             Target(
                 args.staging_model_execution_role or args.model_execution_role,
                 args.staging_data_capture_bucket or args.artifact_bucket,
+                args.staging_monitoring_schedule_role or args.monitoring_schedule_role,
             ),
         ),
         (
@@ -317,6 +346,7 @@ def run(args: argparse.Namespace, sagemaker: Any) -> str:
             Target(
                 args.prod_model_execution_role or args.model_execution_role,
                 args.prod_data_capture_bucket or args.artifact_bucket,
+                args.prod_monitoring_schedule_role or args.monitoring_schedule_role,
             ),
         ),
     )

@@ -370,6 +370,31 @@ def test_a_stage_in_another_account_runs_as_its_role_and_captures_there(
     assert prod["DataCaptureUploadPath"] == f"s3://{BUCKET}/datacapture/prod/1"
 
 
+def test_a_monitored_stage_is_checked_on_schedule_as_its_accounts_role(
+    sagemaker: Any,
+    group: str,
+    contract_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    here = "arn:aws:iam::111111111111:role/EventsRole"
+    prod_role = "arn:aws:iam::444444444444:role/MlopsSeedsTargetScheduleRole"
+    monkeypatch.setenv("MONITORING_SCHEDULE_ROLE_ARN", here)
+    monkeypatch.setenv("PROD_MONITORING_SCHEDULE_ROLE_ARN", prod_role)
+    monkeypatch.setenv("STAGING_MONITORING_SCHEDULE_ROLE_ARN", "")
+    create_package(sagemaker, group, "Approved")
+    monitored = _monitored_stage(tmp_path)
+    staging = tmp_path / "staging.json"
+    staging.write_text(monitored.read_text().replace('"prod"', '"staging"'))
+    arguments = ["--import-prod-config", str(monitored), "--import-staging-config", str(staging)]
+    assert run_build(capsys, *arguments)[0] == 0
+    prod = read_json(contract_env / "prod-config-export.json")["Parameters"]
+    assert prod["MonitoringScheduleRoleArn"] == prod_role
+    staging_parameters = read_json(contract_env / "staging-config-export.json")["Parameters"]
+    assert staging_parameters["MonitoringScheduleRoleArn"] == here  # this account's
+
+
 def _monitored_stage(tmp_path: Path) -> Path:
     config = tmp_path / "monitored.json"
     config.write_text('{"Parameters": {"StageName": "prod", "EnableMonitoring": "true"}}')
