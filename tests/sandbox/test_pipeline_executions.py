@@ -378,3 +378,44 @@ def test_a_long_failure_reason_keeps_the_errors_last_line(
     assert reason.startswith("python3 exited with code 1:\n")
     assert reason.endswith("ValueError: the last line says what broke")
     assert described["FailureReason"].endswith("ValueError: the last line says what broke")
+
+
+WHO_AM_I_AS_THE_JOB = WHO_AM_I.replace("assumed-role/pipeline-role/", "assumed-role/job-role/")
+
+
+def test_a_job_runs_as_its_own_role_which_sagemaker_must_be_allowed_to_assume(
+    sm: Any,
+    hub: boto3.Session,
+    pipeline_role: str,
+    make_pipeline: Callable[..., str],
+    tmp_path: Path,
+) -> None:
+    iam = aws.client("iam", hub)
+    iam.create_role(RoleName="job-role", AssumeRolePolicyDocument=TRUST)
+    elsewhere = TRUST.replace("sagemaker.amazonaws.com", "codebuild.amazonaws.com")
+    iam.create_role(RoleName="codebuild-role", AssumeRolePolicyDocument=elsewhere)
+    passing = {  # the pipeline's role may pass both to SageMaker's jobs
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName=ROLE_NAME, PolicyName="pass", PolicyDocument=json.dumps(passing))
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "WhoAmI.py").write_text(WHO_AM_I_AS_THE_JOB)
+    step = processing("WhoAmI", code)
+    step["Arguments"]["RoleArn"] = f"arn:aws:iam::{ACCOUNT}:role/job-role"
+    as_job = make_pipeline(condition_definition([step]), name="as-job")
+
+    described = wait_for(sm, start(sm, as_job))
+
+    assert described["PipelineExecutionStatus"] == "Succeeded", described.get("FailureReason")
+    step["Arguments"]["RoleArn"] = f"arn:aws:iam::{ACCOUNT}:role/codebuild-role"
+    untrusting = make_pipeline(condition_definition([step]), name="untrusting")
+    described = wait_for(sm, start(sm, untrusting))
+    assert described["PipelineExecutionStatus"] == "Failed"
+    (failed,) = steps_of(sm, described["PipelineExecutionArn"])
+    assert failed["FailureReason"] == (
+        "ClientError: An error occurred (ValidationException): Could not assume role "
+        f"arn:aws:iam::{ACCOUNT}:role/codebuild-role. Please ensure that the role exists and "
+        "allows principal 'sagemaker.amazonaws.com' to assume the role."
+    )

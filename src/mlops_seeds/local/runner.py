@@ -3,6 +3,7 @@ in dependency order (independent ones at the same time) and keep an execution re
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 import shutil
@@ -78,6 +79,8 @@ JOB_NAME_VARIABLES = {
     "Transform": "TransformJobName",
 }
 DEFAULT_PIPELINE_NAME = "local-pipeline"
+# The steps whose job runs as a role of its own (the RoleArn of their arguments).
+JOB_ROLE_STEPS = ("Processing", "Training")
 DEFAULT_WORKERS = 4
 _UNSAFE_PATH = re.compile(r"[\"'\\\s]")
 
@@ -247,11 +250,17 @@ class Execution:
         session: boto3.Session | None,
         echo: Echo,
         before_step: Callable[[StepContext], None] | None = None,
+        job_session: Callable[[str], boto3.Session] | None = None,
     ) -> None:
         self.plan = checked
         # Called before each step runs (the sandbox checks the job's creation there, as
         # SageMaker does as the pipeline's role); it raises StepFailed to fail the step.
         self.before_step = before_step
+        # A job's session from its RoleArn (the sandbox's: the role as SageMaker assumes
+        # it; StepFailed when it may not): the job reads, writes and runs as its own role.
+        # None: every step acts with `session`.
+        self.job_session = job_session
+        self._job_clients: dict[str, tuple[Clients, Storage]] = {}
         self.id = _execution_id()
         self.pipeline_name = pipeline_name
         self.echo = echo
@@ -369,6 +378,22 @@ class Execution:
         step.status, step.skip_reason = status, reason
         self.echo(progress_line(step))
 
+    def _as_job_role(self, ctx: StepContext) -> StepContext:
+        """`ctx` with the clients and storage of the job's RoleArn (a processing or
+        training job's own role), when a job_session hook is given."""
+        if self.job_session is None or ctx.step.type not in JOB_ROLE_STEPS:
+            return ctx
+        role = str(ctx.evaluate(ctx.step.arguments).get("RoleArn") or "")
+        if not role:
+            return ctx
+        with self.lock:
+            made = self._job_clients.get(role)
+        if made is None:  # assumed outside the lock (a call to STS)
+            clients = Clients(self.job_session(role))
+            with self.lock:
+                made = self._job_clients.setdefault(role, (clients, Storage(clients)))
+        return dataclasses.replace(ctx, clients=made[0], storage=made[1])
+
     def _run_step(self, name: str, root: Path, keep: bool) -> str:
         step = self.plan.definition.steps[name]
         entry = self.record.step(name)
@@ -391,6 +416,7 @@ class Execution:
         try:
             if self.before_step is not None:
                 self.before_step(ctx)
+            ctx = self._as_job_role(ctx)
             result = EXECUTORS[step.type](ctx)
         except StepFailed as err:
             entry.status, entry.failure_reason = FAILED, err.reason

@@ -6,6 +6,8 @@ each, in the account of the pipeline's role, with the steps' trees, a progress l
 Each step that starts a job is checked first as SageMaker checks the pipeline's role when
 it creates the job: `sagemaker:Create<Processing|Training|Transform>Job` on the job, and
 `iam:PassRole` of the job's role to SageMaker; a refusal fails the step with AWS's line.
+The job then reads its inputs, runs and writes its outputs as its own role (its RoleArn),
+which SageMaker must be allowed to assume; the other steps act as the pipeline's role.
 
 The runner cannot interrupt a step: stopping an execution (or resetting the sandbox) lets
 the steps already running finish and starts no other; the execution is Stopping until then.
@@ -121,6 +123,24 @@ def _job_check(sandbox: runtime.Runtime, session: Any) -> Any:
     return check
 
 
+def _job_session(sandbox: runtime.Runtime) -> Any:
+    """A runner hook: a job runs as its own role, as SageMaker assumes it (the role's trust
+    policy must allow sagemaker.amazonaws.com, or the step fails as CreateProcessingJob
+    and CreateTrainingJob refuse such a role)."""
+
+    def session(role_arn: str) -> Any:
+        try:
+            return sandbox.session_as(SAGEMAKER, role_arn, "SageMaker")
+        except acting.AccessDenied:
+            raise StepFailed(
+                "ClientError: An error occurred (ValidationException): Could not assume role "
+                f"{role_arn}. Please ensure that the role exists and allows principal "
+                "'sagemaker.amazonaws.com' to assume the role."
+            ) from None
+
+    return session
+
+
 def prepare(
     definition: Any, parameters: dict[str, str], pipeline_name: str, role_arn: str, run: Run
 ) -> str | None:
@@ -144,7 +164,14 @@ def prepare(
         return err.message
     if _UNSAFE_PATH.search(sandbox.workdir.as_posix()):
         return f"sandbox workdir {sandbox.workdir}: must not contain quotes, backslashes or spaces"
-    runner = Execution(checked, pipeline_name, session, run.echo, _job_check(sandbox, session))
+    runner = Execution(
+        checked,
+        pipeline_name,
+        session,
+        run.echo,
+        _job_check(sandbox, session),
+        _job_session(sandbox) if role_arn else None,
+    )
     try:
         directory = subfolder(
             sandbox.workdir / "pipelines",
