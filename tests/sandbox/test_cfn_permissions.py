@@ -516,10 +516,8 @@ def test_a_change_set_executes_as_the_stack_role_and_rolls_back_when_refused(
 
     stack = _described(cloudformation, "cs")
     assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
-    assert (
-        "assumed-role/buckets/AWSCloudFormation is not authorized to perform: iam:CreateRole"
-        in (stack["StackStatusReason"])
-    )
+    refused = "assumed-role/buckets/AWSCloudFormation is not authorized to perform: iam:CreateRole"
+    assert refused in stack["StackStatusReason"]
     described = cloudformation.describe_change_set(ChangeSetName=update["Id"])
     assert described["ExecutionStatus"] == "EXECUTE_FAILED"
 
@@ -535,8 +533,6 @@ def test_a_create_change_set_refused_a_resource_rolls_the_new_stack_back(
 
     stack = _described(cloudformation, "new")
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
-    assert (
-        "assumed-role/deployer/mlops-seeds is not authorized to perform: s3:CreateBucket"
-        in (stack["StackStatusReason"])
-    )
+    refused = "assumed-role/deployer/mlops-seeds is not authorized to perform: s3:CreateBucket"
+    assert refused in stack["StackStatusReason"]
     assert "deleted-by-stack" not in _bucket_names()

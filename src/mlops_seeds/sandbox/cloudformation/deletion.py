@@ -162,11 +162,12 @@ def _delete(stack: Stack) -> None:
         with permissions.acting_as(acting):
             failed = delete_resources(stack.resource_map, keep)
     if failed:
+        why = summary(failed)
         stack.events.extend(event(stack, each) for each in failed)
-        stack._add_stack_event("DELETE_FAILED", resource_status_reason=summary(failed))
+        stack._add_stack_event("DELETE_FAILED", resource_status_reason=why)
         stack.status = "DELETE_FAILED"
-        stack.stack_status_reason = summary(failed)  # type: ignore[attr-defined]
-        raise DeleteFailed(summary(failed))
+        stack.stack_status_reason = why  # type: ignore[attr-defined]
+        raise DeleteFailed(why)
     stack._add_stack_event("DELETE_COMPLETE")
     stack.status = "DELETE_COMPLETE"
 

@@ -165,14 +165,8 @@ def roll_back(stack: Stack, failure: ResourceFailed, acting: Any = None) -> None
     )
     with permissions.acting_as(acting):
         kept = deletion.delete_resources(stack.resource_map, rolling_back=True)
-    status, status_reason = (
-        ("ROLLBACK_FAILED", deletion.summary(kept))
-        if kept
-        else (
-            "ROLLBACK_COMPLETE",
-            None,
-        )
-    )
+    status = "ROLLBACK_FAILED" if kept else "ROLLBACK_COMPLETE"
+    status_reason = deletion.summary(kept) if kept else None
     stack.events.extend(event(stack, each) for each in kept)
     # Nothing left to create lazily: describing the stack must not create resources.
     stack.resource_map._resource_json_map = {}
