@@ -6,6 +6,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mlops_seeds.bounded_parsing import (
     MAX_BYTES,
@@ -196,3 +197,39 @@ def test_nesting_stacked_through_aliases_is_refused() -> None:
         load_yaml(text, "stacked.yaml")
     with pytest.raises(DocumentError, match="nested deeper than 100 levels"):
         check_yaml(text, "stacked.yaml")
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b"])
+def test_a_control_character_is_one_line(character: str) -> None:
+    # YAML allows no C0 control character but tab, LF and CR in a document.
+    with pytest.raises(DocumentError, match=r"^m\.yaml: YAML syntax: .* \(offset 8\)$"):
+        load_yaml(f"name: ab{character}c\n", "m.yaml")
+    check_yaml(f"name: ab{character}c\n", "m.yaml")  # left to the next parser
+
+
+def _shipped_yaml() -> list[Path]:
+    root = Path(__file__).resolve().parents[1]
+    found = [*root.glob("templates/**/*.yaml"), *root.glob("service_catalog/*.yaml")]
+    found += [*root.glob("buildspecs/*.yml"), *root.glob("src/mlops_seeds/**/*.yaml")]
+    return sorted(found + list(root.glob("seed_code/*/*/*.yml")))
+
+
+class _PurePythonCfn(yaml.SafeLoader):
+    """PyYAML's own pure-Python safe loader, reading CloudFormation tags as the catalog's
+    loader does."""
+
+
+_PurePythonCfn.add_multi_constructor("!", templates._untagged)
+
+
+@pytest.mark.parametrize("path", _shipped_yaml(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_shipped_file_reads_as_pyyamls_own_safe_loader_reads_it(path: Path) -> None:
+    # The bounded loader reads through libyaml; the documents must not change for it.
+    text = path.read_text()
+    assert load_yaml(text, str(path), templates.CfnLoader) == yaml.load(text, _PurePythonCfn)
+
+
+def test_check_yaml_refuses_depth_past_libyamls_own_limit() -> None:
+    # libyaml stops at 1000 levels with a syntax error of its own: still the depth rule.
+    with pytest.raises(DocumentError, match=f"^t.yaml: line 1: nested deeper than {MAX_DEPTH}"):
+        check_yaml("[" * 5000 + "]" * 5000, "t.yaml")

@@ -89,7 +89,7 @@ def _parse_text(text: str, label: str) -> _Source:
     the same templates many times)."""
     check_yaml(text, label)
     try:
-        root = yaml.compose(text, Loader=CfnLoader)
+        root = CfnLoader(text).get_single_node()
     except yaml.YAMLError as err:
         raise SeedsError(f"{label}: not valid YAML ({' '.join(str(err).split())})") from None
     if not isinstance(root, MappingNode):
