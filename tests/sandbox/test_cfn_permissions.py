@@ -221,6 +221,18 @@ def test_a_stack_role_acts_for_the_caller_and_must_trust_cloudformation(
     )
 
 
+def _tagging_on(call: str) -> dict[str, Any]:
+    """sagemaker:AddTags, only as part of `call` (SageMaker authorizes the tags a create
+    call carries as AddTags with sagemaker:TaggingAction naming the call)."""
+    condition = {"StringEquals": {"sagemaker:TaggingAction": call}}
+    return {
+        "Effect": "Allow",
+        "Action": "sagemaker:AddTags",
+        "Resource": "*",
+        "Condition": condition,
+    }
+
+
 def test_stack_tags_are_request_tags_of_the_resources_calls(sandbox: Sandbox) -> None:
     tagged_only = {
         "Effect": "Allow",
@@ -228,7 +240,9 @@ def test_stack_tags_are_request_tags_of_the_resources_calls(sandbox: Sandbox) ->
         "Resource": "*",
         "Condition": {"StringEquals": {"aws:RequestTag/team": "ml"}},
     }
-    session = _session_with("registrar", STACKS, tagged_only)
+    session = _session_with(
+        "registrar", STACKS, tagged_only, _tagging_on("CreateModelPackageGroup")
+    )
     cloudformation = aws.client("cloudformation", session)
     group = ("Group", "AWS::SageMaker::ModelPackageGroup", {"ModelPackageGroupName": "g1"})
     cloudformation.create_stack(
@@ -244,6 +258,32 @@ def test_stack_tags_are_request_tags_of_the_resources_calls(sandbox: Sandbox) ->
         ResourceArn=f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package-group/g1"
     )
     assert {"Key": "team", "Value": "ml"} in described["Tags"]
+
+
+def test_a_create_call_with_tags_also_needs_add_tags_for_that_call(sandbox: Sandbox) -> None:
+    # The stack's tags reach CreateModelPackageGroup; AddTags is allowed only as part of
+    # CreateModel, so the group cannot be made with them. Without tags it can.
+    creates = {"Effect": "Allow", "Action": "sagemaker:CreateModelPackageGroup", "Resource": "*"}
+    session = _session_with("tagger", STACKS, creates, _tagging_on("CreateModel"))
+    cloudformation = aws.client("cloudformation", session)
+    group = ("Group", "AWS::SageMaker::ModelPackageGroup", {"ModelPackageGroupName": "g3"})
+    cloudformation.create_stack(
+        StackName="tagged", TemplateBody=_template(group), Tags=[{"Key": "team", "Value": "ml"}]
+    )
+    tagged = _stack(session, "tagged")
+    assert tagged["StackStatus"] == "ROLLBACK_COMPLETE"
+    (failed,) = [
+        e
+        for e in cloudformation.describe_stack_events(StackName="tagged")["StackEvents"]
+        if e["ResourceStatus"] == "CREATE_FAILED" and e["LogicalResourceId"] == "Group"
+    ]
+    assert (
+        f"is not authorized to perform: sagemaker:AddTags on resource: "
+        f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package-group/g3"
+    ) in failed["ResourceStatusReason"]
+    group = ("Group", "AWS::SageMaker::ModelPackageGroup", {"ModelPackageGroupName": "g4"})
+    cloudformation.create_stack(StackName="untagged", TemplateBody=_template(group))
+    assert _stack(session, "untagged")["StackStatus"] == "CREATE_COMPLETE"
 
 
 # ---------------------------------------------------------------- deletion (deletion.py)

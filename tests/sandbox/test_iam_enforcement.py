@@ -225,6 +225,12 @@ def test_a_request_tag_condition_decides_create_model(
             "Condition": {"StringEquals": {"aws:RequestTag/project": "alpha"}},
         },
         {"Effect": "Allow", "Action": "iam:PassRole", "Resource": execution},
+        {  # the tags of a create call are authorized as AddTags too
+            "Effect": "Allow",
+            "Action": "sagemaker:AddTags",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"sagemaker:TaggingAction": "CreateModel"}},
+        },
     )
     sagemaker = aws.client("sagemaker", session)
     container = {"Image": "123.dkr.ecr.us-east-1.amazonaws.com/x:1"}

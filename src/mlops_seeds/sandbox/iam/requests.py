@@ -368,6 +368,19 @@ def _also(
     return found
 
 
+def _tag_on_create(
+    service: Mapping[str, Any], operation: Operation, main: Request, tagged: bool
+) -> list[Request]:
+    """The tagging authorization of a create call that carries tags (the service's
+    `tag_on_create`): its action on the new resource, naming the call in its context key."""
+    spec = service.get("tag_on_create") or {}
+    if not tagged or operation.name not in spec.get("operations", ()):
+        return []
+    action = f"{service.get('prefix') or operation.service}:{spec['action']}"
+    context = {**main.context, str(spec["context"]): operation.name}
+    return [Request(action, main.resources[:1], context)]
+
+
 def _present(params: Mapping[str, Any], member: str) -> bool:
     """Whether the request gives `member` (a list member of a query request arrives
     flattened, as `Tags.member.1.Key`)."""
@@ -425,7 +438,7 @@ def checks(operation: Operation, where: Where, now: datetime.datetime) -> Checks
         resource_policy_required=trust
         or (bool(service.get("resource_policy_required")) and bool(resources)),
     )
-    requests = [main]
+    requests = [main, *_tag_on_create(service, operation, main, bool(tags))]
     if operation.service == "s3":
         requests += kms.s3_requests(
             operation.name, dict(params), where.region, where.account, context
