@@ -137,6 +137,8 @@ def test_a_key_is_made_with_its_policy_tags_and_rotation(sandbox: Sandbox) -> No
         "maker",
         {"Effect": "Allow", "Action": ["cloudformation:*", "kms:CreateKey"], "Resource": "*"},
         {"Effect": "Allow", "Action": "kms:TagResource", "Resource": "*"},
+        # KMS's lockout check: the policy given must let its creator change it again
+        {"Effect": "Allow", "Action": "kms:PutKeyPolicy", "Resource": "*"},
         {
             "Effect": "Allow",
             "Action": "kms:EnableKeyRotation",

@@ -286,6 +286,97 @@ def test_a_create_call_with_tags_also_needs_add_tags_for_that_call(sandbox: Sand
     assert _stack(session, "untagged")["StackStatus"] == "CREATE_COMPLETE"
 
 
+# ------------------------------------------- key policy lockout (iam/key_lockout.py)
+LOCKOUT = "The new key policy will not allow you to update the key policy in the future."
+MAKES_KEYS = {"Effect": "Allow", "Action": ["kms:CreateKey", "kms:TagResource"], "Resource": "*"}
+CHANGES_KEY_POLICIES = {"Effect": "Allow", "Action": "kms:PutKeyPolicy", "Resource": "*"}
+
+
+def _refusal(call: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call()
+    error = caught.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def test_a_key_policy_that_locks_its_creator_out_is_refused(sandbox: Sandbox) -> None:
+    # KMS's default policy lets IAM decide; this role may not change key policies.
+    kms = aws.client("kms", _session_with("key-maker", MAKES_KEYS))
+    assert _refusal(kms.create_key) == ("MalformedPolicyDocumentException", LOCKOUT)
+    assert (
+        _refusal(lambda: kms.create_key(Tags=[{"TagKey": "team", "TagValue": "ml"}]))[1] == LOCKOUT
+    )
+    kms.create_key(BypassPolicyLockoutSafetyCheck=True)  # as the API allows, not advised
+    # Allowed PutKeyPolicy only on keys already tagged: a key being made has no tags yet.
+    tagged_only = {
+        **CHANGES_KEY_POLICIES,
+        "Condition": {"StringEquals": {"aws:ResourceTag/team": "ml"}},
+    }
+    kms = aws.client("kms", _session_with("tagged-keys", MAKES_KEYS, tagged_only))
+    assert (
+        _refusal(lambda: kms.create_key(Tags=[{"TagKey": "team", "TagValue": "ml"}]))[1] == LOCKOUT
+    )
+    on_create = {**CHANGES_KEY_POLICIES, "Condition": {"Null": {"aws:RequestTag/team": "false"}}}
+    kms = aws.client("kms", _session_with("tagging-keys", MAKES_KEYS, on_create))
+    kms.create_key(Tags=[{"TagKey": "team", "TagValue": "ml"}])
+
+
+def test_put_key_policy_may_not_lock_its_caller_out(sandbox: Sandbox) -> None:
+    kms = aws.client("kms", _session_with("key-admin", MAKES_KEYS, CHANGES_KEY_POLICIES))
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    elsewhere = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::210987654321:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+    refused = _refusal(
+        lambda: kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(elsewhere))
+    )
+    assert refused == ("MalformedPolicyDocumentException", LOCKOUT)
+    kept = {**elsewhere, "Statement": [*elsewhere["Statement"], _account_administers()]}
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(kept))
+
+
+def _account_administers() -> dict[str, Any]:
+    return {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def test_a_stack_role_that_could_not_change_its_keys_policy_fails_the_key(
+    sandbox: Sandbox,
+) -> None:
+    key = ("Key", "AWS::KMS::Key", {"KeyPolicy": {"Version": "2012-10-17", "Statement": [
+        _account_administers()]}})  # fmt: skip
+    session = _session_with("key-stacks", STACKS, MAKES_KEYS)
+    cloudformation = aws.client("cloudformation", session)
+    cloudformation.create_stack(StackName="keys", TemplateBody=_template(key))
+    assert _stack(session, "keys")["StackStatus"] == "ROLLBACK_COMPLETE"
+    (failed,) = [
+        e
+        for e in cloudformation.describe_stack_events(StackName="keys")["StackEvents"]
+        if e["ResourceStatus"] == "CREATE_FAILED" and e["LogicalResourceId"] == "Key"
+    ]
+    assert failed["ResourceStatusReason"] == (
+        f'Resource handler returned message: "{LOCKOUT} (Service: Kms, Status Code: 400)" '
+        "(HandlerErrorCode: InvalidRequest)"
+    )
+    session = _session_with("key-stacks-2", STACKS, MAKES_KEYS, CHANGES_KEY_POLICIES)
+    aws.client("cloudformation", session).create_stack(
+        StackName="kept", TemplateBody=_template(key)
+    )
+    assert _stack(session, "kept")["StackStatus"] == "CREATE_COMPLETE"
+
+
 # ---------------------------------------------------------------- deletion (deletion.py)
 WITHOUT_DELETE_ROLE_POLICY = {
     "Effect": "Allow",

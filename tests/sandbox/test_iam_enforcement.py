@@ -187,6 +187,14 @@ def test_pass_role_is_checked_when_a_role_is_handed_to_sagemaker(
     aws.client("sagemaker", allowed).create_pipeline(
         PipelineName="p", PipelineDefinition="{}", RoleArn=execution
     )
+    # An endpoint configuration's execution role (inference components, async inference)
+    # is passed as well.
+    variant = {"VariantName": "v", "ModelName": "m", "InstanceType": "ml.m5.large"}
+    configs = {"ProductionVariants": [variant], "ExecutionRoleArn": execution}
+    code, _, message = _denied(
+        lambda: sagemaker.create_endpoint_config(EndpointConfigName="c", **configs)
+    )
+    assert code == "AccessDeniedException" and "iam:PassRole on resource" in message
 
 
 def test_invoke_endpoint_is_decided_by_the_endpoint_arn(

@@ -14,14 +14,19 @@ writes under aws/s3 only its own account can read, and EventBridge cannot publis
 under aws/sns. (Other AWS managed keys keep moto's policy: theirs add grant operations, per
 service, that nothing here uses.)"""
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
+from moto.core.exceptions import JsonRESTError
 from moto.kms.models import KmsBackend, kms_backends
 from moto.kms.responses import KmsResponse
 from moto.kms.utils import RESERVED_ALIASES
 
-from mlops_seeds.sandbox.iam.kms import AWS_MANAGED_S3, AWS_MANAGED_SNS
+from mlops_seeds.sandbox.iam import acting
+from mlops_seeds.sandbox.iam.key_lockout import LOCKOUT, locks_out
+from mlops_seeds.sandbox.iam.kms import AWS_MANAGED_S3, AWS_MANAGED_SNS, find_key
 
 _MARK = "_mlops_seeds_kms"
 KEY_MEMBERS = ("KeyId", "DestinationKeyId", "SourceKeyId")
@@ -121,10 +126,62 @@ def _backend(response: Any) -> KmsBackend:
     return caller
 
 
+class MalformedPolicyDocumentException(JsonRESTError):
+    code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__("MalformedPolicyDocumentException", message)
+
+
+def _request_tags(response: KmsResponse) -> dict[str, str]:
+    return {
+        str(tag.get("TagKey")): str(tag.get("TagValue", ""))
+        for tag in response._get_param("Tags") or []
+        if isinstance(tag, dict)
+    }
+
+
+def _safe_from_lockout(handler: Callable[[KmsResponse], str]) -> Callable[[KmsResponse], str]:
+    """CreateKey or PutKeyPolicy, refused as KMS refuses a policy that would lock its caller
+    out (iam/key_lockout.py) unless the request bypasses the check; unchecked when IAM is
+    not enforced."""
+
+    @functools.wraps(handler)
+    def checked(self: KmsResponse) -> str:
+        identity = acting.caller()
+        if identity is not None and not self._get_param("BypassPolicyLockoutSafetyCheck"):
+            creating = self._get_action() == "CreateKey"
+            key_arn = (
+                f"arn:aws:kms:{self.region}:{self.current_account}:key/*"
+                if creating
+                else _key_arn(self)
+            )
+            tags = _request_tags(self) if creating else None
+            policy = self._get_param("Policy")
+            if key_arn and locks_out(identity, policy, key_arn, self.region, tags):
+                raise MalformedPolicyDocumentException(LOCKOUT)
+        return handler(self)
+
+    return checked
+
+
+def _key_arn(response: KmsResponse) -> str | None:
+    """The ARN of the key a PutKeyPolicy names (None: no such key; moto says so)."""
+    key, _ = find_key(
+        str(response._get_param("KeyId") or ""), response.region, response.current_account
+    )
+    return str(key.arn) if key is not None else None
+
+
 def install() -> None:
-    """Route cross-account key ARNs and give aws/s3 and aws/sns their key policies (once)."""
+    """Route cross-account key ARNs, give aws/s3 and aws/sns their key policies, and check
+    new key policies for lockout (once)."""
     if getattr(KmsResponse, _MARK, False):
         return
+    KmsResponse.create_key = _safe_from_lockout(KmsResponse.create_key)  # type: ignore[method-assign,assignment]
+    KmsResponse.put_key_policy = _safe_from_lockout(  # type: ignore[method-assign,assignment]
+        KmsResponse.put_key_policy
+    )
     # moto makes the AWS managed keys it knows on first use; aws/sns is not among them.
     for alias in MANAGED:
         if alias not in RESERVED_ALIASES:

@@ -9,6 +9,7 @@ A denied call fails the resource with AWS's AccessDenied sentence, and the stack
 """
 
 import contextvars
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import yaml
 
 from mlops_seeds.sandbox.cloudformation.resource import tags
 from mlops_seeds.sandbox.iam import acting
+from mlops_seeds.sandbox.iam.key_lockout import LOCKOUT, locks_out
 from mlops_seeds.sandbox.iam.principals import CLOUDFORMATION, Identity
 
 SESSION_NAME = "AWSCloudFormation"
@@ -154,3 +156,25 @@ def check(
                 f'Resource handler returned message: "{err.message} (Service: {service}, '
                 'Status Code: 403)" (HandlerErrorCode: AccessDenied)'
             ) from err
+    if resource_type == "AWS::KMS::Key" and phase != "delete":
+        _check_key_policy(identity, properties, name, region, phase)
+
+
+def _check_key_policy(
+    identity: Identity, properties: Mapping[str, Any], name: str, region: str, phase: str
+) -> None:
+    """The key policy lockout safety check of the handler's CreateKey (a key being made,
+    with the stack's and the template's tags) or PutKeyPolicy (iam/key_lockout.py)."""
+    if str(properties.get("BypassPolicyLockoutSafetyCheck")).lower() == "true":
+        return
+    policy = properties.get("KeyPolicy")
+    text = json.dumps(policy) if isinstance(policy, Mapping) else (str(policy) if policy else None)
+    account = str(identity.account)
+    creating = phase == "create"
+    key_arn = f"arn:aws:kms:{region}:{account}:key/{'*' if creating else name}"
+    request_tags = {str(t["Key"]): str(t["Value"]) for t in tags(dict(properties))}
+    if locks_out(identity, text, key_arn, region, request_tags if creating else None):
+        raise acting.AccessDenied(
+            f'Resource handler returned message: "{LOCKOUT} (Service: Kms, Status Code: 400)" '
+            "(HandlerErrorCode: InvalidRequest)"
+        )
