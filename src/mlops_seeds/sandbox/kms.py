@@ -133,14 +133,6 @@ class MalformedPolicyDocumentException(JsonRESTError):
         super().__init__("MalformedPolicyDocumentException", message)
 
 
-def _request_tags(response: KmsResponse) -> dict[str, str]:
-    return {
-        str(tag.get("TagKey")): str(tag.get("TagValue", ""))
-        for tag in response._get_param("Tags") or []
-        if isinstance(tag, dict)
-    }
-
-
 def _safe_from_lockout(handler: Callable[[KmsResponse], str]) -> Callable[[KmsResponse], str]:
     """CreateKey or PutKeyPolicy, refused as KMS refuses a policy that would lock its caller
     out (iam/key_lockout.py) unless the request bypasses the check; unchecked when IAM is
@@ -156,7 +148,7 @@ def _safe_from_lockout(handler: Callable[[KmsResponse], str]) -> Callable[[KmsRe
                 if creating
                 else _key_arn(self)
             )
-            tags = _request_tags(self) if creating else None
+            tags = self._get_param("Tags") if creating else None
             policy = self._get_param("Policy")
             if key_arn and locks_out(identity, policy, key_arn, self.region, tags):
                 raise MalformedPolicyDocumentException(LOCKOUT)

@@ -172,8 +172,8 @@ def _check_key_policy(
     account = str(identity.account)
     creating = phase == "create"
     key_arn = f"arn:aws:kms:{region}:{account}:key/{'*' if creating else name}"
-    request_tags = {str(t["Key"]): str(t["Value"]) for t in tags(dict(properties))}
-    if locks_out(identity, text, key_arn, region, request_tags if creating else None):
+    request_tags = tags(dict(properties)) if creating else None
+    if locks_out(identity, text, key_arn, region, request_tags):
         raise acting.AccessDenied(
             f'Resource handler returned message: "{LOCKOUT} (Service: Kms, Status Code: 400)" '
             "(HandlerErrorCode: InvalidRequest)"

@@ -8,12 +8,12 @@ The check is kms:PutKeyPolicy on the key under the new policy, as the caller, wi
 caller's IAM policies (a statement naming the account lets them decide), in the context of
 the request being made: its tags are request tags (aws:RequestTag), and a key being made
 has no tags yet (no aws:ResourceTag), as for any call that creates. AWS does not publish
-which context it uses; this one refuses whenever either reading could."""
+which context it uses: a grant that holds only for keys already tagged does not count
+here, though AWS might count it."""
 
 import dataclasses
 import datetime
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from mlops_seeds.sandbox.iam import kms
@@ -52,11 +52,12 @@ def locks_out(
     policy: str | None,
     key_arn: str,
     region: str,
-    request_tags: Mapping[str, str] | None = None,
+    request_tags: Any = None,
 ) -> bool:
     """Whether key policy `policy` (None: KMS's default) would leave `identity` unable to
-    call PutKeyPolicy on `key_arn` (a key being made: `key/*` of its account). A policy
-    that does not parse is left to the checks that read it."""
+    call PutKeyPolicy on `key_arn` (a key being made: `key/*` of its account), in a request
+    carrying `request_tags` (any form a request's Tags take). A policy that does not parse
+    is left to the checks that read it."""
     account = key_arn.split(":")[4]
     text = policy if policy is not None else default_key_policy(account, key_arn.split(":")[1])
     try:
@@ -64,19 +65,15 @@ def locks_out(
     except PolicyError:
         return False
     moment = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    params = {"KeyId": key_arn, "Policy": text, "Tags": request_tags or []}
     found = checks(
-        Operation("kms", "PutKeyPolicy", {"KeyId": key_arn, "Policy": text}),
+        Operation("kms", "PutKeyPolicy", params),
         Where(key_arn.split(":")[1], region, account),
         moment,
     )
-    main = found.requests[0]
-    context: dict[str, Any] = dict(main.context)
-    if request_tags:
-        context["aws:TagKeys"] = list(request_tags)
-        for key, value in request_tags.items():
-            context[f"aws:RequestTag/{key}"] = value
+    main = found.requests[0]  # with the request's tags as aws:RequestTag
     resource = Resource(key_arn, account=account, policy=document)
     if not key_arn.endswith("/*"):  # an existing key: its tags too
         resource = dataclasses.replace(kms.key_resource(key_arn, region, account), policy=document)
-    request = dataclasses.replace(main, resources=(resource,), context=context)
+    request = dataclasses.replace(main, resources=(resource,))
     return evaluate(request, identity).denied
