@@ -23,6 +23,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import boto3
@@ -146,14 +147,61 @@ def no_telemetry(session: PipelineSession) -> Iterator[None]:
     Telemetry is opted out through the session's config. It is set only around the
     calls that report (run, train, register, create, start) because the SDK validates
     the whole config on every lookup: kept on the session it makes building the steps
-    slower and `Pipeline.definition()` about a hundred times slower.
+    slower and `Pipeline.definition()` about a hundred times slower. Inside the block
+    those validations are also made cheap (see `config_schema_checked_once`).
     """
     saved = session.sagemaker_config
     session.sagemaker_config = _merge(copy.deepcopy(saved or {}), TELEMETRY_OPT_OUT)
     try:
-        yield
+        with config_schema_checked_once():
+            yield
     finally:
         session.sagemaker_config = saved
+
+
+@contextmanager
+def config_schema_checked_once() -> Iterator[None]:
+    """Validate SDK configs inside the block with a validator of the SDK's schema made once.
+
+    SageMaker SDK 3.27 validates the config on every lookup with `jsonschema.validate`,
+    which first checks the SDK's own (constant) schema against JSON Schema's metaschema:
+    about 0.1 s a lookup, dozens of lookups per pipeline upsert. Inside the block the
+    schema is checked once and each config is validated as `jsonschema.validate` does it
+    (the same validator class, the same best-matching error), so a config the SDK refuses
+    is still refused. With an SDK whose layout differs, the block changes nothing.
+    """
+    try:
+        from sagemaker.core.config import config_manager
+
+        manager = config_manager.SageMakerConfig
+        best_match = config_manager.jsonschema.exceptions.best_match
+        original = manager.__dict__["validate_sagemaker_config"]
+        validator = _sdk_config_validator()
+    except (ImportError, AttributeError, KeyError):
+        yield
+        return
+
+    def validate_sagemaker_config(sagemaker_config: dict[str, Any] | None = None) -> None:
+        error = best_match(validator.iter_errors(sagemaker_config))
+        if error is not None:
+            raise error
+
+    manager.validate_sagemaker_config = staticmethod(validate_sagemaker_config)
+    try:
+        yield
+    finally:
+        manager.validate_sagemaker_config = original
+
+
+@lru_cache(maxsize=1)
+def _sdk_config_validator() -> Any:
+    """A validator of the SDK's config schema, the schema checked against its metaschema."""
+    from sagemaker.core.config import config_manager
+    from sagemaker.core.config.config_schema import SAGEMAKER_PYTHON_SDK_CONFIG_SCHEMA as schema
+
+    cls = config_manager.jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

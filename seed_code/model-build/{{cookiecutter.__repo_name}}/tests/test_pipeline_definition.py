@@ -284,3 +284,39 @@ def test_default_code_prefix_is_content_addressed(module_aws_env: None) -> None:
     prefix = f"s3://{BUCKET}/{PIPELINE}/code/{scripts_digest()}/"
     assert len(code_uris) == 5  # four steps, and the package metadata names data_quality.py
     assert all(u.strip('"').startswith(prefix) for u in code_uris), code_uris
+
+
+def test_configs_are_validated_as_the_sdk_does_with_its_schema_checked_once(
+    module_aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jsonschema
+    from sagemaker.core.config.config_manager import SageMakerConfig
+    from sagemaker.core.config.config_schema import SAGEMAKER_PYTHON_SDK_CONFIG_SCHEMA
+
+    module = import_pipeline()
+    sdk_validate = SageMakerConfig.validate_sagemaker_config
+    good = module.TELEMETRY_OPT_OUT
+    bad = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"Bogus": 1}}}}
+    with pytest.raises(jsonschema.ValidationError) as sdk_refusal:
+        sdk_validate(bad)
+    checks: list[Any] = []
+    validator_class = jsonschema.validators.validator_for(SAGEMAKER_PYTHON_SDK_CONFIG_SCHEMA)
+    real_check = validator_class.check_schema
+
+    def check_schema(cls: Any, schema: dict[str, Any]) -> None:
+        checks.append(schema)
+        real_check(schema)
+
+    monkeypatch.setattr(validator_class, "check_schema", classmethod(check_schema))
+    module._sdk_config_validator.cache_clear()
+    with module.config_schema_checked_once():
+        with module.config_schema_checked_once():  # nested blocks restore in turn
+            for _ in range(3):
+                SageMakerConfig.validate_sagemaker_config(good)
+            with pytest.raises(jsonschema.ValidationError) as refusal:
+                SageMakerConfig.validate_sagemaker_config(bad)
+        assert SageMakerConfig.validate_sagemaker_config is not sdk_validate
+    assert SageMakerConfig.validate_sagemaker_config is sdk_validate
+    assert len(checks) == 1
+    assert refusal.value.message == sdk_refusal.value.message
+    assert list(refusal.value.path) == list(sdk_refusal.value.path)
