@@ -15,7 +15,7 @@ from mlops_seeds.archives import unzip_directory, zip_directory
 from mlops_seeds.rehearse import stacks
 from mlops_seeds.rehearse.buildspec import BuildspecError, parse_buildspec
 from mlops_seeds.rehearse.codebuild import collect_artifacts
-from mlops_seeds.rehearse.pyenv import closure, create_build_venv
+from mlops_seeds.rehearse.pyenv import closure, create_build_venv, shared_sites_root
 from mlops_seeds.rehearse.shell import BuildShell, CommandTimeout
 
 
@@ -108,7 +108,10 @@ def test_artifact_files_expand_variables_and_respect_base_directory(tmp_path: Pa
     assert (tmp_path / "o" / "nested" / "b.json").read_text() == "nested/b.json"
 
 
-def test_build_venv_holds_only_what_the_repository_declares(tmp_path: Path) -> None:
+def test_build_venv_holds_only_what_the_repository_declares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     source = tmp_path / "src"
     source.mkdir()
     (source / "pyproject.toml").write_text(
@@ -130,6 +133,43 @@ def test_build_venv_holds_only_what_the_repository_declares(tmp_path: Path) -> N
         [str(bin_dir / "pip"), "--version"], capture_output=True, text=True, check=True
     )
     assert pip.stdout.startswith("pip ")
+
+
+def _where(bin_dir: Path, probe: str) -> str:
+    done = subprocess.run(
+        [str(bin_dir / "python"), "-c", probe], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_builds_of_the_same_declaration_see_the_same_module_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Bytecode kept by source path (PYTHONPYCACHEPREFIX) is found again by the next build.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["PyYAML"]\n')
+    probe = "import importlib.metadata as m, yaml; print(yaml.__file__, m.version('PyYAML'))"
+    first = _where(create_build_venv(tmp_path / "one", source), probe)
+    second = _where(create_build_venv(tmp_path / "two", source), probe)
+    assert first == second
+    assert first.startswith(str(shared_sites_root()))
+    (shared,) = [p for p in shared_sites_root().iterdir() if not p.name.startswith(".")]
+    assert {p.name for p in shared.iterdir() if p.name.startswith("yaml")} >= {"yaml"}
+
+
+def test_without_a_cache_directory_the_links_are_the_builds_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["PyYAML"]\n')
+    bin_dir = create_build_venv(tmp_path / "venv", source)
+    assert _where(bin_dir, "import yaml; print(yaml.__file__)").startswith(str(tmp_path / "venv"))
 
 
 def test_closure_follows_requirements_markers_and_extras() -> None:
