@@ -172,6 +172,31 @@ def test_without_a_cache_directory_the_links_are_the_builds_own(
     assert _where(bin_dir, "import yaml; print(yaml.__file__)").startswith(str(tmp_path / "venv"))
 
 
+def test_a_shared_directory_others_may_write_to_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["PyYAML"]\n')
+    probe = "import yaml; print(yaml.__file__)"
+    assert _where(create_build_venv(tmp_path / "one", source), probe).startswith(
+        str(shared_sites_root())
+    )
+    (shared,) = [p for p in shared_sites_root().iterdir() if not p.name.startswith(".")]
+    shared.chmod(0o777)
+    second = _where(create_build_venv(tmp_path / "two", source), probe)
+    assert second.startswith(str(tmp_path / "two"))
+
+
+def test_a_relative_cache_home_is_ignored_as_the_xdg_spec_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert shared_sites_root() == tmp_path / "home" / ".cache" / "mlops-seeds" / "build-sites"
+
+
 def test_closure_follows_requirements_markers_and_extras() -> None:
     assert {"boto3", "botocore", "s3transfer", "jmespath", "urllib3"} <= closure(["boto3>=1"])
     assert "boto3" not in closure(["botocore"])

@@ -10,11 +10,15 @@ only what its buildspec installs.
   repository imports without declaring it is missing, and the build fails as in CodeBuild.
   A declared package the tool does not have is missing too: pip, offline, then names it.
 - The links live in a directory shared by every build that wants the same distributions
-  (under the user's cache directory, named by a digest of what it links), which the build's
-  site-packages adds to its path: module paths stay the same from build to build, so
+  (under the user's cache directory, named by a digest of what it links, private to the
+  user), which the build's site-packages adds as a site directory (its `.pth` files run
+  there, where they expect to be): module paths stay the same from build to build, so
   bytecode kept by path (PYTHONPYCACHEPREFIX) is found again instead of compiled anew
-  (about 7 s of a model build). Where that directory cannot be made, the links go into the
-  build's own site-packages. `.pth` files are always linked there, so `site` runs them.
+  (about 7 s of a model build). The directories are never pruned; deleting them is safe.
+  Where that directory cannot be made or is not the user's own, the links go into the
+  build's own site-packages, as before: there a build's `pip install --upgrade` of a linked
+  package writes through the link into the tool's environment (in the shared directory,
+  pip installs the new version into the build's environment instead).
 - `pip` and `python -m pip` run the linked pip, which installs into the build's
   environment; `pip`/`pip3` on PATH are wrappers around `python -m pip`.
 - pip stays offline: PIP_NO_INDEX=1, no configuration files, and no build isolation. pip's
@@ -28,6 +32,7 @@ import os
 import re
 import shutil
 import site
+import stat
 import sys
 import sysconfig
 import tempfile
@@ -43,8 +48,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 ALWAYS = ("pip",)  # what CodeBuild's Python images carry before any install
-# Sorted before any distribution's .pth file, so the shared links are on the path when
-# those run (site reads a directory's .pth files in name order).
+# The build's one .pth file when the links are shared: it adds the shared directory as a
+# site directory (site.addsitedir), which runs the distributions' .pth files there.
 SHARED_PTH = "00-mlops-seeds-shared-site.pth"
 _PIP_WRAPPER = '#!/bin/sh\nexec "$(dirname "$0")/python" -m pip "$@"\n'
 
@@ -159,21 +164,37 @@ def _link(entries: Iterable[Path], purelib: Path) -> None:
 
 
 def shared_sites_root() -> Path:
-    """Where the shared link directories are kept: the user's cache directory."""
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "mlops-seeds" / "build-sites"
+    """Where the shared link directories are kept: the user's cache directory
+    (XDG_CACHE_HOME when it is an absolute path, as the XDG spec has it; else ~/.cache)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or "")
+    if not cache.is_absolute():
+        cache = Path.home() / ".cache"
+    return cache / "mlops-seeds" / "build-sites"
+
+
+def _own_private_directory(path: Path) -> bool:
+    """Whether `path` is a real directory of this user that nobody else may write to."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return (
+        stat.S_ISDIR(info.st_mode)
+        and info.st_uid == os.getuid()
+        and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    )
 
 
 def _shared_site(entries: list[Path]) -> Path | None:
     """The shared directory of links to `entries` (made once, atomically, by whichever
-    build comes first); None where it cannot be made."""
+    build comes first); None where it cannot be made or is not this user's own."""
     digest = hashlib.sha256(
         "\n".join([sys.version, *sorted(map(str, entries))]).encode()
     ).hexdigest()[:20]
     root = shared_sites_root()
     target = root / digest
-    if target.is_dir():
-        return target
+    if target.exists() or target.is_symlink():
+        return target if _own_private_directory(target) else None
     staging: Path | None = None
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -184,7 +205,8 @@ def _shared_site(entries: list[Path]) -> Path | None:
     except OSError:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-        return target if target.is_dir() else None  # another build made it first
+        # another build made it first
+        return target if _own_private_directory(target) else None
 
 
 def _is_tool_pth(entry: Path) -> bool:
@@ -205,12 +227,11 @@ def create_build_venv(directory: Path, source: Path | None = None) -> Path:
     wanted = closure([*ALWAYS, *(declared(source) if source is not None else [])])
     have = catalogue()
     entries = [entry for name in sorted(wanted) for entry in have[name].entries]
-    shared = _shared_site([e for e in entries if e.suffix != ".pth"])
+    shared = _shared_site(entries)
     if shared is None:
         _link(entries, purelib)
     else:
-        (purelib / SHARED_PTH).write_text(f"{shared}\n")
-        _link([e for e in entries if e.suffix == ".pth"], purelib)
+        (purelib / SHARED_PTH).write_text(f"import site; site.addsitedir({str(shared)!r})\n")
     bin_dir = directory / "bin"
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     for name in ("pip", "pip3", f"pip{version}"):
