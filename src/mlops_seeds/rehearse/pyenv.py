@@ -186,27 +186,29 @@ def _own_private_directory(path: Path) -> bool:
 
 
 def _shared_site(entries: list[Path]) -> Path | None:
-    """The shared directory of links to `entries` (made once, atomically, by whichever
-    build comes first); None where it cannot be made or is not this user's own."""
+    """The shared directory of links to `entries`, made once by whichever build comes
+    first; None where it cannot be made or is not this user's own."""
     digest = hashlib.sha256(
         "\n".join([sys.version, *sorted(map(str, entries))]).encode()
     ).hexdigest()[:20]
-    root = shared_sites_root()
-    target = root / digest
-    if target.exists() or target.is_symlink():
-        return target if _own_private_directory(target) else None
+    target = shared_sites_root() / digest
+    if not (target.exists() or target.is_symlink()):
+        _make_shared_site(target, entries)
+    return target if _own_private_directory(target) else None
+
+
+def _make_shared_site(target: Path, entries: list[Path]) -> None:
+    """Link `entries` in a private staging directory and rename it to `target` (atomic);
+    on any failure, including another build's rename winning, nothing is left behind."""
     staging: Path | None = None
     try:
-        root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=root))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=target.parent))
         _link(entries, staging)
         staging.rename(target)
-        return target
     except OSError:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-        # another build made it first
-        return target if _own_private_directory(target) else None
 
 
 def _is_tool_pth(entry: Path) -> bool:
