@@ -12,6 +12,11 @@ nox.options.sessions = ["lint", "tests", "validate"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHON = "3.11"
+# The exact versions the sessions install (`nox -s lock` writes them from pyproject.toml):
+# the same environment on every machine, and no online resolution, which backtracks through
+# dozens of releases of the SDK's dependencies (about 40 s a session, measured with uv).
+# checkov pins packaging below what the tests need, so the scanner has a file of its own.
+CONSTRAINTS = {"dev": ("test", "lint"), "scan": ("scan",)}
 # Every CloudFormation template: the products, the bootstraps, the deploy seed's endpoints.
 PRODUCT_TEMPLATES = "templates/*.yaml"  # checked as Studio receives them (parts assembled)
 CLOUDFORMATION = (
@@ -30,11 +35,16 @@ def _bytecode(session: nox.Session) -> dict[str, str]:
     return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(cache)}
 
 
+def _constraints(name: str) -> Path:
+    return Path("constraints") / f"{name}.txt"
+
+
 def _install(session: nox.Session, *groups: str) -> None:
     deps = [d for g in groups for d in nox.project.dependency_groups(PYPROJECT, g)]
+    locked = "scan" if "scan" in groups else "dev"
     # pip too: uv makes environments without it, and the rehearsal's local builds run the
     # tool's pip (rehearse/pyenv.py).
-    session.install(".", "pip", *deps)
+    session.install("-c", str(_constraints(locked)), ".", "pip", *deps)
 
 
 @nox.session(python=PYTHON)
@@ -133,6 +143,32 @@ def bench(session: nox.Session) -> None:
         "--product",
         "build-deploy-multi-account",
     )
+
+
+@nox.session(python=PYTHON, default=False)
+def lock(session: nox.Session) -> None:
+    """Write constraints/*.txt: the versions the sessions install, resolved with uv from
+    pyproject.toml (the project's dependencies and the sessions' groups) for every platform
+    and Python 3.11 and newer. Run it after changing a dependency; options after `--` go to
+    `uv pip compile` (e.g. `--upgrade-package sagemaker`)."""
+    session.install("uv")
+    for name, groups in CONSTRAINTS.items():
+        session.run(
+            "uv",
+            "pip",
+            "compile",
+            "pyproject.toml",
+            *(arg for group in groups for arg in ("--group", group)),
+            "--universal",
+            "--python-version",
+            PYTHON,
+            "--custom-compile-command",
+            "nox -s lock",
+            "--quiet",
+            "--output-file",
+            str(_constraints(name)),
+            *session.posargs,
+        )
 
 
 @nox.session(python=False, default=False)
