@@ -31,12 +31,21 @@ REMOVED = {
     ("model-build", "problem_type", "classification"): ["pipelines/data/diabetes.csv"],
     ("model-build", "framework", "xgboost"): ["pipelines/scripts/inference.py"],
 }
+
+
+def _choices(seed: str) -> dict[str, list[str]]:
+    context = json.loads((ROOT / "seed_code" / seed / "cookiecutter.json").read_text())
+    return {k: v for k, v in context.items() if isinstance(v, list) and not k.startswith("_")}
+
+
 # Options whose values interact are baked in every combination; the others are cycled
 # through alongside, so each of their values is baked at least once.
 INTERACTING = {"model-build": ["framework", "problem_type"], "model-deploy": []}
 # The tests of a rendered repo that depend on its options, with the options each depends on
 # (ALL: every one); the rest run once per seed.
 ALL = None
+# The deploy seed's choices that render its prod stage config (prod-config.json).
+PROD_OPTIONS = tuple(k for k in _choices("model-deploy") if k.startswith("prod_"))
 OPTION_DEPENDENT: dict[str, dict[str, tuple[str, ...] | None]] = {
     "model-build": {
         "tests/test_scripts.py": ALL,
@@ -47,14 +56,17 @@ OPTION_DEPENDENT: dict[str, dict[str, tuple[str, ...] | None]] = {
         "tests/test_run_pipeline_local.py::test_local_run_stops_at_the_fail_step_when_the_"
         "threshold_cannot_be_met": ("problem_type",),
     },
+    "model-deploy": {
+        # Both read the repo's own stage configs, which the prod_* options render.
+        "tests/test_build_config.py": PROD_OPTIONS,
+        "tests/test_template.py": PROD_OPTIONS,
+        # The only test of the check script that uses the default payload (problem_type's);
+        # the others pass theirs.
+        "tests/test_check_endpoint.py::test_default_payload_is_shipped": ("problem_type",),
+    },
 }
 # Files rendered verbatim (_copy_without_render) may hold braces of their own.
 VERBATIM = {"endpoint-config-template.yml"}
-
-
-def _choices(seed: str) -> dict[str, list[str]]:
-    context = json.loads((ROOT / "seed_code" / seed / "cookiecutter.json").read_text())
-    return {k: v for k, v in context.items() if isinstance(v, list) and not k.startswith("_")}
 
 
 def _option_sets(seed: str) -> list[dict[str, str]]:
