@@ -1,6 +1,15 @@
 """Every sandbox extension, installed into moto when a sandbox starts and reset with it."""
 
-from mlops_seeds.sandbox import catalog, cloudformation, hosting, kms, organization, s3, sagemaker
+from mlops_seeds.sandbox import (
+    catalog,
+    cloudformation,
+    hosting,
+    kms,
+    organization,
+    s3,
+    sagemaker,
+    schedules,
+)
 from mlops_seeds.sandbox.cloudwatch import alarms as cloudwatch_alarms
 from mlops_seeds.sandbox.cloudwatch import metric_data
 from mlops_seeds.sandbox.iam import backend as iam_backend
@@ -18,6 +27,7 @@ def install() -> None:
     metric_data.install()
     kms.install()
     s3.install()
+    schedules.install()
 
 
 def reset() -> None:
