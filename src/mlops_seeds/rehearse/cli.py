@@ -10,7 +10,7 @@ import click
 
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.names import check_project_name
-from mlops_seeds.rehearse import flow
+from mlops_seeds.rehearse import flow, kept
 from mlops_seeds.rehearse.approvals import ask_on_terminal
 from mlops_seeds.rehearse.scenarios import SCENARIOS
 from mlops_seeds.rehearse.summary import summary_lines
@@ -25,7 +25,9 @@ def ask_decision(package: dict[str, Any]) -> str:
     return "Approved" if approved else "Rejected"
 
 
-def _wait_for_interrupt() -> None:
+def _wait_for_interrupt(kept_session: kept.KeptSession | None) -> None:
+    """Until Ctrl-C (or SIGTERM): the kept session plays the project's schedules and alarms
+    (a pipeline run under way ends first)."""
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -33,8 +35,11 @@ def _wait_for_interrupt() -> None:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while not stopping.wait(0.5):
-            pass
+        if kept_session is None:
+            while not stopping.wait(0.5):
+                pass
+        else:
+            kept_session.play(stopping)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -146,7 +151,8 @@ def rehearse(
                 for line in shell_lines(sandbox.env()):
                     click.echo(line)
                 click.echo(f"# sandbox kept at {sandbox.endpoint_url}; Ctrl-C stops it", err=True)
-                _wait_for_interrupt()
+                runs = report.runs
+                _wait_for_interrupt(kept.KeptSession(runs, click.echo) if runs else None)
     finally:
         sandbox.stop()
         if workdir is None and not keep:

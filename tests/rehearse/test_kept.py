@@ -1,0 +1,259 @@
+"""A kept rehearsal's session plays what AWS does by itself: scheduled rules run their targets
+when their expression says (as the target's role, refused as EventBridge would be), and an
+alarm's change of state is sent to EventBridge, whose rules notify."""
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from accounts import member_admin
+
+from mlops_seeds import aws
+from mlops_seeds.rehearse.kept import KeptSession, scheduled_event
+from mlops_seeds.rehearse.runs import PipelineRuns
+
+SPOKE = "222222222222"
+PROD = "444444444444"
+REGION = "us-east-1"
+PIPELINE = "nightly-check"
+PIPELINE_ARN = f"arn:aws:sagemaker:{REGION}:{SPOKE}:pipeline/{PIPELINE}"
+T0 = datetime(2026, 12, 3, 10, 0, 30)
+STOP = {
+    "Version": "2020-12-01",
+    "Parameters": [{"Name": "Mode", "Type": "String", "DefaultValue": "by-hand"}],
+    "Steps": [{"Name": "Stop", "Type": "Fail", "Arguments": {}}],
+}
+
+
+@pytest.fixture
+def kept(spoke: boto3.Session, tmp_path: Path) -> tuple[KeptSession, list[str]]:
+    lines: list[str] = []
+    runs = PipelineRuns(spoke, tmp_path, tmp_path / "sandbox", lines.append)
+    return KeptSession(runs, lines.append), lines
+
+
+@pytest.fixture
+def pipeline(spoke: boto3.Session, make_role: Callable[[str, str], str]) -> None:
+    role = make_role("pipeline-role", "sagemaker.amazonaws.com")
+    aws.client("sagemaker", spoke).create_pipeline(
+        PipelineName=PIPELINE, PipelineDefinition=json.dumps(STOP), RoleArn=role
+    )
+
+
+def _events_role(spoke: boto3.Session, name: str, actions: list[str]) -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam = aws.client("iam", spoke)
+    arn = str(
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    )
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": PIPELINE_ARN}],
+    }
+    iam.put_role_policy(RoleName=name, PolicyName="start", PolicyDocument=json.dumps(policy))
+    return arn
+
+
+def _schedule(spoke: boto3.Session, name: str, expression: str, role: str, **rule: Any) -> None:
+    events = aws.client("events", spoke)
+    events.put_rule(Name=name, ScheduleExpression=expression, **rule)
+    target = {
+        "Id": "check",
+        "Arn": PIPELINE_ARN,
+        "RoleArn": role,
+        "SageMakerPipelineParameters": {
+            "PipelineParameterList": [{"Name": "Mode", "Value": "scheduled"}]
+        },
+    }
+    events.put_targets(Rule=name, Targets=[target])
+
+
+def _topic(session: boto3.Session, name: str) -> str:
+    """A topic EventBridge may publish to; its ARN."""
+    sns = aws.client("sns", session)
+    topic = str(sns.create_topic(Name=name)["TopicArn"])
+    admits_events = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic,
+            }
+        ],
+    }
+    sns.set_topic_attributes(
+        TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(admits_events)
+    )
+    return topic
+
+
+def _alarm(session: boto3.Session) -> Any:
+    """An alarm named drift; the account's CloudWatch client."""
+    cloudwatch = aws.client("cloudwatch", session)
+    cloudwatch.put_metric_alarm(
+        AlarmName="drift",
+        Namespace="aws/sagemaker/Endpoints/data-metrics",
+        MetricName="feature_baseline_drift_x",
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0.1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    return cloudwatch
+
+
+def _executions(spoke: boto3.Session) -> int:
+    sagemaker = aws.client("sagemaker", spoke)
+    return len(
+        sagemaker.list_pipeline_executions(PipelineName=PIPELINE)["PipelineExecutionSummaries"]
+    )
+
+
+@pytest.mark.usefixtures("pipeline")
+def test_a_rate_runs_its_target_each_period_as_the_targets_role(
+    spoke: boto3.Session, kept: tuple[KeptSession, list[str]]
+) -> None:
+    session, lines = kept
+    role = _events_role(spoke, "starts-checks", ["sagemaker:StartPipelineExecution"])
+    _schedule(spoke, "every-five", "rate(5 minutes)", role)
+    _schedule(spoke, "paused", "rate(1 minute)", role, State="DISABLED")
+    session.tick(T0)  # first seen: the rate counts from here
+    assert _executions(spoke) == 0
+    session.tick(T0 + timedelta(minutes=4, seconds=59))
+    assert _executions(spoke) == 0
+    session.tick(T0 + timedelta(minutes=5))
+    assert _executions(spoke) == 1
+    session.tick(T0 + timedelta(minutes=9))
+    assert _executions(spoke) == 1
+    session.tick(T0 + timedelta(minutes=10, seconds=1))
+    assert _executions(spoke) == 2
+    assert sum(line.startswith("started arn:aws:sagemaker:") for line in lines) == 2
+    sagemaker = aws.client("sagemaker", spoke)
+    for execution in sagemaker.list_pipeline_executions(PipelineName=PIPELINE)[
+        "PipelineExecutionSummaries"
+    ]:  # the target's SageMakerPipelineParameters
+        given = sagemaker.list_pipeline_parameters_for_execution(
+            PipelineExecutionArn=execution["PipelineExecutionArn"]
+        )["PipelineParameters"]
+        assert given == [{"Name": "Mode", "Value": "scheduled"}]
+    assert session.runs.refusals == []
+
+
+@pytest.mark.usefixtures("pipeline")
+def test_a_cron_runs_at_its_minute_in_utc(
+    spoke: boto3.Session, kept: tuple[KeptSession, list[str]]
+) -> None:
+    session, _ = kept
+    role = _events_role(spoke, "starts-checks", ["sagemaker:StartPipelineExecution"])
+    _schedule(spoke, "at-ten-past", "cron(10 * * * ? *)", role)
+    session.tick(T0)
+    session.tick(datetime(2026, 12, 3, 10, 9, 59))
+    assert _executions(spoke) == 0
+    session.tick(datetime(2026, 12, 3, 10, 10, 0))
+    assert _executions(spoke) == 1
+
+
+@pytest.mark.usefixtures("pipeline")
+def test_a_role_that_may_not_start_the_pipeline_loses_the_run_with_iams_refusal(
+    spoke: boto3.Session, kept: tuple[KeptSession, list[str]]
+) -> None:
+    session, lines = kept
+    role = _events_role(spoke, "describes-only", ["sagemaker:DescribePipeline"])
+    _schedule(spoke, "every-minute", "rate(1 minute)", role)
+    session.tick(T0)
+    session.tick(T0 + timedelta(minutes=1))
+    assert _executions(spoke) == 0
+    (refusal,) = session.runs.refusals
+    assert refusal.startswith(f"rule every-minute could not deliver to pipeline/{PIPELINE}: ")
+    assert "is not authorized to perform: sagemaker:StartPipelineExecution" in refusal
+    assert refusal in lines
+
+
+def test_an_alarms_change_of_state_reaches_the_rules_that_listen(
+    spoke: boto3.Session, kept: tuple[KeptSession, list[str]]
+) -> None:
+    session, lines = kept
+    cloudwatch = _alarm(spoke)
+    topic = _topic(spoke, "drift-news")
+    events = aws.client("events", spoke)
+    events.put_rule(
+        Name="on-drift",
+        EventPattern=json.dumps(
+            {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}
+        ),
+    )
+    events.put_targets(Rule="on-drift", Targets=[{"Id": "news", "Arn": topic}])
+    session.tick(T0)  # the alarm as it is now
+    assert not any("matched" in line for line in lines)
+    cloudwatch.set_alarm_state(AlarmName="drift", StateValue="ALARM", StateReason="drifted")
+    session.tick(T0 + timedelta(seconds=1))
+    assert any(line.endswith(" -> ALARM") and "alarm drift:" in line for line in lines)
+    assert "event 'CloudWatch Alarm State Change' matched on-drift" in lines
+    (told,) = session.runs.notifications
+    assert (told.topic, told.rule, told.detail_type) == (
+        "drift-news",
+        "on-drift",
+        "CloudWatch Alarm State Change",
+    )
+    session.tick(T0 + timedelta(seconds=2))  # no change, nothing sent again
+    assert lines.count("event 'CloudWatch Alarm State Change' matched on-drift") == 1
+
+
+def test_the_scheduled_event_is_as_eventbridge_sends_it() -> None:
+    rule = f"arn:aws:events:{REGION}:{SPOKE}:rule/nightly"
+    event = scheduled_event(rule, T0)
+    assert {k: v for k, v in event.items() if k != "id"} == {
+        "version": "0",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": SPOKE,
+        "time": "2026-12-03T10:00:30Z",
+        "region": REGION,
+        "resources": [rule],
+        "detail": {},
+    }
+
+
+def test_an_alarm_of_another_account_is_heard_on_that_accounts_bus_only(
+    spoke: boto3.Session, kept: tuple[KeptSession, list[str]]
+) -> None:
+    """Production in an account of its own: its alarm's event goes to its own bus (the
+    spoke's rules would need a forwarding rule to hear of it), as on AWS."""
+    session, lines = kept
+    prod = member_admin(PROD)
+    session.runs.stage_sessions["prod"] = prod
+    pattern = json.dumps({"source": ["aws.cloudwatch"]})
+    aws.client("events", spoke).put_rule(Name="spoke-listens", EventPattern=pattern)
+    aws.client("events", spoke).put_targets(
+        Rule="spoke-listens", Targets=[{"Id": "news", "Arn": _topic(spoke, "spoke-news")}]
+    )
+    aws.client("events", prod).put_rule(Name="prod-listens", EventPattern=pattern)
+    aws.client("events", prod).put_targets(
+        Rule="prod-listens", Targets=[{"Id": "news", "Arn": _topic(prod, "prod-news")}]
+    )
+    _alarm(prod)
+    session.tick(T0)
+    aws.client("cloudwatch", prod).set_alarm_state(
+        AlarmName="drift", StateValue="ALARM", StateReason="drifted"
+    )
+    session.tick(T0 + timedelta(seconds=1))
+    assert "event 'CloudWatch Alarm State Change' matched prod-listens" in lines
+    assert [(n.topic, n.rule) for n in session.runs.notifications] == []  # the spoke's record
+    assert any(line.startswith("notified prod-news") for line in lines)
+    assert not any("spoke-listens" in line for line in lines)
