@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 
 from mlops_seeds import aws
+from mlops_seeds.sandbox import target_input
 
 CODECOMMIT_CHANGE = "CodeCommit Repository State Change"
 MODEL_PACKAGE_CHANGE = "SageMaker Model Package State Change"
@@ -34,6 +35,14 @@ class Target:
     arn: str
     role_arn: str = ""
     rule_arn: str = ""
+    # How the target asks for its input (Input, InputPath, InputTransformer), as JSON.
+    input_settings: str = "{}"
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The target's Input, InputPath and InputTransformer, those it has."""
+        found: dict[str, Any] = json.loads(self.input_settings)
+        return found
 
     @property
     def service(self) -> str:
@@ -247,9 +256,15 @@ def route(session: boto3.Session, event: dict[str, Any], bus: str = "default") -
                     target["Arn"],
                     target.get("RoleArn", ""),
                     rule.get("Arn", ""),
+                    input_settings(target),
                 )
             )
     return found
+
+
+def input_settings(target: dict[str, Any]) -> str:
+    """A target's Input, InputPath and InputTransformer (those it has), as JSON."""
+    return json.dumps({k: target[k] for k in target_input.WAYS if target.get(k) is not None})
 
 
 def pipelines_to_start(targets: list[Target]) -> list[str]:

@@ -104,7 +104,12 @@ class KeptSession:
         event = scheduled_event(rule.arn, when)
         for target in targets:
             found = events.Target(
-                name, str(target["Id"]), str(target["Arn"]), target.get("RoleArn", ""), rule.arn
+                name,
+                str(target["Id"]),
+                str(target["Arn"]),
+                target.get("RoleArn", ""),
+                rule.arn,
+                events.input_settings(target),
             )
             parameters = (target.get("SageMakerPipelineParameters") or {}).get(
                 "PipelineParameterList"
@@ -129,7 +134,7 @@ class KeptSession:
             elif target.service == "codepipeline" and target.arn.split(":")[4] == self.spoke:
                 self.runs.pending.append((target, f"schedule {target.rule}"))
             elif target.service == "sns":
-                message = event_targets.publish(target.rule_arn, target.arn, event)
+                message = event_targets.publish(target.rule_arn, target.arn, event, target.settings)
                 self.echo(f"notified {target.resource} ({message})")
             else:
                 self.echo(f"{where}: the sandbox does not play {target.service} targets")

@@ -175,7 +175,7 @@ class PipelineRuns:
         on AWS, where only the rule's FailedInvocations metric counts it) is kept in
         `refusals`."""
         try:
-            message_id = event_targets.publish(target.rule_arn, target.arn, event)
+            message_id = event_targets.publish(target.rule_arn, target.arn, event, target.settings)
         except acting.AccessDenied as err:
             self.refusals.append(f"rule {target.rule} could not notify {target.resource}: {err}")
             self.echo(self.refusals[-1])

@@ -9,6 +9,7 @@ from mlops_seeds.sandbox import (
     s3,
     sagemaker,
     schedules,
+    target_input,
 )
 from mlops_seeds.sandbox.cloudwatch import alarms as cloudwatch_alarms
 from mlops_seeds.sandbox.cloudwatch import metric_data
@@ -28,6 +29,7 @@ def install() -> None:
     kms.install()
     s3.install()
     schedules.install()
+    target_input.install()
 
 
 def reset() -> None:
