@@ -16,17 +16,19 @@ from mlops_seeds.sandbox import Sandbox
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.hookimpl(trylast=True)  # after -k, -m and --deselect have chosen the tests
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """With pytest-xdist's workers, lay the slowest tests out among the workers' first
-    shares (worksteal hands each a contiguous run of the collection; stealing evens out the
-    rest). Otherwise where they fell depended on file names, and one worker ran the last of
-    them alone: 64 s of the other's time idle in a run of 769 s, measured. The order is the
-    same on every worker, as xdist requires."""
+    shares (worksteal, which the tests session uses, hands each a contiguous run of the
+    collection and evens out the rest by stealing; other schedulers lose nothing by it).
+    Otherwise where they fell depended on file names, and one worker ran the last of them
+    alone: 64 s of the other's time idle in a run of 769 s, measured. The order is the same
+    on every worker, as xdist requires."""
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
-    if workers < 2:
-        return
-    known: dict[str, float] = json.loads(DURATIONS.read_text())
     by_id = {item.nodeid: item for item in items}
+    if workers < 2 or len(by_id) < len(items):
+        return  # one worker, or the same test twice (--keep-duplicates)
+    known: dict[str, float] = json.loads(DURATIONS.read_text())
     items[:] = [by_id[i] for i in laid_out(list(by_id), known, workers)]
 
 

@@ -212,6 +212,8 @@ def test_an_alarms_change_of_state_reaches_the_rules_that_listen(
         "CloudWatch Alarm State Change",
     )
     session.tick(T0 + timedelta(seconds=2))  # no change, nothing sent again
+    cloudwatch.set_alarm_state(AlarmName="drift", StateValue="ALARM", StateReason="again")
+    session.tick(T0 + timedelta(seconds=3))  # the same state set again: CloudWatch sends nothing
     assert lines.count("event 'CloudWatch Alarm State Change' matched on-drift") == 1
 
 
@@ -257,3 +259,36 @@ def test_an_alarm_of_another_account_is_heard_on_that_accounts_bus_only(
     assert [(n.topic, n.rule) for n in session.runs.notifications] == []  # the spoke's record
     assert any(line.startswith("notified prod-news") for line in lines)
     assert not any("spoke-listens" in line for line in lines)
+
+
+@pytest.mark.usefixtures("pipeline")
+def test_runs_a_long_tick_missed_are_said_and_run_once(
+    spoke: boto3.Session, kept: tuple[KeptSession, list[str]]
+) -> None:
+    session, lines = kept
+    role = _events_role(spoke, "starts-checks", ["sagemaker:StartPipelineExecution"])
+    _schedule(spoke, "every-minute", "rate(1 minute)", role)
+    session.tick(T0)
+    session.tick(T0 + timedelta(minutes=5, seconds=30))  # due at +1 .. +5
+    assert _executions(spoke) == 1
+    assert "schedule every-minute: 4 runs missed while the session was busy" in lines
+    session.tick(T0 + timedelta(minutes=5, seconds=45))
+    assert _executions(spoke) == 1  # next at +6
+    session.tick(T0 + timedelta(minutes=6))
+    assert _executions(spoke) == 2
+
+
+def test_a_pipeline_of_another_account_is_not_started(
+    spoke: boto3.Session, kept: tuple[KeptSession, list[str]]
+) -> None:
+    session, _ = kept
+    role = _events_role(spoke, "starts-checks", ["sagemaker:StartPipelineExecution"])
+    events = aws.client("events", spoke)
+    events.put_rule(Name="elsewhere", ScheduleExpression="rate(1 minute)")
+    elsewhere = f"arn:aws:sagemaker:{REGION}:{PROD}:pipeline/{PIPELINE}"
+    events.put_targets(Rule="elsewhere", Targets=[{"Id": "c", "Arn": elsewhere, "RoleArn": role}])
+    session.tick(T0)
+    session.tick(T0 + timedelta(minutes=1))
+    (refusal,) = session.runs.refusals
+    assert refusal.startswith(f"rule elsewhere could not deliver to pipeline/{PIPELINE}: ")
+    assert "not in the rule's account and region" in refusal

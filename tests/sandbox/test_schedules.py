@@ -29,6 +29,9 @@ GUIDE_EXAMPLES = [
     "rate(5 minutes)",
     "rate(1 hour)",
     "rate(1 day)",
+    "cron(0 0 1 JAN-MAR ? *)",  # month and weekday names, in either case
+    "cron(0 0 1 jan,dec ? *)",
+    "cron(0 9 ? * sun *)",
 ]
 REFUSED = [
     "rate(1 hours)",  # the guide's own examples of what is not valid
@@ -53,6 +56,10 @@ REFUSED = [
     "cron(0 0 1#2 * ? *)",  # # only in Day-of-week
     "cron(0 0 ? * 3#1,6#3 *)",  # # takes a single expression
     "cron(0/0 * * * ? *)",
+    "cron(0 0 ? * 1/2 *)",  # no / in Day-of-week
+    "cron(0 0 ? * MON-FRI/2 *)",
+    "cron(0 \u00b2 * * ? *)",  # digits are 0-9
+    "cron(0 0 1 FEBRUARY ? *)",
     "every day",
     "",
 ]
@@ -111,6 +118,17 @@ def test_a_cron_runs_next_when_the_calendar_says(
     assert isinstance(schedule, schedules.Cron)
     found = schedule.next_after(datetime.fromisoformat(after))
     assert found == (datetime.fromisoformat(expected) if expected else None)
+
+
+def test_a_month_name_is_its_number() -> None:
+    schedule = schedules.parse("cron(0 0 1 MAR ? *)")
+    assert isinstance(schedule, schedules.Cron)
+    assert schedule.next_after(datetime(2026, 12, 3)) == datetime(2027, 3, 1)
+
+
+def test_a_rate_too_long_to_come_never_comes() -> None:
+    schedule = schedules.parse("rate(99999999999 days)")
+    assert schedule.next_after(datetime(2026, 12, 3), datetime(2026, 12, 3)) == datetime.max
 
 
 def test_a_rate_counts_its_periods_from_the_rules_creation() -> None:

@@ -173,6 +173,50 @@ def test_put_targets_refusals(target: dict[str, Any], message: str) -> None:
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize(
+    ("transformer", "message"),
+    [
+        ({"InputPathsMap": {"k": "$.a"}}, "InputTemplate for target t1: required"),
+        ({"InputTemplate": ""}, "InputTemplate for target t1: required"),
+        ({"InputTemplate": '"' + "x" * 8192 + '"'}, "a string of 1 to 8192"),
+        (  # quoted, a key all the same
+            {"InputPathsMap": {"k": "$.a"}, "InputTemplate": '{"<k>": 1}'},
+            "uses placeholder k as an object key",
+        ),
+    ],
+)
+def test_a_template_it_cannot_use_is_refused(transformer: dict[str, Any], message: str) -> None:
+    with pytest.raises(TargetInputError, match=message):
+        check({"Id": "t1", "InputTransformer": transformer})
+
+
+def test_input_must_be_a_short_enough_string() -> None:
+    with pytest.raises(TargetInputError, match="Input for target t1: a string of at most 8192"):
+        check({"Id": "t1", "Input": {"a": 1}})  # as a YAML mapping would give it
+    with pytest.raises(TargetInputError, match="InputPath for target t1: a string of at most 256"):
+        check({"Id": "t1", "InputPath": "$." + "a" * 300})
+
+
+def test_what_is_no_placeholder_and_escapes_are_left_alone() -> None:
+    paths = {"state": "$.detail.state"}
+    # comparison signs across strings name no placeholder
+    check(
+        {
+            "Id": "t1",
+            "InputTransformer": {
+                "InputPathsMap": paths,
+                "InputTemplate": ('{"cmp": "a < b", "op": "c > d", "s": <state>}'),
+            },
+        }
+    )
+    # an escaped character does not end the string early: <state> is still outside it
+    template = '{"note": "say \\"hi\\"", "s": <state>}'
+    assert json.loads(_transformed(template, paths, EC2_EVENT)) == {
+        "note": 'say "hi"',
+        "s": "RUNNING",
+    }
+
+
 def test_input_that_is_not_json_is_refused_naming_the_target() -> None:
     with pytest.raises(TargetInputError, match=r"^JSON syntax error in input for target t1: "):
         check({"Id": "t1", "Input": "env:dev"})

@@ -26,12 +26,16 @@ def ask_decision(package: dict[str, Any]) -> str:
 
 
 def _wait_for_interrupt(kept_session: kept.KeptSession | None) -> None:
-    """Until Ctrl-C (or SIGTERM): the kept session plays the project's schedules and alarms
-    (a pipeline run under way ends first)."""
+    """Until Ctrl-C (or SIGTERM): the kept session plays the project's schedules and alarms.
+    A pipeline run under way ends first; a second Ctrl-C stops at once."""
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
+        if stopping.is_set():
+            raise KeyboardInterrupt  # the second: now, whatever runs
         stopping.set()
+        if kept_session is not None:
+            click.echo("# stopping once what runs now ends; Ctrl-C again stops at once", err=True)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -34,6 +34,7 @@ from mlops_seeds.sandbox.iam import acting
 from mlops_seeds.sandbox.iam.principals import EVENTS
 
 TICK = 1.0  # wall-clock seconds between looks at the rules and the alarms
+MAX_MISSED = 1000  # runs of a schedule counted as missed, at most, after a long tick
 SCHEDULED = "Scheduled Event"
 
 
@@ -74,7 +75,7 @@ class KeptSession:
         for key, rule in sorted(self.rules.items()):
             if rule.next is not None and rule.next <= now:
                 self._run(key[0], key[1], rule, rule.next)
-                rule.next = _next(rule.schedule, now, rule.seen)
+                self._skip_missed(key[1], rule, now)
         for account, session in self.accounts().items():
             self._look_at_alarms(account, session)
         self.runs.run_pending()
@@ -95,6 +96,20 @@ class KeptSession:
         for key in [k for k in self.rules if k[0] == account]:
             self.rules.pop(key)
         self.rules.update(current)
+
+    def _skip_missed(self, name: str, rule: _Rule, now: datetime) -> None:
+        """Move the rule's next run past `now`, saying how many runs the session missed
+        while a tick took longer than the schedule's period (a pipeline walked meanwhile)."""
+        missed = 0
+        assert rule.next is not None
+        following = _next(rule.schedule, rule.next, rule.seen)
+        while following is not None and following <= now and missed < MAX_MISSED:
+            missed += 1
+            following = _next(rule.schedule, following, rule.seen)
+        if missed:
+            more = "+" if missed == MAX_MISSED else ""
+            self.echo(f"schedule {name}: {missed}{more} runs missed while the session was busy")
+        rule.next = _next(rule.schedule, now, rule.seen)
 
     def _run(self, account: str, name: str, rule: _Rule, when: datetime) -> None:
         """Deliver the rule's scheduled event of `when` to each of its targets."""
@@ -123,6 +138,11 @@ class KeptSession:
         target's SageMakerPipelineParameters); a refusal is said and kept in the refusals."""
         where = f"rule {target.rule} could not deliver to {target.resource}"
         try:
+            if _place(target.arn) != _place(target.rule_arn) and target.service != "sns":
+                raise SeedsError(
+                    f"{target.arn} is not in the rule's account and region (EventBridge starts "
+                    "pipelines of its own account and region)"
+                )
             if target.service == "sagemaker" and target.resource.startswith("pipeline/"):
                 pipeline = target.resource.split("/", 1)[1]
                 starter = aws.client("sagemaker", _as_role(target))
@@ -131,7 +151,7 @@ class KeptSession:
                     **({"PipelineParameters": parameters} if parameters else {}),
                 )
                 self.echo(f"started {started['PipelineExecutionArn']}")
-            elif target.service == "codepipeline" and target.arn.split(":")[4] == self.spoke:
+            elif target.service == "codepipeline" and _place(target.arn)[1] == self.spoke:
                 self.runs.pending.append((target, f"schedule {target.rule}"))
             elif target.service == "sns":
                 message = event_targets.publish(target.rule_arn, target.arn, event, target.settings)
@@ -148,10 +168,7 @@ class KeptSession:
             key = (account, str(alarm["AlarmName"]))
             before = self.alarms.get(key)
             self.alarms[key] = alarm
-            if before is not None and (
-                before["StateValue"] != alarm["StateValue"]
-                or before["StateUpdatedTimestamp"] != alarm["StateUpdatedTimestamp"]
-            ):
+            if before is not None and before["StateValue"] != alarm["StateValue"]:
                 self.echo(
                     f"alarm {alarm['AlarmName']}: {before['StateValue']} -> {alarm['StateValue']}"
                 )
@@ -184,8 +201,8 @@ class KeptSession:
         while not stop.is_set():
             try:
                 self.tick(clock.now())
-            except (SeedsError, ClientError, schedules.InvalidSchedule) as err:
-                self.echo(f"kept session: {err}")  # said, and the session goes on
+            except Exception as err:  # a serving loop: any failure is said, and it goes on
+                self.echo(f"kept session: {type(err).__name__}: {err}")
             stop.wait(TICK)
 
 
@@ -204,6 +221,12 @@ def scheduled_event(rule_arn: str, when: datetime) -> dict[str, Any]:
         "resources": [rule_arn],
         "detail": {},
     }
+
+
+def _place(arn: str) -> tuple[str, str]:
+    """An ARN's region and account."""
+    parts = arn.split(":")
+    return (parts[3], parts[4]) if len(parts) > 4 else ("", "")
 
 
 def _as_role(target: events.Target) -> boto3.Session:

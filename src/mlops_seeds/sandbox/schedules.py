@@ -5,11 +5,11 @@
   plural for more (`rate(1 hours)` and `rate(5 hour)` are refused). It runs every period,
   counted from the rule's creation.
 - `cron(Minutes Hours Day-of-month Month Day-of-week Year)`, in UTC: six fields, each with
-  the values and wildcards the guide lists (`, - * /` everywhere, `?` in either day field,
-  `L` and `W` in Day-of-month, `L` and `#` in Day-of-week; months JAN-DEC, weekdays SUN-SAT
-  = 1-7). One of the two day fields must be `?`, and only one: a value or `*` in one needs
-  `?` in the other. A range may wrap (`20-2` in Hours: 20:00 to 02:00). `#` takes a single
-  expression (`3#1,6#3` is refused).
+  the values and wildcards the guide lists (`, - *` everywhere, `/` in all but Day-of-week,
+  `?` in either day field, `L` and `W` in Day-of-month, `L` and `#` in Day-of-week; months
+  JAN-DEC, weekdays SUN-SAT = 1-7, in either case). One of the two day fields must be `?`,
+  and only one: a value or `*` in one needs `?` in the other. A range may wrap (`20-2` in
+  Hours: 20:00 to 02:00). `#` takes a single expression (`3#1,6#3` is refused).
 
 moto accepts any `cron(...)` and `rate(1 minutes)`; PutRule (and so CloudFormation's
 AWS::Events::Rule) is refused here as AWS refuses it: "Parameter ScheduleExpression is not
@@ -33,7 +33,13 @@ _MARK = "_mlops_seeds_schedules"
 INVALID = "Parameter ScheduleExpression is not valid."
 _RATE = re.compile(r"rate\(([0-9]+) (minute|hour|day)(s?)\)")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
-_MONTHS = {name: number for number, name in enumerate(calendar.month_abbr) if name}
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1
+    )
+}
+_DIGITS = re.compile(r"[0-9]+")
 _WEEKDAYS = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
 YEARS = (1970, 2199)
 
@@ -52,7 +58,10 @@ class Rate:
     def next_after(self, after: datetime.datetime, created: datetime.datetime) -> datetime.datetime:
         """The first run later than `after` of a rule created at `created`."""
         periods = max(0, int((after - created).total_seconds() // self.seconds)) + 1
-        return created + datetime.timedelta(seconds=periods * self.seconds)
+        try:
+            return created + datetime.timedelta(seconds=periods * self.seconds)
+        except OverflowError:  # past year 9999: never, as far as anyone will wait
+            return datetime.datetime.max
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,7 @@ def _cron(body: str) -> Cron:
 def _number(text: str, low: int, high: int, names: dict[str, int] | None = None) -> int:
     if names and text.upper() in names:
         return names[text.upper()]
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not _DIGITS.fullmatch(text) or not low <= int(text) <= high:
         raise InvalidSchedule(f"{text!r} is not from {low} to {high}")
     return int(text)
 
@@ -176,8 +185,8 @@ def _month_day_rule(field: str) -> Callable[[datetime.date], bool]:
 
 
 def _weekday_rule(field: str) -> Callable[[datetime.date], bool]:
-    """Day-of-week (1 = SUN ... 7 = SAT): `, - *` (and `/`), or L (Saturday), nL (the last
-    such day of the month), n#k (the kth such day of the month)."""
+    """Day-of-week (1 = SUN ... 7 = SAT): `, - *`, or L (Saturday), nL (the last such day of
+    the month), n#k (the kth such day of the month)."""
     if "#" in field:
         weekday_text, _, nth_text = field.partition("#")
         weekday, nth = _number(weekday_text, 1, 7, _WEEKDAYS), _number(nth_text, 1, 5)
@@ -187,6 +196,8 @@ def _weekday_rule(field: str) -> Callable[[datetime.date], bool]:
     if field.endswith("L"):
         weekday = _number(field[:-1], 1, 7, _WEEKDAYS)
         return lambda d: _weekday(d) == weekday and d.day + 7 > _days_in(d)
+    if "/" in field:
+        raise InvalidSchedule(f"{field!r}: no / in Day-of-week")
     weekdays = _values(field, 1, 7, _WEEKDAYS)
     return lambda d: _weekday(d) in weekdays
 

@@ -38,7 +38,10 @@ _MARK = "_mlops_seeds_target_input"
 WAYS = ("Input", "InputPath", "InputTransformer")
 MAX_PATHS = 100
 _KEY = re.compile(r"[A-Za-z0-9_\-]{1,256}")
-_PLACEHOLDER = re.compile(r"<([^<>]*)>")
+# A placeholder names a key of InputPathsMap ([A-Za-z0-9_-]) or a predefined variable (dots).
+_PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
+MAX_INPUT = 8192  # Input and InputTemplate, characters
+MAX_INPUT_PATH = 256
 _STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 PREDEFINED = (
     "aws.events.rule-arn",
@@ -63,6 +66,9 @@ def check(target: Mapping[str, Any]) -> None:
             f"Only one of Input, InputPath, or InputTransformer must be provided for target "
             f"{target_id}."
         )
+    for way, limit in (("Input", MAX_INPUT), ("InputPath", MAX_INPUT_PATH)):
+        if way in given and (not isinstance(target[way], str) or len(target[way]) > limit):
+            raise TargetInputError(f"{way} for target {target_id}: a string of at most {limit}.")
     if "Input" in given:
         try:
             json.loads(target["Input"])
@@ -86,7 +92,11 @@ def _check_transformer(target_id: str, transformer: Mapping[str, Any]) -> None:
                 f"InputPathsMap key {key!r} for target {target_id}: 1 to 256 letters, digits, "
                 "_ and -."
             )
-    template = str(transformer.get("InputTemplate", ""))
+    template = transformer.get("InputTemplate")
+    if not isinstance(template, str) or not 1 <= len(template) <= MAX_INPUT:
+        raise TargetInputError(
+            f"InputTemplate for target {target_id}: required, a string of 1 to {MAX_INPUT}."
+        )
     for found in _placeholders(template):
         if found.name not in paths and found.name not in PREDEFINED:
             raise TargetInputError(
@@ -112,37 +122,44 @@ class _Placeholder:
 
 
 def _placeholders(template: str) -> list[_Placeholder]:
-    """The placeholders of `template`, scanned as JSON text (strings, objects, arrays)."""
+    """The placeholders of `template`, scanned as JSON text (strings, objects, arrays). A
+    placeholder is a key when it stands, quoted or not, where an object's key would."""
     found: list[_Placeholder] = []
     containers: list[str] = []
-    inside = escaped = False
+    inside = escaped = string_is_key = False
     previous = ""  # the last character outside strings that is not blank
     position = 0
     while position < len(template):
         char = template[position]
+        if inside and escaped:
+            escaped = False
+            position += 1
+            continue
         match = _PLACEHOLDER.match(template, position) if char == "<" else None
         if match:
-            as_key = not inside and previous in ("{", ",") and containers[-1:] == ["{"]
+            key_position = previous in ("{", ",") and containers[-1:] == ["{"]
+            as_key = string_is_key if inside else key_position
             found.append(_Placeholder(match[1], match.start(), match.end(), inside, as_key))
             position = match.end()
-            previous = "" if inside else ">"
+            if not inside:
+                previous = ">"
             continue
         if inside:
-            if escaped:
-                escaped = False
-            elif char == "\\":
+            if char == "\\":
                 escaped = True
             elif char == '"':
                 inside = False
                 previous = '"'
         elif char == '"':
             inside = True
-        elif char in "{[":
-            containers.append(char)
-        elif char in "}]" and containers:
-            containers.pop()
-        if not inside and not char.isspace() and char != '"':
-            previous = char
+            string_is_key = previous in ("{", ",") and containers[-1:] == ["{"]
+        else:
+            if char in "{[":
+                containers.append(char)
+            elif char in "}]" and containers:
+                containers.pop()
+            if not char.isspace():
+                previous = char
         position += 1
     return found
 
