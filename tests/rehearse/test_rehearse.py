@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from mlops_seeds.rehearse import cli as rehearse_cli
 from mlops_seeds.rehearse import drift, flow
 from mlops_seeds.rehearse import project as projects
 from mlops_seeds.rehearse.approvals import Approval, ApprovalRequest, ask_on_terminal
+from mlops_seeds.rehearse.kept import KeptSession
 from mlops_seeds.rehearse.outcome import check_outcome
 from mlops_seeds.rehearse.scenarios import SCENARIOS
 from mlops_seeds.rehearse.summary import summary_lines
@@ -360,7 +362,22 @@ def test_drift_sets_off_the_alarm_and_retraining_and_the_rule_needs_its_role(
     )["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in prod_stack["Outputs"]}
     assert outputs["DataQualityScheduleName"] == "rehearsal-prod-data-quality"
+    # A kept session runs that schedule itself (rate(1 day)), as the rule's role.
+    lines: list[str] = []
+    kept = KeptSession(report.runs, lines.append)
+    first = datetime(2026, 12, 3, 10, 0)
+    kept.tick(first)
+    kept.tick(first + timedelta(days=1))
+    check = (
+        f"arn:aws:sagemaker:us-east-1:111111111111:pipeline/{outputs['DataQualityPipelineName']}"
+    )
+    assert any(line.startswith(f"started {check.lower()}/execution/") for line in lines), lines
     aws.client("iam", spoke).delete_role_policy(RoleName=role, PolicyName="start-model-deploy")
+    kept.tick(first + timedelta(days=2))
+    assert (
+        "is not authorized to perform: sagemaker:StartPipelineExecution"
+        in (report.runs.refusals[-1])
+    )
     scheduled = drift.check_starter(spoke, outputs, spoke)
     with pytest.raises(ClientError) as refused:
         aws.client("sagemaker", scheduled).start_pipeline_execution(
