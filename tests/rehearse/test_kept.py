@@ -180,7 +180,7 @@ def test_a_role_that_may_not_start_the_pipeline_loses_the_run_with_iams_refusal(
     session.tick(T0 + timedelta(minutes=1))
     assert _executions(spoke) == 0
     (refusal,) = session.runs.refusals
-    assert refusal.startswith(f"rule every-minute could not deliver to pipeline/{PIPELINE}: ")
+    assert refusal.startswith(f"rule every-minute could not start pipeline/{PIPELINE}: ")
     assert "is not authorized to perform: sagemaker:StartPipelineExecution" in refusal
     assert refusal in lines
 
@@ -290,5 +290,40 @@ def test_a_pipeline_of_another_account_is_not_started(
     session.tick(T0)
     session.tick(T0 + timedelta(minutes=1))
     (refusal,) = session.runs.refusals
-    assert refusal.startswith(f"rule elsewhere could not deliver to pipeline/{PIPELINE}: ")
+    assert refusal.startswith(f"rule elsewhere could not start pipeline/{PIPELINE}: ")
     assert "not in the rule's account and region" in refusal
+
+
+@pytest.mark.usefixtures("pipeline")
+def test_an_alarm_rule_may_start_a_sagemaker_pipeline_as_its_role(
+    spoke: boto3.Session, kept: tuple[KeptSession, list[str]]
+) -> None:
+    """Retraining by starting the SageMaker pipeline itself (not the build's CodePipeline):
+    the rule's target is started as its role, with its parameters."""
+    session, _ = kept
+    role = _events_role(spoke, "starts-checks", ["sagemaker:StartPipelineExecution"])
+    events = aws.client("events", spoke)
+    events.put_rule(
+        Name="retrain", EventPattern=json.dumps({"detail-type": ["CloudWatch Alarm State Change"]})
+    )
+    target = {
+        "Id": "build",
+        "Arn": PIPELINE_ARN,
+        "RoleArn": role,
+        "SageMakerPipelineParameters": {
+            "PipelineParameterList": [{"Name": "Mode", "Value": "retrain"}]
+        },
+    }
+    events.put_targets(Rule="retrain", Targets=[target])
+    cloudwatch = _alarm(spoke)
+    session.tick(T0)
+    cloudwatch.set_alarm_state(AlarmName="drift", StateValue="ALARM", StateReason="drifted")
+    session.tick(T0 + timedelta(seconds=1))
+    sagemaker = aws.client("sagemaker", spoke)
+    (execution,) = sagemaker.list_pipeline_executions(PipelineName=PIPELINE)[
+        "PipelineExecutionSummaries"
+    ]
+    given = sagemaker.list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=execution["PipelineExecutionArn"]
+    )["PipelineParameters"]
+    assert given == [{"Name": "Mode", "Value": "retrain"}]

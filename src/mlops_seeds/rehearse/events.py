@@ -35,12 +35,14 @@ class Target:
     arn: str
     role_arn: str = ""
     rule_arn: str = ""
-    # How the target asks for its input (Input, InputPath, InputTransformer), as JSON.
+    # What the target is given (Input, InputPath, InputTransformer and a SageMaker pipeline's
+    # SageMakerPipelineParameters, those it has), as JSON.
     input_settings: str = "{}"
 
     @property
     def settings(self) -> dict[str, Any]:
-        """The target's Input, InputPath and InputTransformer, those it has."""
+        """The target's Input, InputPath, InputTransformer and SageMakerPipelineParameters,
+        those it has."""
         found: dict[str, Any] = json.loads(self.input_settings)
         return found
 
@@ -263,8 +265,20 @@ def route(session: boto3.Session, event: dict[str, Any], bus: str = "default") -
 
 
 def input_settings(target: dict[str, Any]) -> str:
-    """A target's Input, InputPath and InputTransformer (those it has), as JSON."""
-    return json.dumps({k: target[k] for k in target_input.WAYS if target.get(k) is not None})
+    """A target's Input, InputPath, InputTransformer and SageMakerPipelineParameters (those
+    it has), as JSON."""
+    given = (*target_input.WAYS, "SageMakerPipelineParameters")
+    return json.dumps({k: target[k] for k in given if target.get(k) is not None})
+
+
+def sagemaker_pipeline_targets(targets: list[Target]) -> list[Target]:
+    """The SageMaker pipeline targets among `targets`, in order (one start per rule and
+    pipeline)."""
+    found: dict[tuple[str, str], Target] = {}
+    for target in targets:
+        if target.service == "sagemaker" and target.resource.startswith("pipeline/"):
+            found.setdefault((target.rule, target.arn), target)
+    return list(found.values())
 
 
 def pipelines_to_start(targets: list[Target]) -> list[str]:

@@ -27,11 +27,9 @@ from botocore.exceptions import ClientError
 from mlops_seeds import aws
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.rehearse import events
-from mlops_seeds.rehearse.roles import act_as
 from mlops_seeds.rehearse.runs import PipelineRuns
 from mlops_seeds.sandbox import event_targets, runtime, schedules
 from mlops_seeds.sandbox.iam import acting
-from mlops_seeds.sandbox.iam.principals import EVENTS
 
 TICK = 1.0  # wall-clock seconds between looks at the rules and the alarms
 MAX_MISSED = 1000  # runs of a schedule counted as missed, at most, after a long tick
@@ -126,32 +124,20 @@ class KeptSession:
                 rule.arn,
                 events.input_settings(target),
             )
-            parameters = (target.get("SageMakerPipelineParameters") or {}).get(
-                "PipelineParameterList"
-            )
-            self._deliver(found, event, parameters or [])
+            self._deliver(found, event)
 
-    def _deliver(
-        self, target: events.Target, event: dict[str, Any], parameters: list[Any] | None = None
-    ) -> None:
-        """Deliver `event` to `target` as EventBridge does (`parameters`: a SageMaker pipeline
-        target's SageMakerPipelineParameters); a refusal is said and kept in the refusals."""
+    def _deliver(self, target: events.Target, event: dict[str, Any]) -> None:
+        """Deliver `event` to `target` as EventBridge does; a refusal is said and kept in
+        the refusals."""
         where = f"rule {target.rule} could not deliver to {target.resource}"
         try:
-            if _place(target.arn) != _place(target.rule_arn) and target.service != "sns":
-                raise SeedsError(
-                    f"{target.arn} is not in the rule's account and region (EventBridge starts "
-                    "pipelines of its own account and region)"
-                )
             if target.service == "sagemaker" and target.resource.startswith("pipeline/"):
-                pipeline = target.resource.split("/", 1)[1]
-                starter = aws.client("sagemaker", _as_role(target))
-                started = starter.start_pipeline_execution(
-                    PipelineName=pipeline,
-                    **({"PipelineParameters": parameters} if parameters else {}),
-                )
-                self.echo(f"started {started['PipelineExecutionArn']}")
-            elif target.service == "codepipeline" and _place(target.arn)[1] == self.spoke:
+                self.runs.start_sagemaker_pipeline(target)
+            elif target.service == "codepipeline":
+                if _place(target.arn) != _place(target.rule_arn):
+                    raise SeedsError(f"{target.arn} is not in the rule's account and region")
+                if _place(target.arn)[1] != self.spoke:
+                    raise SeedsError("the sandbox walks the spoke's pipelines only")
                 self.runs.pending.append((target, f"schedule {target.rule}"))
             elif target.service == "sns":
                 message = event_targets.publish(target.rule_arn, target.arn, event, target.settings)
@@ -227,12 +213,6 @@ def _place(arn: str) -> tuple[str, str]:
     """An ARN's region and account."""
     parts = arn.split(":")
     return (parts[3], parts[4]) if len(parts) > 4 else ("", "")
-
-
-def _as_role(target: events.Target) -> boto3.Session:
-    if not target.role_arn:
-        raise SeedsError("the target has no RoleArn (EventBridge needs one to start a pipeline)")
-    return act_as(EVENTS, target.role_arn, "events")
 
 
 def _next(schedule: schedules.Schedule, now: datetime, seen: datetime) -> datetime | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from mlops_seeds import aws
 from mlops_seeds.errors import SeedsError
@@ -166,9 +167,38 @@ class PipelineRuns:
         matched = sorted({t.rule for t in targets})
         self.echo(f"event {event['detail-type']!r} matched {', '.join(matched) or 'no rule'}")
         self.pending += [(target, trigger) for target in events.pipeline_targets(targets)]
+        for target in events.sagemaker_pipeline_targets(targets):
+            self.start_sagemaker_pipeline(target)
         for target in events.topic_targets(targets):
             self._notify(target, event)
         return matched
+
+    def start_sagemaker_pipeline(self, target: events.Target) -> str:
+        """Start a SageMaker pipeline target as EventBridge does: in the rule's own account
+        and region, as the target's role, with its SageMakerPipelineParameters; the
+        execution's ARN, or '' when refused (said and kept in `refusals`, as the run is lost
+        on AWS)."""
+        where = f"rule {target.rule} could not start {target.resource}"
+        parameters = (target.settings.get("SageMakerPipelineParameters") or {}).get(
+            "PipelineParameterList"
+        )
+        try:
+            if target.arn.split(":")[3:5] != target.rule_arn.split(":")[3:5]:
+                raise SeedsError(
+                    f"{target.arn} is not in the rule's account and region (EventBridge starts "
+                    "pipelines of its own account and region)"
+                )
+            sagemaker = aws.client("sagemaker", self._starter(target))
+            started = sagemaker.start_pipeline_execution(
+                PipelineName=target.resource.split("/", 1)[1],
+                **({"PipelineParameters": parameters} if parameters else {}),
+            )
+        except (SeedsError, ClientError) as err:
+            self.refusals.append(f"{where}: {err}")
+            self.echo(self.refusals[-1])
+            return ""
+        self.echo(f"started {started['PipelineExecutionArn']}")
+        return str(started["PipelineExecutionArn"])
 
     def _notify(self, target: events.Target, event: dict[str, Any]) -> None:
         """Deliver `event` to a topic target as EventBridge does; a refused delivery (lost
