@@ -5,8 +5,9 @@ the check finds drift, the alarm fires and its event starts the model-build pipe
 
 The check is the prod endpoint stack's monitoring pipeline (the deploy seed's
 EnableMonitoring), started here when its schedule would start it: as EventBridge does, as
-the role of its schedule rule's target (the sandbox runs no schedules by itself); without
-a schedule, as the scientist would start it by hand. The alarm is the stack's data-drift
+the role of its schedule rule's target (the rehearsal does not wait a day for the schedule;
+a kept session runs it on time, kept.py); without a schedule, as the scientist would start
+it by hand. The alarm is the stack's data-drift
 alarm, read at CloudWatch's evaluations on the sandbox clock. CloudWatch
 would send its state change to EventBridge by itself; the sandbox does not, so the
 rehearsal builds that event (as CloudWatch words it) and routes it to the project's rules.
