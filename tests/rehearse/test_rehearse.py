@@ -377,10 +377,8 @@ def test_drift_sets_off_the_alarm_and_retraining_and_the_rule_needs_its_role(
     assert checks() == before + 1
     aws.client("iam", spoke).delete_role_policy(RoleName=role, PolicyName="start-model-deploy")
     kept.tick(first + timedelta(days=2))
-    assert (
-        "is not authorized to perform: sagemaker:StartPipelineExecution"
-        in (report.runs.refusals[-1])
-    )
+    refused_start = report.runs.refusals[-1]
+    assert "is not authorized to perform: sagemaker:StartPipelineExecution" in refused_start
     scheduled = drift.check_starter(spoke, outputs, spoke)
     with pytest.raises(ClientError) as refused:
         aws.client("sagemaker", scheduled).start_pipeline_execution(
