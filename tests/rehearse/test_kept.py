@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from accounts import member_admin
+from event_topics import topic_eventbridge_may_publish_to
 
 from mlops_seeds import aws
 from mlops_seeds.rehearse.kept import KeptSession, scheduled_event
@@ -79,27 +80,6 @@ def _schedule(spoke: boto3.Session, name: str, expression: str, role: str, **rul
         },
     }
     events.put_targets(Rule=name, Targets=[target])
-
-
-def _topic(session: boto3.Session, name: str) -> str:
-    """A topic EventBridge may publish to; its ARN."""
-    sns = aws.client("sns", session)
-    topic = str(sns.create_topic(Name=name)["TopicArn"])
-    admits_events = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": topic,
-            }
-        ],
-    }
-    sns.set_topic_attributes(
-        TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(admits_events)
-    )
-    return topic
 
 
 def _alarm(session: boto3.Session) -> Any:
@@ -190,7 +170,7 @@ def test_an_alarms_change_of_state_reaches_the_rules_that_listen(
 ) -> None:
     session, lines = kept
     cloudwatch = _alarm(spoke)
-    topic = _topic(spoke, "drift-news")
+    topic = topic_eventbridge_may_publish_to(spoke, "drift-news")
     events = aws.client("events", spoke)
     events.put_rule(
         Name="on-drift",
@@ -243,11 +223,13 @@ def test_an_alarm_of_another_account_is_heard_on_that_accounts_bus_only(
     pattern = json.dumps({"source": ["aws.cloudwatch"]})
     aws.client("events", spoke).put_rule(Name="spoke-listens", EventPattern=pattern)
     aws.client("events", spoke).put_targets(
-        Rule="spoke-listens", Targets=[{"Id": "news", "Arn": _topic(spoke, "spoke-news")}]
+        Rule="spoke-listens",
+        Targets=[{"Id": "news", "Arn": topic_eventbridge_may_publish_to(spoke, "spoke-news")}],
     )
     aws.client("events", prod).put_rule(Name="prod-listens", EventPattern=pattern)
     aws.client("events", prod).put_targets(
-        Rule="prod-listens", Targets=[{"Id": "news", "Arn": _topic(prod, "prod-news")}]
+        Rule="prod-listens",
+        Targets=[{"Id": "news", "Arn": topic_eventbridge_may_publish_to(prod, "prod-news")}],
     )
     _alarm(prod)
     session.tick(T0)

@@ -11,6 +11,7 @@ import boto3
 import pytest
 import yaml
 from botocore.exceptions import ClientError
+from event_topics import topic_eventbridge_may_publish_to
 from moto.sns.models import sns_backends
 
 from mlops_seeds import aws
@@ -286,22 +287,7 @@ def test_a_stack_whose_template_names_an_unmapped_placeholder_fails(hub: boto3.S
 
 
 def test_a_topic_is_told_what_the_transformer_makes(hub: boto3.Session) -> None:
-    sns = aws.client("sns", hub)
-    topic = str(sns.create_topic(Name="news")["TopicArn"])
-    admits = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": topic,
-            }
-        ],
-    }
-    sns.set_topic_attributes(
-        TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(admits)
-    )
+    topic = topic_eventbridge_may_publish_to(hub, "news")
     settings = {
         "InputTransformer": {
             "InputPathsMap": EC2_PATHS,

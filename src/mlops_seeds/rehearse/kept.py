@@ -89,7 +89,7 @@ class KeptSession:
                 continue
             schedule = schedules.parse(expression)
             current[key] = _Rule(str(rule["Arn"]), expression, schedule, now, None)
-            current[key].next = _next(schedule, now, now)
+            current[key].next = schedule.next_after(now, now)
             self.echo(f"schedule {rule['Name']} ({expression}): next at {current[key].next}")
         for key in [k for k in self.rules if k[0] == account]:
             self.rules.pop(key)
@@ -100,14 +100,14 @@ class KeptSession:
         while a tick took longer than the schedule's period (a pipeline walked meanwhile)."""
         missed = 0
         assert rule.next is not None
-        following = _next(rule.schedule, rule.next, rule.seen)
+        following = rule.schedule.next_after(rule.next, rule.seen)
         while following is not None and following <= now and missed < MAX_MISSED:
             missed += 1
-            following = _next(rule.schedule, following, rule.seen)
+            following = rule.schedule.next_after(following, rule.seen)
         if missed:
             more = "+" if missed == MAX_MISSED else ""
             self.echo(f"schedule {name}: {missed}{more} runs missed while the session was busy")
-        rule.next = _next(rule.schedule, now, rule.seen)
+        rule.next = rule.schedule.next_after(now, rule.seen)
 
     def _run(self, account: str, name: str, rule: _Rule, when: datetime) -> None:
         """Deliver the rule's scheduled event of `when` to each of its targets."""
@@ -213,12 +213,6 @@ def _place(arn: str) -> tuple[str, str]:
     """An ARN's region and account."""
     parts = arn.split(":")
     return (parts[3], parts[4]) if len(parts) > 4 else ("", "")
-
-
-def _next(schedule: schedules.Schedule, now: datetime, seen: datetime) -> datetime | None:
-    if isinstance(schedule, schedules.Rate):
-        return schedule.next_after(now, seen)
-    return schedule.next_after(now)
 
 
 def _scheduled_rules(client: Any) -> list[dict[str, Any]]:

@@ -77,7 +77,8 @@ class Cron:
     def next_after(
         self, after: datetime.datetime, created: datetime.datetime | None = None
     ) -> datetime.datetime | None:
-        """The first whole minute later than `after` it runs in; None if it never does again
+        """The first whole minute later than `after` it runs in (`created` plays no part, as
+        for a rate it does); None if it never does again
         (the last year it names is past, or its days never come, as cron(0 0 30 2 ? *))."""
         start = after.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
         day = start.date()
