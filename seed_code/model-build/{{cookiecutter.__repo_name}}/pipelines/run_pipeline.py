@@ -31,8 +31,9 @@ from pipelines.settings import DATASET, PLACEHOLDER_ROLE_ARN, Settings
 TERMINAL = {"Succeeded", "Failed", "Stopped"}
 FIRST_POLL_SECONDS = 1.0
 # A pause is at most this share of the time waited so far: an execution is seen ended at
-# most a quarter of its run late (or a second), however short it was.
-POLL_SHARE = 0.25
+# most a tenth of its run late (or a second), however short it was; an hour's run costs
+# about 150 polls.
+POLL_SHARE = 0.1
 
 
 class RunError(Exception):
@@ -186,8 +187,8 @@ def wait(
 ) -> str:
     """Print each step's status as it changes; return the execution's final status.
 
-    Polls every second, then, once the wait is longer, after a quarter of the time waited
-    so far, up to `poll_seconds`: a short run or an early failure is seen at once, a long
+    Polls every second, then, once the wait is longer, after a tenth of the time waited so
+    far, up to `poll_seconds`: a short run or an early failure is seen at once, a long
     run costs few calls."""
     seen: dict[str, str] = {}
     waited = 0.0

@@ -172,16 +172,16 @@ def test_wait_prints_step_changes_until_a_final_status(capsys: pytest.CaptureFix
     ]
 
 
-def test_wait_pauses_a_quarter_of_the_time_waited_up_to_poll_seconds() -> None:
-    client = ScriptedClient([("Executing", {})] * 40 + [("Succeeded", {})])
+def test_wait_pauses_a_tenth_of_the_time_waited_up_to_poll_seconds() -> None:
+    client = ScriptedClient([("Executing", {})] * 60 + [("Succeeded", {})])
     sleeps: list[float] = []
     assert run_pipeline.wait(client, "arn", poll_seconds=30, sleep=sleeps.append) == "Succeeded"
-    assert sleeps[:5] == [1, 1, 1, 1, 1]
-    assert sleeps[5:8] == [1.25, 1.5625, 1.953125]
+    assert sleeps[:10] == [1] * 10
+    assert sleeps[10:13] == pytest.approx([1.0, 1.1, 1.21])
     assert sleeps[-1] == 30
-    # Each pause ends within a quarter (or a second) of the time waited before it.
+    # Each pause ends within a tenth (or a second) of the time waited before it.
     for index, pause in enumerate(sleeps):
-        assert pause <= max(1, sum(sleeps[:index]) / 4)
+        assert pause <= max(1, sum(sleeps[:index]) / 10) + 1e-9
 
 
 def test_wait_exits_non_zero_when_the_execution_fails(
