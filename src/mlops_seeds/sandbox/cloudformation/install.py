@@ -25,6 +25,7 @@ from mlops_seeds.sandbox.cloudformation.codebuild import CodeBuildProject
 from mlops_seeds.sandbox.cloudformation.codecommit import CodeCommitRepository
 from mlops_seeds.sandbox.cloudformation.codepipeline import CodePipelinePipeline
 from mlops_seeds.sandbox.cloudformation.custom import CustomResource
+from mlops_seeds.sandbox.cloudformation.event_bus_policy import EventBusPolicy
 from mlops_seeds.sandbox.cloudformation.resource import SandboxResource
 from mlops_seeds.sandbox.cloudformation.s3 import BucketPolicy
 from mlops_seeds.sandbox.cloudformation.sagemaker import (
@@ -55,6 +56,7 @@ TYPES: dict[str, type[SandboxResource]] = {
         Topic,
         TopicPolicy,
         Subscription,
+        EventBusPolicy,
         CustomResource,
     )
 }

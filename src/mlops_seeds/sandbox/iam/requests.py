@@ -276,6 +276,21 @@ def _sns_resource(arn: str) -> Resource:
     return Resource(arn, account=account, policy=policy, context=context)
 
 
+def bus_resource(arn: str) -> Resource:
+    """An event bus with its resource-based policy (who else may put events on it)."""
+    from moto.events.models import events_backends  # moto-heavy
+
+    parts = arn.split(":", 5)
+    if len(parts) < 6:
+        return Resource(arn)
+    region, account, name = parts[3], parts[4], parts[5].split("/", 1)[-1]
+    # (the account's backend made on first use, with its default bus, as for any account)
+    bus = events_backends[account][region].event_buses.get(name) if account.isdigit() else None
+    if bus is None or not bus.policy:
+        return Resource(arn, account=account)
+    return Resource(arn, account=account, policy=parsed(bus.policy, f"policy of {arn}"))
+
+
 def _role_resource(arn: str) -> Resource:
     """A role by its real ARN (IAM APIs name a role without its path; its ARN has it),
     with the boundary it carries (iam:PermissionsBoundary, the key AWS sets for the
@@ -299,6 +314,8 @@ def _resource(arn: str, raw: str, where: Where, trust: bool) -> Resource:
         return _sagemaker_resource(arn, raw, where)
     if arn.startswith(f"arn:{where.partition}:sns:"):
         return _sns_resource(raw)
+    if arn.startswith(f"arn:{where.partition}:events:") and ":event-bus/" in arn:
+        return bus_resource(raw)
     return Resource(arn)
 
 
