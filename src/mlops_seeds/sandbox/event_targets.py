@@ -82,7 +82,7 @@ def forward(rule_arn: str, bus_arn: str, event: dict[str, Any], role_arn: str = 
         if role_arn
         else root_identity(rule_account)
     )
-    context = {
+    context: dict[str, str | bool] = {
         "aws:SecureTransport": True,
         "events:source": str(event.get("source", "")),
         "events:detail-type": str(event.get("detail-type", "")),

@@ -50,7 +50,7 @@ def _statement(properties: dict[str, Any], sid: str, bus: EventBus) -> dict[str,
     if properties.get("Action") != "events:PutEvents":
         raise ValueError("Action: only events:PutEvents is supported (or give Statement)")
     partition = bus.arn.split(":")[1]
-    statement: dict[str, Any] = {
+    made: dict[str, Any] = {
         "Sid": sid,
         "Effect": "Allow",
         "Principal": {"AWS": f"arn:{partition}:iam::{principal}:root"} if principal != "*" else "*",
@@ -59,10 +59,8 @@ def _statement(properties: dict[str, Any], sid: str, bus: EventBus) -> dict[str,
     }
     condition = properties.get("Condition")
     if condition:
-        statement["Condition"] = {
-            str(condition["Type"]): {str(condition["Key"]): condition["Value"]}
-        }
-    return statement
+        made["Condition"] = {str(condition["Type"]): {str(condition["Key"]): condition["Value"]}}
+    return made
 
 
 class EventBusPolicy(SandboxResource):
