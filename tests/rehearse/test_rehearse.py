@@ -279,13 +279,14 @@ def test_drift_sets_off_the_alarm_and_retraining_and_the_rule_needs_its_role(
     assert report.outcome is not None and report.outcome.passed, report.outcome
     assert [s.name for s in report.timeline.stages][-4:] == ["monitor", "drift", "retrain", "check"]
     calm, drifted = report.checks["calm"], report.checks["drifted"]
-    assert (calm.violations, calm.alarm, calm.matched) == ([], "OK", [])
+    assert (calm.violations, calm.alarm, calm.matched, calm.started) == ([], "OK", [], [])
     assert {v["feature_name"] for v in drifted.violations} == {"_c0", "_c1", "_c2"}
     assert {v["constraint_check_type"] for v in drifted.violations} == {"baseline_drift_check"}
     assert drifted.alarm == "ALARM"
     assert report.runs is not None and report.project is not None
     project_id = report.project.id
     assert drifted.matched == [f"sagemaker-{project_id}-retrain-on-drift"]
+    assert drifted.started == [f"sagemaker-rehearsal-{project_id}-modelbuild"]
     assert report.outcome.facts["model packages"] == "PendingManualApproval, Approved"
     lines = summary_lines(report)
     assert any(line.startswith("  drifted check: 3 violations") for line in lines)
@@ -409,11 +410,6 @@ def test_drift_sets_off_the_alarm_and_retraining_and_the_rule_needs_its_role(
         (
             ["--product", "build-deploy-multi-account", "--project-roles", "aws-managed"],
             "--product build-deploy-multi-account: deploys to other accounts",
-        ),
-        (
-            ["--scenario", "drift", "--product", "build-deploy-multi-account"],
-            "--product build-deploy-multi-account: the drift scenario needs production in the "
-            "project's account",
         ),
         (
             ["--scenario", "drift", "--project-roles", "aws-managed"],

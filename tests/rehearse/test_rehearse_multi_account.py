@@ -1,12 +1,13 @@
 """The multi-account rehearsal: the project in the tooling spoke (111111111111), its staging
 endpoint in 333333333333 and its production endpoint in 444444444444, each bootstrapped with
-service_catalog/target-bootstrap.yaml, with IAM enforced. Then each cross-account grant is
+service_catalog/target-bootstrap.yaml, with IAM enforced; the drift scenario, whose alarm in
+the production account retrains in the tooling account. Then each cross-account grant is
 taken away in turn from the live accounts (the deploy role's trust, the project key's
 policy, the model package group's policy, the model data's key) and the deploy pipeline
-run again: it fails
-where AWS would, with AWS's refusal naming the account and the action, and passes again
-once the grant is back; so does the staging test without its test role's InvokeEndpoint.
-One build serves every case."""
+run again: it fails where AWS would, with AWS's refusal naming the account and the action,
+and passes again once the grant is back; so does the staging test without its test role's
+InvokeEndpoint, and the drift alarm's event without the tooling bus's policy. One build
+serves every case."""
 
 import json
 import re
@@ -55,12 +56,19 @@ def test_staging_and_prod_in_their_own_accounts_and_each_grant_is_needed(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     options = flow.Options(  # the project is redeployed after the rehearsal: not deleted
-        scenario=SCENARIOS["happy"], product_key="build-deploy-multi-account", delete_project=False
+        scenario=SCENARIOS["drift"], product_key="build-deploy-multi-account", delete_project=False
     )
     report = flow.run(options, flow.prepare(options), print, sandbox, tmp_path)
     lines = summary_lines(report)
     print("\n".join(lines))
     assert report.passed, lines
+    # The prod account's alarm reached the tooling account's retraining rule.
+    drifted = report.checks["drifted"]
+    assert report.project is not None
+    retrain = f"sagemaker-{report.project.id}-retrain-on-drift"
+    assert drifted.matched == ["rehearsal-prod-data-drift", retrain], drifted.line()
+    assert drifted.started == [f"sagemaker-rehearsal-{report.project.id}-modelbuild"]
+    assert report.checks["calm"].started == []
     assert report.resources["endpoints"] == 0 and report.resources["stacks"] == 2
     assert report.stage_resources == {
         f"staging {STAGING}": {"stacks": 2, "endpoints": 1},  # the bootstrap's and the stage's
@@ -70,7 +78,8 @@ def test_staging_and_prod_in_their_own_accounts_and_each_grant_is_needed(
     runs, project = report.runs, report.project
     assert runs is not None and project is not None
     group = project.outputs["ModelPackageGroupName"]
-    package = str(runs.packages(group)[0]["ModelPackageArn"])
+    approved = [p for p in runs.packages(group) if p["ModelApprovalStatus"] == "Approved"]
+    package = str(approved[0]["ModelPackageArn"])  # (the retrained one waits for review)
     tooling = runs.session
     staging = member_admin(STAGING)
 
@@ -206,3 +215,22 @@ def test_staging_and_prod_in_their_own_accounts_and_each_grant_is_needed(
 
     # Every grant back: deployed and tested again.
     assert _redeploy(runs, group, package) == ""
+
+    # The tooling bus admits the prod account's alarm events (the spoke bootstrap's policy):
+    # without it, the drift alarm's change is lost on its way, with AWS's refusal, and
+    # nothing retrains.
+    prod = member_admin(PROD)
+    (alarm,) = aws.client("cloudwatch", prod).describe_alarms(
+        AlarmNames=["rehearsal-prod-data-drift"]
+    )["MetricAlarms"]
+    bus = f"arn:aws:events:us-east-1:{TOOLING}:event-bus/default"
+    events = aws.client("events", tooling)
+    events.remove_permission(StatementId="mlops-seeds-prod-alarm-events")
+    assert runs.alarm_changed(alarm, {**alarm, "StateValue": "OK"}) == [alarm["AlarmName"]]
+    assert runs.pending == []
+    assert runs.refusals[-1] == (
+        f"rule {alarm['AlarmName']} could not send to {bus}: User: arn:aws:sts::{PROD}:"
+        "assumed-role/MlopsSeedsTargetDriftEventsRole/events is not authorized to perform: "
+        f"events:PutEvents on resource: {bus} because no resource-based policy allows the "
+        "events:PutEvents action"
+    )

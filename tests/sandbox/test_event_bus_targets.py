@@ -76,6 +76,7 @@ def _forwarding_role(session: boto3.Session, bus: str = BUS) -> str:
                 "Effect": "Allow",
                 "Principal": {"Service": "events.amazonaws.com"},
                 "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": PROD}},
             }
         ],
     }
@@ -179,3 +180,12 @@ def test_a_bus_that_does_not_exist_and_an_arn_that_is_not_a_bus(sandbox: Any) ->
         event_targets.forward(RULE, missing, ALARM_EVENT)
     with pytest.raises(ValueError, match="not an event bus ARN"):
         event_targets.forward(RULE, f"arn:aws:sns:{REGION}:{TOOLING}:topic", ALARM_EVENT)
+
+
+def test_eventbridge_assumes_the_role_for_its_rules_account(sandbox: Any) -> None:
+    tooling, prod = member_admin(TOOLING), member_admin(PROD)
+    _bus_policy_stack(tooling, _admits_prod_alarms())
+    role = _forwarding_role(prod)  # trusted for rules of PROD only (aws:SourceAccount)
+    elsewhere = f"arn:aws:events:{REGION}:555555555555:rule/r"
+    with pytest.raises(acting.AccessDenied, match="its trust policy does not allow"):
+        event_targets.forward(elsewhere, BUS, ALARM_EVENT, role)

@@ -53,16 +53,22 @@ class Check:
     violations: list[dict[str, str]] = field(default_factory=list)
     alarm: str = ""
     matched: list[str] = field(default_factory=list)  # the rules the alarm's event matched
+    started: list[str] = field(default_factory=list)  # the pipelines its event started
     seconds: float = 0.0
 
     def line(self) -> str:
-        """`2 violations (baseline_drift_check of _c0, _c1), alarm ALARM, matched R`."""
+        """`2 violations (baseline_drift_check of _c0, _c1); alarm ALARM; its event matched
+        R and started P`."""
         kinds = ", ".join(
             f"{v['constraint_check_type']} of {v['feature_name']}" for v in self.violations
         )
         found = f"{len(self.violations)} violations" + (f" ({kinds})" if kinds else "")
+        text = f"{found}; alarm {self.alarm or 'unchanged'}"
+        if not self.alarm:
+            return text
         rules = ", ".join(self.matched) or "no rule"
-        return f"{found}; alarm {self.alarm or 'unchanged'}; its event matched {rules}"
+        started = ", ".join(self.started) or "nothing"
+        return f"{text}; its event matched {rules} and started {started}"
 
 
 def repeated(rows: list[str], count: int) -> list[str]:
@@ -169,6 +175,8 @@ def check(
         time.sleep(POLL)
     if now["StateUpdatedTimestamp"] != before["StateUpdatedTimestamp"]:
         found.alarm = str(now["StateValue"])
+        starts = len(runs.starts)
         found.matched = runs.alarm_changed(now, before)
+        found.started = runs.starts[starts:]
     found.seconds = time.monotonic() - started
     return found

@@ -276,7 +276,7 @@ def sagemaker_pipeline_targets(targets: list[Target]) -> list[Target]:
     pipeline)."""
     found: dict[tuple[str, str], Target] = {}
     for target in targets:
-        if target.service == "sagemaker" and target.resource.startswith("pipeline/"):
+        if target.service == "sagemaker" and _played(target):
             found.setdefault((target.rule, target.arn), target)
     return list(found.values())
 
@@ -293,6 +293,28 @@ def pipeline_targets(targets: list[Target]) -> list[Target]:
         if target.service == "codepipeline":
             found.setdefault(target.resource, target)
     return list(found.values())
+
+
+def bus_targets(targets: list[Target]) -> list[Target]:
+    """The event bus targets among `targets`, in order (one delivery per rule and bus)."""
+    found: dict[tuple[str, str], Target] = {}
+    for target in targets:
+        if target.service == "events" and _played(target):
+            found.setdefault((target.rule, target.arn), target)
+    return list(found.values())
+
+
+def other_targets(targets: list[Target]) -> list[Target]:
+    """The targets of kinds not played here: not a CodePipeline or SageMaker pipeline, a
+    topic or an event bus."""
+    return [t for t in targets if t.service not in ("codepipeline", "sns") and not _played(t)]
+
+
+def _played(target: Target) -> bool:
+    """A SageMaker pipeline or an event bus."""
+    kinds = {"sagemaker": "pipeline/", "events": "event-bus/"}
+    prefix = kinds.get(target.service)
+    return prefix is not None and target.resource.startswith(prefix)
 
 
 def topic_targets(targets: list[Target]) -> list[Target]:

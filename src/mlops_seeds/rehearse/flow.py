@@ -190,12 +190,6 @@ def check_scenario_needs(root: Path, product: Any, options: Options) -> None:
                 f"--product {product.key}: the {scenario.name} scenario needs the "
                 f"{DEPLOY_SEED} seed with prod_monitoring: yes"
             )
-        if deploys_elsewhere(root, product):
-            raise SeedsError(
-                f"--product {product.key}: the {scenario.name} scenario needs production in "
-                "the project's account (another account's drift alarm does not reach the "
-                f"project's event bus yet); try --product {scenario.product}"
-            )
     if "rollback-alarms" in scenario.needs:
         if options.aws_managed_roles:
             raise SeedsError(

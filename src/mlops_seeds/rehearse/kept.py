@@ -56,15 +56,10 @@ class KeptSession:
     echo: Callable[[str], None]
     rules: dict[tuple[str, str], _Rule] = field(default_factory=dict)  # (account, name)
     alarms: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    _accounts: dict[str, boto3.Session] = field(default_factory=dict)
 
     def accounts(self) -> dict[str, boto3.Session]:
         """account id -> an admin session there, the spoke's first (asked once)."""
-        if not self._accounts:
-            for session in [self.runs.session, *self.runs.stage_sessions.values()]:
-                account = aws.client("sts", session).get_caller_identity()["Account"]
-                self._accounts.setdefault(str(account), session)
-        return self._accounts
+        return self.runs.account_sessions()
 
     def tick(self, now: datetime) -> None:
         """Run the rules due by `now`, then send the alarms' changes of state."""
@@ -158,27 +153,13 @@ class KeptSession:
                 self.echo(
                     f"alarm {alarm['AlarmName']}: {before['StateValue']} -> {alarm['StateValue']}"
                 )
-                if account == self.spoke:
-                    self.runs.alarm_changed(alarm, before)
-                else:  # its own account's bus: the spoke hears of it only by a forwarding rule
-                    self._route_in(session, events.alarm_event(alarm, before))
-
-    def _route_in(self, session: boto3.Session, event: dict[str, Any]) -> None:
-        """Route `event` on the bus of another account than the spoke's: its topics are told;
-        its pipelines are not walked here."""
-        targets = events.route(session, event)
-        matched = sorted({t.rule for t in targets})
-        self.echo(f"event {event['detail-type']!r} matched {', '.join(matched) or 'no rule'}")
-        for target in targets:
-            if target.service == "sns":
-                self._deliver(target, event)
-            else:
-                self.echo(f"rule {target.rule}: the sandbox does not play {target.arn} here")
+                # on its own account's bus, whose rules may send it on to the spoke's
+                self.runs.alarm_changed(alarm, before)
 
     @property
     def spoke(self) -> str:
         """The account whose pipelines `runs` walks (its session's)."""
-        return next(iter(self.accounts()))
+        return self.runs.spoke
 
     def play(self, stop: threading.Event) -> None:
         """Tick every TICK seconds until `stop` is set; a tick that fails is said and the

@@ -287,12 +287,12 @@ def _retrained(
     problems = []
     if prod_endpoint != "InService":
         problems.append(f"prod endpoint {prod_endpoint}")
-    if calm is None or calm.violations or calm.matched or calm.alarm == "ALARM":
+    if calm is None or calm.violations or calm.started or calm.alarm == "ALARM":
         problems.append("the calm check " + (calm.line() if calm else "did not run"))
     drifting = drifted is not None and any(
         v["constraint_check_type"] == "baseline_drift_check" for v in drifted.violations
     )
-    if drifted is None or not drifting or drifted.alarm != "ALARM" or not drifted.matched:
+    if drifted is None or not drifting or drifted.alarm != "ALARM" or not drifted.started:
         problems.append("the drifted check " + (drifted.line() if drifted else "did not run"))
     if not retrains or not all(run.record.succeeded for run in retrains):
         problems.append("no successful retraining run")

@@ -110,14 +110,29 @@ class PipelineRuns:
     history: list[Run] = field(default_factory=list)
     pending: list[tuple[events.Target, str]] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
+    starts: list[str] = field(default_factory=list)  # each pipeline an event started
     notifications: list[Notification] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)  # SageMaker executions and packages routed
     # Where a stage's endpoint is served, when not in the spoke: "staging"/"prod" -> session.
     stage_sessions: dict[str, boto3.Session] = field(default_factory=dict)
+    _accounts: dict[str, boto3.Session] = field(default_factory=dict)
 
     def stage_session(self, stage: str) -> boto3.Session:
         """An admin session of the account serving `stage` (staging, prod)."""
         return self.stage_sessions.get(stage, self.session)
+
+    def account_sessions(self) -> dict[str, boto3.Session]:
+        """account id -> an admin session there: the spoke's first, then each account
+        serving a stage (asked once)."""
+        if not self._accounts:
+            for session in [self.session, *self.stage_sessions.values()]:
+                self._accounts.setdefault(aws.account_id(session), session)
+        return self._accounts
+
+    @property
+    def spoke(self) -> str:
+        """The spoke's account id (whose pipelines are walked here)."""
+        return next(iter(self.account_sessions()))
 
     def clone(self, clone_url_output: str, label: str) -> Path:
         """Clone the CodeCommit repository a project output names (its last path part)."""
@@ -157,21 +172,76 @@ class PipelineRuns:
         self._route(events.model_package_event(package), f"package {status}")
 
     def alarm_changed(self, alarm: dict[str, Any], previous: dict[str, Any]) -> list[str]:
-        """Route the state change event of an alarm of the spoke; the rules it matched."""
-        return self._route(
-            events.alarm_event(alarm, previous), f"alarm {alarm['AlarmName']} {alarm['StateValue']}"
-        )
+        """Route the state change event of an alarm on its own account's bus (the spoke's or
+        a stage account's, whose rules may send it on to the spoke's); the rules it matched
+        on each bus it reached."""
+        event = events.alarm_event(alarm, previous)
+        session = self.account_sessions().get(str(event["account"]))
+        if session is None:
+            raise SeedsError(
+                f"alarm {alarm['AlarmName']} is in account {event['account']}, not one of "
+                "the rehearsal's"
+            )
+        trigger = f"alarm {alarm['AlarmName']} {alarm['StateValue']}"
+        return self._route(event, trigger, session)
 
-    def _route(self, event: dict[str, Any], trigger: str) -> list[str]:
-        targets = events.route(self.session, event)
+    def _route(
+        self,
+        event: dict[str, Any],
+        trigger: str,
+        session: boto3.Session | None = None,
+        bus: str = "default",
+    ) -> list[str]:
+        """Deliver `event` to the targets of the rules of `bus` (of the spoke, or of
+        `session`'s account) that match it; the rules it matched there and on each bus it
+        was sent on to."""
+        targets = events.route(session or self.session, event, bus)
         matched = sorted({t.rule for t in targets})
         self.echo(f"event {event['detail-type']!r} matched {', '.join(matched) or 'no rule'}")
-        self.pending += [(target, trigger) for target in events.pipeline_targets(targets)]
+        for target in events.pipeline_targets(targets):
+            if target.arn.split(":")[3:5] != target.rule_arn.split(":")[3:5]:
+                self._refused(target, "not in the rule's account and region")
+            elif target.arn.split(":")[4] != self.spoke:
+                self._refused(target, "the sandbox walks the spoke's pipelines only")
+            else:
+                self.pending.append((target, trigger))
+                self.starts.append(target.resource)
         for target in events.sagemaker_pipeline_targets(targets):
             self.start_sagemaker_pipeline(target)
         for target in events.topic_targets(targets):
             self._notify(target, event)
+        for target in events.bus_targets(targets):
+            matched += self._send_on(target, event, trigger)
+        for target in events.other_targets(targets):
+            self.echo(f"rule {target.rule}: the sandbox does not play {target.service} targets")
         return matched
+
+    def _refused(self, target: events.Target, why: str) -> None:
+        self.refusals.append(f"rule {target.rule} could not start {target.resource}: {why}")
+        self.echo(self.refusals[-1])
+
+    def _send_on(self, target: events.Target, event: dict[str, Any], trigger: str) -> list[str]:
+        """Send `event` to another account's event bus as EventBridge does and route it
+        there; the rules it matched there. A refused delivery (lost on AWS) is said and
+        kept in `refusals`."""
+        receiver = target.arn.split(":")[4]
+        try:
+            if str(event.get("account")) != target.rule_arn.split(":")[4]:
+                raise SeedsError(
+                    "the event came from another account, and EventBridge sends such events "
+                    "no further"
+                )
+            event_targets.forward(target.rule_arn, target.arn, event, target.role_arn)
+            session = self.account_sessions().get(receiver)
+            if session is None:
+                raise SeedsError(f"account {receiver} is not one of the rehearsal's")
+        except (SeedsError, acting.AccessDenied, ValueError) as err:
+            reason = getattr(err, "message", None) or str(err)
+            self.refusals.append(f"rule {target.rule} could not send to {target.arn}: {reason}")
+            self.echo(self.refusals[-1])
+            return []
+        self.echo(f"rule {target.rule} sent the event to {target.arn}")
+        return self._route(event, trigger, session, target.resource.split("/", 1)[1])
 
     def start_sagemaker_pipeline(self, target: events.Target) -> str:
         """Start a SageMaker pipeline target as EventBridge does: in the rule's own account
@@ -198,6 +268,7 @@ class PipelineRuns:
             self.echo(self.refusals[-1])
             return ""
         self.echo(f"started {started['PipelineExecutionArn']}")
+        self.starts.append(target.resource.split("/", 1)[1])
         return str(started["PipelineExecutionArn"])
 
     def _notify(self, target: events.Target, event: dict[str, Any]) -> None:

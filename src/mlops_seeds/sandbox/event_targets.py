@@ -77,8 +77,9 @@ def forward(rule_arn: str, bus_arn: str, event: dict[str, Any], role_arn: str = 
         raise acting.AccessDenied(f"Event bus {parts[5].split('/', 1)[1]} does not exist.")
     if not sandbox.enforcing:
         return
+    for_rule = {"aws:SourceArn": rule_arn, "aws:SourceAccount": rule_account}
     sender = (
-        acting.identity_as_service(EVENTS, role_arn, "events", region)
+        acting.identity_as_service(EVENTS, role_arn, "events", region, for_rule)
         if role_arn
         else root_identity(rule_account)
     )

@@ -3,8 +3,10 @@
 For each stage (staging, prod) the stage config file (``staging-config.json``) is merged
 with the values only the build knows (project, role, model package, data capture path,
 and for a stage with ``EnableMonitoring`` the package's data-quality baseline, script and
-image, and the role EventBridge starts the check as on its schedule) and written in
-CloudFormation TemplateConfiguration format: ``{"Parameters": {...}, "Tags": {...}}``.
+image, the role EventBridge starts the check as on its schedule and, for a stage in another
+account, the project's event bus and the role its drift alarm's changes go there as) and
+written in CloudFormation TemplateConfiguration format: ``{"Parameters": {...},
+"Tags": {...}}``.
 
 Captures go to ``s3://<bucket>/datacapture/<stage>/<package version>``: each model's
 traffic is checked against its own baseline.
@@ -34,11 +36,15 @@ RESERVED_PARAMETERS = (
     "ModelExecutionRoleArn",
     "ModelPackageName",
     "MonitoringScheduleRoleArn",
+    "DriftEventBusArn",
+    "DriftEventRoleArn",
 )
 PROJECT_NAME_TAG = "sagemaker:project-name"
 PROJECT_ID_TAG = "sagemaker:project-id"
 MONITORING = "EnableMonitoring"
 SCHEDULE_ROLE = "MonitoringScheduleRoleArn"
+EVENT_BUS = "DriftEventBusArn"
+EVENT_ROLE = "DriftEventRoleArn"
 BASELINE_FILES = ("statistics.json", "constraints.json")
 
 
@@ -110,6 +116,26 @@ OPTIONS = (
         "--prod-monitoring-schedule-role",
         "PROD_MONITORING_SCHEDULE_ROLE_ARN",
         "prod's schedule role when not --monitoring-schedule-role",
+        "",
+    ),
+    # A stage served from another account sends its drift alarm's changes to the project's
+    # event bus (where the retraining rule is) as that account's role.
+    Option(
+        "--project-event-bus",
+        "PROJECT_EVENT_BUS_ARN",
+        "the project's event bus, where a stage in another account sends its drift alarm",
+        "",
+    ),
+    Option(
+        "--staging-drift-event-role",
+        "STAGING_DRIFT_EVENT_ROLE_ARN",
+        "role staging's drift alarm changes are sent to --project-event-bus as (empty: none)",
+        "",
+    ),
+    Option(
+        "--prod-drift-event-role",
+        "PROD_DRIFT_EVENT_ROLE_ARN",
+        "role prod's drift alarm changes are sent to --project-event-bus as (empty: none)",
         "",
     ),
     Option("--import-staging-config", "", "staging stage config", "staging-config.json"),
@@ -242,12 +268,15 @@ def load_stage_config(path: Path) -> tuple[dict[str, str], dict[str, str]]:
 
 @dataclass(frozen=True)
 class Target:
-    """Where a stage is served: the role its endpoint runs as, its data-capture bucket, and
-    the role EventBridge starts its data-quality check as ("": no schedule)."""
+    """Where a stage is served: the role its endpoint runs as, its data-capture bucket, the
+    role EventBridge starts its data-quality check as ("": no schedule), and the role it
+    sends the drift alarm's changes to the project's event bus as ("": the stage is in the
+    project's account)."""
 
     role: str
     bucket: str
     schedule_role: str = ""
+    event_role: str = ""
 
 
 def data_quality_parameters(
@@ -312,6 +341,9 @@ def template_configuration(
         parameters.update(data_quality_parameters(package, target.bucket, stage, stage_config))
         if target.schedule_role:
             parameters[SCHEDULE_ROLE] = target.schedule_role
+        if target.event_role and args.project_event_bus:
+            parameters[EVENT_BUS] = args.project_event_bus
+            parameters[EVENT_ROLE] = target.event_role
     tags = {
         **stage_tags,
         PROJECT_NAME_TAG: args.sagemaker_project_name,
@@ -338,6 +370,7 @@ def run(args: argparse.Namespace, sagemaker: Any) -> str:
                 args.staging_model_execution_role or args.model_execution_role,
                 args.staging_data_capture_bucket or args.artifact_bucket,
                 args.staging_monitoring_schedule_role or args.monitoring_schedule_role,
+                args.staging_drift_event_role,
             ),
         ),
         (
@@ -347,6 +380,7 @@ def run(args: argparse.Namespace, sagemaker: Any) -> str:
                 args.prod_model_execution_role or args.model_execution_role,
                 args.prod_data_capture_bucket or args.artifact_bucket,
                 args.prod_monitoring_schedule_role or args.monitoring_schedule_role,
+                args.prod_drift_event_role,
             ),
         ),
     )

@@ -395,6 +395,32 @@ def test_a_monitored_stage_is_checked_on_schedule_as_its_accounts_role(
     assert staging_parameters["MonitoringScheduleRoleArn"] == here  # this account's
 
 
+def test_a_monitored_stage_elsewhere_sends_its_drift_alarm_to_the_projects_bus(
+    sagemaker: Any,
+    group: str,
+    contract_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    bus = "arn:aws:events:us-east-1:111111111111:event-bus/default"
+    prod_role = "arn:aws:iam::444444444444:role/MlopsSeedsTargetDriftEventsRole"
+    monkeypatch.setenv("PROJECT_EVENT_BUS_ARN", bus)
+    monkeypatch.setenv("PROD_DRIFT_EVENT_ROLE_ARN", prod_role)
+    monkeypatch.setenv("STAGING_DRIFT_EVENT_ROLE_ARN", "")  # staging is served here
+    create_package(sagemaker, group, "Approved")
+    monitored = _monitored_stage(tmp_path)
+    staging = tmp_path / "staging.json"
+    staging.write_text(monitored.read_text().replace('"prod"', '"staging"'))
+    arguments = ["--import-prod-config", str(monitored), "--import-staging-config", str(staging)]
+    assert run_build(capsys, *arguments)[0] == 0
+    prod = read_json(contract_env / "prod-config-export.json")["Parameters"]
+    assert (prod["DriftEventBusArn"], prod["DriftEventRoleArn"]) == (bus, prod_role)
+    staging_parameters = read_json(contract_env / "staging-config-export.json")["Parameters"]
+    assert "DriftEventBusArn" not in staging_parameters
+    assert "DriftEventRoleArn" not in staging_parameters
+
+
 def _monitored_stage(tmp_path: Path) -> Path:
     config = tmp_path / "monitored.json"
     config.write_text('{"Parameters": {"StageName": "prod", "EnableMonitoring": "true"}}')

@@ -60,15 +60,24 @@ def caller() -> Identity | None:
     return _serving.get()
 
 
-def assume_as_service(service: str, role_arn: str, session_name: str, region: str) -> Credentials:
+def assume_as_service(
+    service: str,
+    role_arn: str,
+    session_name: str,
+    region: str,
+    source: Mapping[str, str] | None = None,
+) -> Credentials:
     """Temporary credentials of `role_arn` for `service` (e.g. codebuild.amazonaws.com);
     AccessDenied when the role does not exist or its trust policy does not allow the
-    service, in the words AWS uses for a service that cannot assume its role."""
+    service, in the words AWS uses for a service that cannot assume its role. `source`:
+    the condition keys the service gives for the resource it acts for (aws:SourceArn,
+    aws:SourceAccount), which a trust policy may require."""
     if role_of(role_arn) is None:
         raise AccessDenied(f"{service} cannot assume role {role_arn}: the role does not exist")
     trust = Request(
         "sts:AssumeRole",
         (Resource(role_arn, policy=trust_policy(role_arn)),),
+        dict(source or {}),
         resource_policy_required=True,
     )
     decision = evaluate(trust, Identity(service))
@@ -95,9 +104,16 @@ def assume_as_service(service: str, role_arn: str, session_name: str, region: st
     )
 
 
-def identity_as_service(service: str, role_arn: str, session_name: str, region: str) -> Identity:
-    """The assumed-role session `service` acts as when it is given `role_arn`."""
-    credentials = assume_as_service(service, role_arn, session_name, region)
+def identity_as_service(
+    service: str,
+    role_arn: str,
+    session_name: str,
+    region: str,
+    source: Mapping[str, str] | None = None,
+) -> Identity:
+    """The assumed-role session `service` acts as when it is given `role_arn` (`source`: as
+    for assume_as_service)."""
+    credentials = assume_as_service(service, role_arn, session_name, region, source)
     identity = identity_of(credentials.access_key_id)
     if identity is None:  # moto lost the session it just made: not expected
         raise AccessDenied(f"{service} cannot act as {role_arn}: no session")
