@@ -21,6 +21,8 @@ import pytest
 from click.testing import Result
 from packaging.requirements import Requirement
 
+from mlops_seeds.provenance import RECORD
+
 Run = Callable[..., Result]
 ROOT = Path(__file__).resolve().parents[1]
 SEED_DIR = "{{cookiecutter.__repo_name}}"
@@ -106,7 +108,7 @@ def _expected_files(seed: str, options: dict[str, str]) -> set[str]:
         if name == seed and options.get(option) == value:
             files -= set(removed)
     context = json.loads((ROOT / "seed_code" / seed / "cookiecutter.json").read_text())
-    return files | set(context["_buildspecs"].values())
+    return files | set(context["_buildspecs"].values()) | {RECORD}
 
 
 def _unmet(requirement: Requirement) -> list[str]:

@@ -46,12 +46,23 @@ def test_new_renders_seed_and_copies_its_buildspecs(toy: Path, tmp_path: Path, r
     assert result.stdout.strip() == str(repo)
     assert _entries(out) == [
         "demo-repo",
+        "demo-repo/.mlops-seeds.json",
         "demo-repo/README.md",
         "demo-repo/ci",
         "demo-repo/ci/buildspec.yml",
     ]
     assert (repo / "README.md").read_text() == "demo uses spicy\n"
     assert (repo / "ci/buildspec.yml").read_text() == (toy / "buildspecs/toy.yml").read_text()
+    record = json.loads((repo / ".mlops-seeds.json").read_text())
+    assert (record["seed"], record["options"]) == (
+        "toy",
+        {
+            "flavour": "spicy",
+            "project_id": "p-000000000000",
+            "project_name": "demo",
+            "size": "small",
+        },
+    )
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,50 @@ def new(seed: str, output_dir: Path, no_input: bool, pairs: tuple[str, ...]) -> 
 
 
 @cli.command()
+@click.argument(
+    "repo", default=Path("."), type=click.Path(file_okay=False, exists=True, path_type=Path)
+)
+@click.option("--check", is_flag=True, help="Exit 1 when the repo is behind its seed (for CI).")
+@click.option("--diff", "show_diff", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE", help="Change a seed option.")
+def update(repo: Path, check: bool, show_diff: bool, pairs: tuple[str, ...]) -> None:
+    """Update REPO (default: here), rendered from a seed, to the seed as it is now: a
+    three-way merge keeping the repo's own edits; conflicts are left with git's markers and
+    listed (exit 1). The work tree must be clean; nothing is committed."""
+    from mlops_seeds import seed_update  # its git and rendering only when asked
+
+    settings = parse_settings(pairs)
+    root = repo_root()
+    if check:
+        versions = seed_update.behind(root, repo, settings)
+        if versions:
+            click.echo(f"{repo}: behind its seed: {versions[0]} -> {versions[1]}")
+            sys.exit(1)
+        click.echo(f"{repo}: up to date with its seed")
+        return
+    if not show_diff:
+        seed_update.check_clean(repo)
+    update_plan = seed_update.plan(root, repo, settings)
+    before, after = update_plan.before, update_plan.after
+    if show_diff:
+        click.echo(seed_update.diff(update_plan), nl=False)
+        return
+    if not update_plan.behind:
+        click.echo(f"{repo}: up to date with seed {after.seed} {after.version}")
+        return
+    seed_update.apply(update_plan)
+    for change in update_plan.changes:
+        click.echo(change.line())
+    conflicts = update_plan.conflicts
+    click.echo(
+        f"{repo}: seed {after.seed} {before.version} -> {after.version}: "
+        f"{len(update_plan.changes)} files changed, {len(conflicts)} conflicts; review and commit"
+    )
+    if conflicts:
+        sys.exit(1)
+
+
+@cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def validate(paths: tuple[Path, ...]) -> None:
     """Lint CloudFormation templates (cfn-lint), check buildspecs and derived name lengths.

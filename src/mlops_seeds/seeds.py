@@ -1,4 +1,5 @@
-"""Render a seed with cookiecutter, then copy in the buildspecs it names.
+"""Render a seed with cookiecutter, then copy in the buildspecs it names and record where the
+repo came from (provenance.py).
 
 Every option a seed offers is either a choice list or a free-text value with a pattern
 declared in the seed's cookiecutter.json (`_patterns`: option -> {"regex", "rule"}); a
@@ -265,10 +266,13 @@ def bake(
         raise SeedsError(f"-o {output_dir}: cannot create it ({err.strerror})") from None
     if not os.access(output_dir, os.W_OK | os.X_OK):
         raise SeedsError(f"-o {output_dir}: not writable")
+    from mlops_seeds import provenance  # (it reads seeds: imported here, not at the top)
+
     try:
         with tempfile.TemporaryDirectory(dir=output_dir, prefix=".mlops-seeds-") as scratch:
-            rendered = _render(seed, Path(scratch), settings, no_input)
+            rendered, answers = _render(seed, Path(scratch), settings, no_input)
             copy_buildspecs(root, seed, rendered)
+            provenance.write_record(rendered, provenance.record_for(root, seed, answers))
             target = output_dir / rendered.name
             if target.exists():
                 raise SeedsError(f"{target}: already exists; choose another -o or remove it")
@@ -367,12 +371,16 @@ def _hook_files_in(directory: Path) -> Iterator[None]:
         hooks.tempfile = saved
 
 
-def _render(seed: Seed, scratch: Path, settings: dict[str, str], no_input: bool) -> Path:
+def _render(
+    seed: Seed, scratch: Path, settings: dict[str, str], no_input: bool
+) -> tuple[Path, dict[str, str]]:
+    """The rendered repo and the seed's options as answered."""
     hooks = scratch / ".hooks"
     hooks.mkdir()
+    chosen: dict[str, str] = {}
 
     def check_answers(answers: dict[str, Any]) -> None:
-        chosen = {k: str(v) for k, v in answers.items() if k in seed.options}
+        chosen.update({k: str(v) for k, v in answers.items() if k in seed.options})
         check_settings(seed, chosen, origin="answer")
 
     try:
@@ -388,4 +396,4 @@ def _render(seed: Seed, scratch: Path, settings: dict[str, str], no_input: bool)
         raise SeedsError(f"seed {seed.name!r}: template refused by the sandbox: {err}") from err
     except (CookiecutterException, TemplateError) as err:
         raise SeedsError(f"seed {seed.name!r}: {err}".replace("\n", " ")) from err
-    return Path(path)
+    return Path(path), chosen

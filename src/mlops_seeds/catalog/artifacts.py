@@ -22,6 +22,7 @@ from pathlib import Path
 from mlops_seeds.archives import zip_directory
 from mlops_seeds.catalog import template_parts, templates
 from mlops_seeds.catalog.manifest import Manifest, Product
+from mlops_seeds.provenance import hash_seed_files
 from mlops_seeds.seeds import BUILDSPECS, Seed, bake, check_settings, load_seeds
 
 CHECKIN_BUILDSPEC = "seed-checkin.yml"
@@ -98,12 +99,7 @@ def _seed_inputs(root: Path, seed: Seed, values: dict[str, str]) -> str:
     """A hash of everything a bake reads: the seed's files (names, modes, bytes), the
     buildspecs it copies in, the option values and the renderer's version."""
     digest = hashlib.sha256(json.dumps([RENDERER, sorted(values.items())]).encode())
-    files = sorted(p for p in seed.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    files += [root / BUILDSPECS / name for name in sorted(seed.buildspecs)]
-    for path in files:
-        label = path.relative_to(root) if path.is_relative_to(root) else path
-        digest.update(f"{label}:{path.stat().st_mode & 0o111}:".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    hash_seed_files(digest, root, seed)
     return digest.hexdigest()
 
 
