@@ -1,6 +1,10 @@
 """SageMaker projects in a spoke, launched as Studio launches them: CreateProject provisions
 the hub's shared Service Catalog product with the project's name and id; the project's
-status follows the provisioned product; DeleteProject terminates it."""
+status follows the provisioned product; DeleteProject terminates it. UpdateProject updates
+the provisioned product (Service Catalog UpdateProvisionedProduct, a record of type
+UPDATE_PROVISIONED_PRODUCT) to a newer artifact, whose stack update runs as the launch
+role; a failed update rolls the stack back and the product reads TAINTED at its previous
+artifact, the project UpdateFailed with CloudFormation's reason."""
 
 import json
 import re
@@ -337,3 +341,191 @@ def test_delete_project_terminates_the_provisioned_product_and_frees_the_name(
     assert sm.list_projects()["ProjectSummaryList"] == []
     again = create(sm, "churn", product_id, artifact_id)
     assert sm.describe_project(ProjectName="churn")["ProjectId"] == again["ProjectId"]
+
+
+# Version 2 adds a bucket and a parameter with a default.
+TEMPLATE_V2 = (
+    PROJECT_TEMPLATE.replace(
+        "Resources:",
+        "  Retention:\n    Type: String\n    Default: short\nResources:",
+    )
+    + """\
+  Logs:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub sagemaker-${SageMakerProjectId}-logs-${Retention}
+"""
+)
+# Version 3 adds a topic, which the launch role may not create.
+TEMPLATE_V3 = (
+    PROJECT_TEMPLATE
+    + """\
+  News:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: !Sub sagemaker-${SageMakerProjectId}-news
+"""
+)
+
+
+def _may_update_stacks(spoke: Callable[..., boto3.Session]) -> None:
+    statement = {
+        "Effect": "Allow",
+        "Action": ["cloudformation:UpdateStack"],
+        "Resource": f"arn:aws:cloudformation:us-east-1:{SPOKE}:stack/SC-*",
+    }
+    aws.client("iam", spoke(SPOKE)).put_role_policy(
+        RoleName=LAUNCH_ROLE,
+        PolicyName="update",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+
+
+def _new_artifact(
+    sc: Any, template_url: Callable[..., str], product: str, name: str, body: str
+) -> str:
+    created = sc.create_provisioning_artifact(
+        ProductId=product,
+        Parameters={
+            "Name": name,
+            "Info": {"LoadTemplateFromURL": template_url(f"templates/{name}.yaml", body)},
+            "Type": "CLOUD_FORMATION_TEMPLATE",
+        },
+    )
+    return str(created["ProvisioningArtifactDetail"]["Id"])
+
+
+def _provisioned(studio: boto3.Session, sm: Any, name: str) -> dict[str, Any]:
+    described = sm.describe_project(ProjectName=name)
+    pp_id = described["ServiceCatalogProvisionedProductDetails"]["ProvisionedProductId"]
+    return dict(
+        aws.client("servicecatalog", studio).describe_provisioned_product(Id=pp_id)[
+            "ProvisionedProductDetail"
+        ]
+    )
+
+
+def test_update_project_moves_the_stack_to_the_new_artifact(
+    shared: Callable[..., tuple[str, str]],
+    sc: Any,
+    sm: Any,
+    studio: boto3.Session,
+    spoke: Callable[..., boto3.Session],
+    template_url: Callable[..., str],
+) -> None:
+    product_id, v1 = shared()
+    _may_update_stacks(spoke)
+    stage = {"Key": "Stage", "Value": "prod"}
+    project_id = create(sm, "churn", product_id, v1, details={"ProvisioningParameters": [stage]})[
+        "ProjectId"
+    ]
+    first_record = _provisioned(studio, sm, "churn")["LastRecordId"]
+    v2 = _new_artifact(sc, template_url, product_id, "v2", TEMPLATE_V2)
+
+    sm.update_project(
+        ProjectName="churn",
+        ServiceCatalogProvisioningUpdateDetails={
+            "ProvisioningArtifactId": v2,
+            "ProvisioningParameters": [stage],
+        },
+    )
+
+    described = sm.describe_project(ProjectName="churn")
+    assert described["ProjectStatus"] == "UpdateCompleted"
+    assert described["ServiceCatalogProvisioningDetails"]["ProvisioningArtifactId"] == v2
+    provisioned = _provisioned(studio, sm, "churn")
+    assert (provisioned["Status"], provisioned["ProvisioningArtifactId"]) == ("AVAILABLE", v2)
+    catalog = aws.client("servicecatalog", studio)
+    record = catalog.describe_record(Id=provisioned["LastRecordId"])["RecordDetail"]
+    assert (record["RecordType"], record["Status"]) == ("UPDATE_PROVISIONED_PRODUCT", "SUCCEEDED")
+    first = catalog.describe_record(Id=first_record)["RecordDetail"]
+    assert (first["RecordType"], first["Status"]) == ("PROVISION_PRODUCT", "SUCCEEDED")
+    s3 = aws.client("s3", studio)
+    s3.head_bucket(Bucket=f"sagemaker-churn-{project_id}-prod")  # kept, its Stage given again
+    s3.head_bucket(Bucket=f"sagemaker-{project_id}-logs-short")  # the new template's
+
+
+def test_a_failed_update_rolls_back_and_the_product_is_tainted(
+    shared: Callable[..., tuple[str, str]],
+    sc: Any,
+    sm: Any,
+    studio: boto3.Session,
+    spoke: Callable[..., boto3.Session],
+    template_url: Callable[..., str],
+) -> None:
+    product_id, v1 = shared()
+    _may_update_stacks(spoke)
+    project_id = create(sm, "churn", product_id, v1)["ProjectId"]
+    v3 = _new_artifact(sc, template_url, product_id, "v3", TEMPLATE_V3)
+
+    sm.update_project(
+        ProjectName="churn", ServiceCatalogProvisioningUpdateDetails={"ProvisioningArtifactId": v3}
+    )
+
+    described = sm.describe_project(ProjectName="churn")
+    assert described["ProjectStatus"] == "UpdateFailed"
+    message = described["ServiceCatalogProvisionedProductDetails"][
+        "ProvisionedProductStatusMessage"
+    ]
+    assert f"assumed-role/{LAUNCH_ROLE}/" in message and "sns:CreateTopic" in message, message
+    assert described["ServiceCatalogProvisioningDetails"]["ProvisioningArtifactId"] == v1
+    provisioned = _provisioned(studio, sm, "churn")
+    assert (provisioned["Status"], provisioned["ProvisioningArtifactId"]) == ("TAINTED", v1)
+    stack = aws.client("cloudformation", spoke(SPOKE)).describe_stacks(
+        StackName=f"SC-{SPOKE}-{provisioned['Id']}"
+    )["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    aws.client("s3", studio).head_bucket(Bucket=f"sagemaker-churn-{project_id}-dev")
+
+
+def test_a_launch_role_that_may_not_update_its_stack_fails_the_update(
+    shared: Callable[..., tuple[str, str]],
+    sc: Any,
+    sm: Any,
+    template_url: Callable[..., str],
+) -> None:
+    product_id, v1 = shared()  # the launch role may create and delete stacks only
+    create(sm, "churn", product_id, v1)
+    v2 = _new_artifact(sc, template_url, product_id, "v2", TEMPLATE_V2)
+    sm.update_project(
+        ProjectName="churn", ServiceCatalogProvisioningUpdateDetails={"ProvisioningArtifactId": v2}
+    )
+    described = sm.describe_project(ProjectName="churn")
+    assert described["ProjectStatus"] == "UpdateFailed"
+    message = described["ServiceCatalogProvisionedProductDetails"][
+        "ProvisionedProductStatusMessage"
+    ]
+    assert "is not authorized to perform: cloudformation:UpdateStack" in message
+
+
+def test_update_project_refusals(
+    shared: Callable[..., tuple[str, str]], sm: Any, studio: boto3.Session
+) -> None:
+    product_id, v1 = shared()
+    create(sm, "churn", product_id, v1)
+    with pytest.raises(ClientError) as raised:
+        sm.update_project(ProjectName="nope", ProjectDescription="x")
+    assert error_code(raised) == "ValidationException"
+    assert "Project nope does not exist." in str(raised.value)
+    with pytest.raises(ClientError) as raised:
+        sm.update_project(ProjectName="churn", Tags=[{"Key": "team", "Value": "ml"}])
+    assert "tag update constraint" in str(raised.value)
+    with pytest.raises(ClientError) as raised:
+        sm.update_project(
+            ProjectName="churn",
+            ServiceCatalogProvisioningUpdateDetails={"ProvisioningArtifactId": "pa-nothere0000"},
+        )
+    assert error_code(raised) == "ValidationException"
+    assert "Provisioning artifact pa-nothere0000 not found." in str(raised.value)
+    sm.update_project(ProjectName="churn", ProjectDescription="the churn model")
+    described = sm.describe_project(ProjectName="churn")
+    assert (described["ProjectStatus"], described["ProjectDescription"]) == (
+        "CreateCompleted",
+        "the churn model",
+    )
+    catalog = aws.client("servicecatalog", studio)
+    with pytest.raises(ClientError) as raised:
+        catalog.update_provisioned_product(
+            ProvisionedProductName="nope", UpdateToken="t1", ProvisioningArtifactId=v1
+        )
+    assert error_code(raised) == "ResourceNotFoundException"

@@ -131,7 +131,7 @@ class Share:
 
 @dataclass
 class Record:
-    """A request record (provision or terminate)."""
+    """A request record (provision, update or terminate)."""
 
     id: str
     type: str
@@ -145,6 +145,9 @@ class Record:
     tags: list[dict[str, str]]
     errors: list[dict[str, str]] = field(default_factory=list)
     created: datetime = field(default_factory=now)
+    # The status it ended with, once a later record changed the stack ('' while it is the
+    # last: its status follows the stack).
+    final_status: str = ""
 
 
 @dataclass
@@ -166,6 +169,7 @@ class ProvisionedProduct:
     tags: list[dict[str, str]]
     last_record_id: str
     created: datetime = field(default_factory=now)
+    last_successful_record_id: str = ""
 
 
 @dataclass

@@ -19,6 +19,7 @@ from mlops_seeds.sandbox.catalog.enduser import LaunchPath, launchable_product
 from mlops_seeds.sandbox.catalog.errors import (
     DuplicateResource,
     InvalidParameters,
+    InvalidState,
     ResourceNotFound,
 )
 from mlops_seeds.sandbox.catalog.model import Artifact, ProvisionedProduct, Record, new_id, now
@@ -117,6 +118,8 @@ def _stack(caller: Caller, stack_id: str) -> Any | None:
 
 
 def _status(caller: Caller, record: Record) -> str:
+    if record.final_status:
+        return record.final_status
     if record.errors:
         return "FAILED"
     stack = _stack(caller, record.stack_id)
@@ -263,7 +266,12 @@ def _provisioned(caller: Caller, pp_id: str | None, name: str | None) -> Provisi
 
 
 def _pp_status(caller: Caller, pp: ProvisionedProduct) -> str:
-    status = _status(caller, caller.state.records[pp.last_record_id])
+    record = caller.state.records[pp.last_record_id]
+    status = _status(caller, record)
+    if status == "FAILED" and record.type == "UPDATE_PROVISIONED_PRODUCT" and not record.errors:
+        stack = _stack(caller, pp.stack_id)
+        if stack is not None and stack.status == "UPDATE_ROLLBACK_COMPLETE":
+            return "TAINTED"  # the update failed and the stack is back as it was
     return {"SUCCEEDED": "AVAILABLE", "FAILED": "ERROR"}.get(status, "UNDER_CHANGE")
 
 
@@ -282,10 +290,12 @@ def _pp_detail(caller: Caller, pp: ProvisionedProduct) -> dict[str, Any]:
         "ProductId": pp.product_id,
         "ProvisioningArtifactId": pp.artifact_id,
     }
+    if pp.last_successful_record_id:
+        detail["LastSuccessfulProvisioningRecordId"] = pp.last_successful_record_id
     if status == "AVAILABLE":
         detail["LastSuccessfulProvisioningRecordId"] = pp.last_record_id
     else:
-        errors = caller.state.records[pp.last_record_id].errors
+        errors = _record_errors(caller, caller.state.records[pp.last_record_id])
         detail["StatusMessage"] = errors[0]["Description"] if errors else status
     if pp.launch_role_arn:
         detail["LaunchRoleArn"] = pp.launch_role_arn
@@ -410,8 +420,115 @@ def terminate_provisioned_product(caller: Caller, params: dict[str, Any]) -> dic
     return {"RecordDetail": _record_detail(caller, record)}
 
 
+def _update_values(
+    caller: Caller, pp: ProvisionedProduct, artifact: Artifact, params: dict[str, Any]
+) -> dict[str, str]:
+    """The stack's parameters for an update: each given value, the stack's current value
+    where UsePreviousValue says so; a parameter not given takes the new template's default,
+    as UpdateStack does."""
+    declared = parse_template(artifact.template_body, artifact.template_url).get("Parameters")
+    stack = _stack(caller, pp.stack_id)
+    previous = dict(getattr(stack, "parameters", None) or {}) if stack is not None else {}
+    values = {}
+    for item in params.get("ProvisioningParameters") or []:
+        key = str(item.get("Key") or "")
+        if key not in (declared or {}):
+            raise InvalidParameters(f"ProvisioningParameters: {key} is not a template parameter")
+        if item.get("UsePreviousValue"):
+            if key not in previous:
+                raise InvalidParameters(
+                    f"ProvisioningParameters: {key} has no previous value to use"
+                )
+            values[key] = str(previous[key])
+        else:
+            values[key] = str(item.get("Value", ""))
+    return values
+
+
+def update_provisioned_product(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+    """UpdateProvisionedProduct: the stack updated to the artifact's template (the current
+    one when none is given) with the parameters, as the path's launch role. A failed update
+    rolls the stack back: the record FAILED with CloudFormation's reason, the product
+    TAINTED at its previous artifact."""
+    state = caller.state
+    token = str(params.get("UpdateToken") or "")
+    if not 1 <= len(token) <= 128:
+        raise InvalidParameters("UpdateToken is required (1 to 128 characters)")
+    if state.tokens.get(token) in state.records:
+        return {"RecordDetail": _record_detail(caller, state.records[state.tokens[token]])}
+    pp = _provisioned(
+        caller, params.get("ProvisionedProductId"), params.get("ProvisionedProductName")
+    )
+    if _pp_status(caller, pp) in ("UNDER_CHANGE", "PLAN_IN_PROGRESS"):
+        raise InvalidState(f"Provisioned product {pp.id} is under change; try again later.")
+    if params.get("ProductId") and params["ProductId"] != pp.product_id:
+        raise InvalidParameters(
+            f"ProductId {params['ProductId']} is not the product of provisioned product {pp.id}"
+        )
+    owner, product, paths = launchable_product(
+        caller, {"ProductId": pp.product_id}, "ProductId", "ProductName"
+    )
+    if not params.get("ProvisioningArtifactId") and not params.get("ProvisioningArtifactName"):
+        params = {**params, "ProvisioningArtifactId": pp.artifact_id}
+    artifact = _artifact(owner, product, params)
+    previous_record = state.records[pp.last_record_id]
+    path = _path(paths, {"PathId": previous_record.path_id, **params})
+    role_arn = _launch_role(caller, path, product.id)
+    values = _update_values(caller, pp, artifact, params)
+    tags = [{"Key": t["Key"], "Value": t["Value"]} for t in params.get("Tags") or pp.tags]
+    errors: list[dict[str, str]] = []
+    previous_record.final_status = _status(caller, previous_record)
+    try:
+        launching = _launching_as(caller, role_arn)
+        if launching is not None:  # the launch role calls UpdateStack itself
+            acting.authorize(
+                launching,
+                "cloudformation",
+                "UpdateStack",
+                {"StackName": pp.stack_name},
+                caller.region,
+            )
+        with acting.serving(launching):
+            _cloudformation(caller).update_stack(
+                name=pp.stack_id,
+                template=artifact.template_body,
+                role_arn=None,
+                parameters=[
+                    {"ParameterKey": key, "ParameterValue": value} for key, value in values.items()
+                ],
+                tags={t["Key"]: t["Value"] for t in tags},
+            )
+    except Exception as err:  # moto's CloudFormation errors: the record fails, as in AWS
+        errors.append({"Code": "CloudFormationError", "Description": str(err)})
+    record = Record(
+        id=new_id("rec"),
+        type="UPDATE_PROVISIONED_PRODUCT",
+        provisioned_product_id=pp.id,
+        provisioned_product_name=pp.name,
+        product_id=product.id,
+        artifact_id=artifact.id,
+        path_id=path.id,
+        stack_id=pp.stack_id,
+        launch_role_arn=role_arn,
+        tags=tags,
+        errors=errors,
+        created=now(),
+    )
+    state.records[record.id] = record
+    if previous_record.final_status == "SUCCEEDED":
+        pp.last_successful_record_id = previous_record.id
+    pp.last_record_id = record.id
+    if _status(caller, record) == "SUCCEEDED":
+        pp.artifact_id, pp.artifact_name = artifact.id, artifact.name
+        pp.launch_role_arn, pp.tags = role_arn, tags
+        pp.last_successful_record_id = record.id
+    state.tokens[token] = record.id
+    return {"RecordDetail": _record_detail(caller, record)}
+
+
 OPERATIONS = {
     "ProvisionProduct": provision_product,
+    "UpdateProvisionedProduct": update_provisioned_product,
     "DescribeRecord": describe_record,
     "DescribeProvisionedProduct": describe_provisioned_product,
     "SearchProvisionedProducts": search_provisioned_products,

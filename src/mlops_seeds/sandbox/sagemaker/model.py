@@ -50,8 +50,10 @@ class Project:
     provisioned_product_id: str = ""
     record_id: str = ""
     terminate_record_id: str = ""
+    update_record_id: str = ""  # the last UpdateProject's record
     failure: str = ""  # why provisioning was refused before a record existed
     created: datetime = field(default_factory=now)
+    modified: datetime | None = None
 
 
 @dataclass

@@ -7,8 +7,13 @@ A project's status is read from its Service Catalog records, which follow the st
 AWS, a product the caller cannot launch or a template without the two SageMaker parameters
 does not fail the call: the project is CreateFailed with the reason. Differences from AWS:
 provisioning runs within the call (no Pending phase); the provisioned product is named
-`SageMaker-<project name>-<project id>`; UpdateProject and project tags through ListTags
-are not offered.
+`SageMaker-<project name>-<project id>`; project tags through ListTags are not offered.
+
+UpdateProject updates the provisioned product (Service Catalog UpdateProvisionedProduct,
+as the caller) to the artifact given (else the current one) with the parameters given plus
+the project's name and id; the project reads UpdateCompleted or UpdateFailed from that
+record (a failed update leaves the stack as it was). Its Tags are refused here: AWS updates
+them only under a tag update constraint, which the sandbox does not keep.
 """
 
 import re
@@ -21,7 +26,7 @@ from mlops_seeds.sandbox.catalog.context import Caller
 from mlops_seeds.sandbox.catalog.errors import CatalogError
 from mlops_seeds.sandbox.catalog.install import LOCK as CATALOG_LOCK
 from mlops_seeds.sandbox.sagemaker.errors import Conflict, Validation, constraint
-from mlops_seeds.sandbox.sagemaker.model import LOCK, Project, backend, new_id, state_of
+from mlops_seeds.sandbox.sagemaker.model import LOCK, Project, backend, new_id, now, state_of
 from mlops_seeds.sandbox.sagemaker.paging import page, sort_by, sort_order, with_token, within
 
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")
@@ -34,6 +39,8 @@ ID_TAG = "sagemaker:project-id"
 SORT_KEYS = ("CreationTime", "Name")
 CREATE_STATUS = {"SUCCEEDED": "CreateCompleted", "FAILED": "CreateFailed"}
 DELETE_STATUS = {"SUCCEEDED": "DeleteCompleted", "FAILED": "DeleteFailed"}
+UPDATE_STATUS = {"SUCCEEDED": "UpdateCompleted", "FAILED": "UpdateFailed"}
+UPDATABLE = ("CreateCompleted", "UpdateCompleted", "UpdateFailed")
 
 
 def _tags(tags: Any) -> list[dict[str, str]]:
@@ -163,6 +170,10 @@ def _status(project: Project) -> tuple[str, str]:
         record = _record(project, project.terminate_record_id)
         status = str((record or {}).get("Status", "SUCCEEDED"))
         return DELETE_STATUS.get(status, "DeleteInProgress"), _messages(record)
+    if project.update_record_id:
+        record = _record(project, project.update_record_id)
+        status = str((record or {}).get("Status", "FAILED"))
+        return UPDATE_STATUS.get(status, "UpdateInProgress"), _messages(record)
     record = _record(project, project.record_id)
     if record is None:
         return "CreateFailed", f"record {project.record_id} not found"
@@ -190,7 +201,7 @@ def describe_project(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
         "ProjectStatus": status,
         "CreatedBy": project.created_by,
         "CreationTime": project.created,
-        "LastModifiedTime": project.created,
+        "LastModifiedTime": project.modified or project.created,
         "LastModifiedBy": project.created_by,
     }
     provisioned: dict[str, str] = {}
@@ -257,8 +268,78 @@ def delete_project(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _update_parameters(project: Project, details: dict[str, Any]) -> list[dict[str, str]]:
+    given = details.get("ProvisioningParameters") or []
+    if not isinstance(given, list):
+        raise Validation(
+            "ServiceCatalogProvisioningUpdateDetails.ProvisioningParameters must be a list"
+        )
+    ours = {PROJECT_NAME_PARAMETER: project.name, PROJECT_ID_PARAMETER: project.id}
+    parameters = [
+        {"Key": str(p.get("Key")), "Value": str(p.get("Value", ""))}
+        for p in given
+        if p.get("Key") not in ours
+    ]
+    return parameters + [{"Key": key, "Value": value} for key, value in ours.items()]
+
+
+def update_project(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+    """UpdateProject: the description, and the provisioned product updated to the given
+    artifact and parameters (Service Catalog's refusal is the call's ValidationException)."""
+    project = _visible(caller, str(params.get("ProjectName") or ""))
+    status = _status(project)[0]
+    if status not in UPDATABLE:
+        raise Conflict(f"Project {project.name} is {status}; it can be updated when it settles.")
+    if params.get("Tags"):
+        raise Validation(
+            "Tags: the sandbox does not update a project's tags (AWS needs a tag update "
+            "constraint on the product for it)"
+        )
+    description = params.get("ProjectDescription")
+    if description is not None and len(str(description)) > DESCRIPTION_MAX:
+        raise constraint(
+            "...", "projectDescription", f"Member must have length <= {DESCRIPTION_MAX}"
+        )
+    details = params.get("ServiceCatalogProvisioningUpdateDetails")
+    if details is not None and not isinstance(details, dict):
+        raise Validation("ServiceCatalogProvisioningUpdateDetails must be a structure")
+    if details:
+        artifact = str(
+            details.get("ProvisioningArtifactId") or project.provisioning["ProvisioningArtifactId"]
+        )
+        parameters = _update_parameters(project, details)
+        request = {
+            "ProvisionedProductId": project.provisioned_product_id,
+            "ProvisioningArtifactId": artifact,
+            "ProvisioningParameters": parameters,
+            "UpdateToken": f"{project.id}-{new_id()}",
+        }
+        with CATALOG_LOCK:
+            try:
+                record = provisioning.update_provisioned_product(caller, request)["RecordDetail"]
+            except CatalogError as err:
+                raise Validation(f"{err.code}: {err.message}") from err
+        project.update_record_id = str(record["RecordId"])
+        if record["Status"] == "SUCCEEDED":
+            mine = [
+                p
+                for p in parameters
+                if p["Key"] not in (PROJECT_NAME_PARAMETER, PROJECT_ID_PARAMETER)
+            ]
+            project.provisioning = {
+                **project.provisioning,
+                "ProvisioningArtifactId": artifact,
+                **({"ProvisioningParameters": mine} if mine else {}),
+            }
+    if description is not None:
+        project.description = str(description)
+    project.modified = now()
+    return {"ProjectArn": project.arn}
+
+
 OPERATIONS = {
     "CreateProject": create_project,
+    "UpdateProject": update_project,
     "DescribeProject": describe_project,
     "ListProjects": list_projects,
     "DeleteProject": delete_project,
