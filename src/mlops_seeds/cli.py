@@ -21,6 +21,7 @@ LAZY_COMMANDS = {
     "plan": "mlops_seeds.catalog.cli",
     "publish": "mlops_seeds.catalog.cli",
     "pipeline": "mlops_seeds.local.cli",
+    "projects": "mlops_seeds.projects_cli",
     "rehearse": "mlops_seeds.rehearse.cli",
     "sandbox": "mlops_seeds.sandbox.cli",
 }

@@ -14,8 +14,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from click.testing import CliRunner
 
 from mlops_seeds import aws
+from mlops_seeds.cli import cli
+from mlops_seeds.sandbox import organization
 
 SPOKE = "111111111111"
 LAUNCH_ROLE = "LaunchRole"
@@ -529,3 +532,78 @@ def test_update_project_refusals(
             ProvisionedProductName="nope", UpdateToken="t1", ProvisioningArtifactId=v1
         )
     assert error_code(raised) == "ResourceNotFoundException"
+
+
+ADMIN = f"arn:aws:iam::{SPOKE}:role/{organization.ACCESS_ROLE}"  # the spoke's admin
+
+
+def _admit_admin(spoke: Callable[..., boto3.Session]) -> None:
+    """The spoke's admin role among the imported portfolio's principals: DescribeProduct,
+    which `projects` reads artifacts with, is an end user's call."""
+    catalog = aws.client("servicecatalog", spoke(SPOKE))
+    for portfolio in catalog.list_accepted_portfolio_shares()["PortfolioDetails"]:
+        catalog.associate_principal_with_portfolio(
+            PortfolioId=portfolio["Id"], PrincipalARN=ADMIN, PrincipalType="IAM"
+        )
+
+
+def _projects(*args: str) -> Any:
+    return CliRunner().invoke(cli, ["projects", *args, "--role", ADMIN])
+
+
+def test_projects_lists_and_upgrade_plans_then_updates(
+    shared: Callable[..., tuple[str, str]],
+    sc: Any,
+    sm: Any,
+    studio: boto3.Session,
+    spoke: Callable[..., boto3.Session],
+    template_url: Callable[..., str],
+) -> None:
+    product_id, v1 = shared()
+    _may_update_stacks(spoke)
+    _admit_admin(spoke)
+    stage = {"Key": "Stage", "Value": "prod"}
+    project_id = create(sm, "churn", product_id, v1, details={"ProvisioningParameters": [stage]})[
+        "ProjectId"
+    ]
+    _new_artifact(sc, template_url, product_id, "v2", TEMPLATE_V2)
+
+    listed = _projects()
+    assert listed.exit_code == 0, listed.output
+    (line,) = [line for line in listed.output.splitlines() if line.startswith("churn ")]
+    assert line.split() == ["churn", "CreateCompleted", "build-deploy", "v1", "v2", "(behind)"]
+
+    planned = _projects("upgrade", "churn", "--plan-only")
+    assert planned.exit_code == 0, planned.output
+    assert planned.output.startswith("project churn: build-deploy v1 -> v2 (stack arn:aws:")
+    assert "  Add      Logs AWS::S3::Bucket" in planned.output
+    assert sm.describe_project(ProjectName="churn")["ProjectStatus"] == "CreateCompleted"
+
+    done = _projects("upgrade", "churn", "--yes")
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[-1] == "project churn: UpdateCompleted at v2"
+    aws.client("s3", studio).head_bucket(Bucket=f"sagemaker-{project_id}-logs-short")
+    aws.client("s3", studio).head_bucket(Bucket=f"sagemaker-churn-{project_id}-prod")
+    assert "(behind)" not in _projects().output
+
+
+def test_a_failed_upgrade_says_why_and_exits_1(
+    shared: Callable[..., tuple[str, str]],
+    sc: Any,
+    sm: Any,
+    spoke: Callable[..., boto3.Session],
+    template_url: Callable[..., str],
+) -> None:
+    product_id, v1 = shared()
+    _may_update_stacks(spoke)
+    _admit_admin(spoke)
+    create(sm, "churn", product_id, v1)
+    _new_artifact(sc, template_url, product_id, "v3", TEMPLATE_V3)
+    done = _projects("upgrade", "churn", "--yes")
+    assert done.exit_code == 1, done.output
+    assert "  Add      News AWS::SNS::Topic" in done.output
+    assert "project churn: UpdateFailed, its stack rolled back: " in done.output
+    assert "sns:CreateTopic" in done.output
+    missing = _projects("upgrade", "nope", "--yes")
+    assert missing.exit_code != 0
+    assert "project nope: Project nope does not exist." in missing.output
