@@ -106,6 +106,28 @@ def bake(session: nox.Session) -> None:
     session.run("pytest", "-m", "bake", *(session.posargs or ["-q"]), env=_bytecode(session))
 
 
+# What the newest-SDK report takes past the pins: the SDK and the AWS clients.
+NEWEST_SDK = ("sagemaker", "boto3", "botocore")
+
+
+@nox.session(python=PYTHON, default=False)
+def newest_sdk(session: nox.Session) -> None:
+    """The seeds' own tests (every seed combination baked, each repo's suite run) against the
+    newest SageMaker SDK, boto3 and botocore the registry offers, beside the pinned ones the
+    tests session uses: a scheduled job's report (README, "Staying current"), not part of
+    `nox`'s default sessions or of CI's gate."""
+    _install(session, "test")
+    session.install("--upgrade", *NEWEST_SDK)  # no constraints: the registry's newest
+    session.run(
+        "python",
+        "-c",
+        "from importlib.metadata import version; "
+        f"print('newest:', ', '.join(f'{{n}} {{version(n)}}' for n in {NEWEST_SDK!r}))",
+    )
+    env = {**_bytecode(session), "MLOPS_SEEDS_NEWEST_SDK": " ".join(NEWEST_SDK)}
+    session.run("pytest", "-m", "bake", *(session.posargs or ["-q"]), env=env)
+
+
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks that print figures: the local runner against the bare scripts (the seed
@@ -145,12 +167,49 @@ def bench(session: nox.Session) -> None:
     )
 
 
+# The seeds that ship a lock (requirements.lock beside their pyproject.toml): what their
+# CodeBuild installs (`pip install -c requirements.lock .`), for CodeBuild's Linux and Python.
+SEED_LOCKS = ("model-build", "model-deploy")
+CODEBUILD_PLATFORM = "x86_64-manylinux_2_28"
+
+
+def _lock_seeds(session: nox.Session) -> None:
+    """Each seed's requirements.lock: its rendered runtime dependencies resolved for
+    CodeBuild within constraints/dev.txt, so a build installs what the tests ran with."""
+    scratch = Path(session.create_tmp()) / "seeds"
+    for seed in SEED_LOCKS:
+        rendered = scratch / seed
+        if rendered.exists():
+            session.run("rm", "-rf", str(rendered), external=True)
+        session.run("mlops-seeds", "new", seed, "--no-input", "-o", str(rendered))
+        (pyproject,) = rendered.glob("*/pyproject.toml")
+        session.run(
+            "uv",
+            "pip",
+            "compile",
+            str(pyproject),
+            "--constraint",
+            str(_constraints("dev")),
+            "--python-version",
+            PYTHON,
+            "--python-platform",
+            CODEBUILD_PLATFORM,
+            "--custom-compile-command",
+            "nox -s lock",
+            "--no-annotate",
+            "--quiet",
+            "--output-file",
+            str(Path("seed_code") / seed / "{{cookiecutter.__repo_name}}" / "requirements.lock"),
+        )
+
+
 @nox.session(python=PYTHON, default=False)
 def lock(session: nox.Session) -> None:
     """Write constraints/*.txt: the versions the sessions install, resolved with uv from
     pyproject.toml (the project's dependencies and the sessions' groups) for every platform
-    and Python 3.11 and newer. Run it after changing a dependency; options after `--` go to
-    `uv pip compile` (e.g. `--upgrade-package sagemaker`)."""
+    and Python 3.11 and newer; then each seed's requirements.lock within them. Run it after
+    changing a dependency; options after `--` go to `uv pip compile` of the constraints
+    (e.g. `--upgrade-package sagemaker`)."""
     session.install("uv")
     for name, groups in CONSTRAINTS.items():
         session.run(
@@ -169,6 +228,8 @@ def lock(session: nox.Session) -> None:
             str(_constraints(name)),
             *session.posargs,
         )
+    session.install("-c", str(_constraints("dev")), ".")
+    _lock_seeds(session)
 
 
 @nox.session(python=False, default=False)

@@ -233,3 +233,47 @@ def test_a_version_not_in_the_seeds_history_is_named(seeds: Path, tmp_path: Path
     _change_seed(seeds, _new_section)
     with pytest.raises(SeedsError, match=r"version 0123456789abcdef .* is not in the history"):
         plan(seeds, repo)
+
+
+def test_branch_offers_the_update_for_review_and_pushes_it(seeds: Path, tmp_path: Path) -> None:
+    repo = _rendered(seeds, tmp_path)
+    origin = tmp_path / "origin.git"
+    _git(tmp_path, "init", "-q", "--bare", str(origin))
+    _git(repo, "remote", "add", "origin", str(origin))
+    _git(repo, "push", "-q", "origin", "main")
+    before = _files(repo)
+    _change_seed(seeds, _new_section)
+    code, output = _update(seeds, repo, "--branch", "--push")
+    assert code == 0, output
+    version = content_version(seeds, load_seeds(seeds)[SEED])
+    branch = f"seed-update/{SEED}-{version}"
+    assert f"committed on {branch} and pushed to origin (1 files changed)" in output
+    assert _git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert _files(repo) == before  # main as it was
+    assert _git(origin, "rev-parse", branch) == _git(repo, "rev-parse", branch)
+    _git(repo, "checkout", "-q", branch)
+    assert _files(repo) == _fresh(seeds, tmp_path)
+    assert read_record(repo).version == version
+
+
+def test_branch_refuses_a_conflicting_update_and_leaves_nothing(
+    seeds: Path, tmp_path: Path
+) -> None:
+    repo = _rendered(seeds, tmp_path)
+    readme = repo / README
+    readme.write_text("# Our churn model\n" + readme.read_text().split("\n", 1)[1])
+    _commit(repo, "The scientist renames the repo's title")
+    _change_seed(
+        seeds,
+        lambda text: text.replace(
+            "# {{ cookiecutter.__repo_name }}", "# Model build: {{ cookiecutter.__repo_name }}", 1
+        ),
+    )
+    code, output = _update(seeds, repo, "--branch")
+    assert code == 2
+    assert f"the update conflicts with this repo's changes ({README})" in output
+    assert _git(repo, "branch", "--list", "seed-update/*") == ""
+    assert _git(repo, "status", "--porcelain") == ""
+    assert _update(seeds, repo, "--push")[1].endswith(
+        "--push: only with --branch (update never pushes the branch you are on)\n"
+    )

@@ -97,12 +97,23 @@ def new(seed: str, output_dir: Path, no_input: bool, pairs: tuple[str, ...]) -> 
 @click.option("--check", is_flag=True, help="Exit 1 when the repo is behind its seed (for CI).")
 @click.option("--diff", "show_diff", is_flag=True, help="Show what would change; change nothing.")
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE", help="Change a seed option.")
-def update(repo: Path, check: bool, show_diff: bool, pairs: tuple[str, ...]) -> None:
+@click.option(
+    "--branch",
+    is_flag=True,
+    help="Commit the update on a new branch seed-update/<seed>-<version> for review.",
+)
+@click.option("--push", is_flag=True, help="With --branch: push the branch to origin.")
+def update(
+    repo: Path, check: bool, show_diff: bool, pairs: tuple[str, ...], branch: bool, push: bool
+) -> None:
     """Update REPO (default: here), rendered from a seed, to the seed as it is now: a
     three-way merge keeping the repo's own edits; conflicts are left with git's markers and
-    listed (exit 1). The work tree must be clean; nothing is committed."""
+    listed (exit 1). The work tree must be clean; nothing is committed, unless --branch
+    offers the update as a commit on a branch of its own."""
     from mlops_seeds import seed_update  # its git and rendering only when asked
 
+    if push and not branch:
+        raise SeedsError("--push: only with --branch (update never pushes the branch you are on)")
     settings = parse_settings(pairs)
     root = repo_root()
     if check:
@@ -121,6 +132,14 @@ def update(repo: Path, check: bool, show_diff: bool, pairs: tuple[str, ...]) -> 
         return
     if not update_plan.behind:
         click.echo(f"{repo}: up to date with seed {after.seed} {after.version}")
+        return
+    if branch:
+        name = seed_update.offer(update_plan, push=push)
+        where = " and pushed to origin" if push else ""
+        click.echo(
+            f"{repo}: seed {after.seed} {before.version} -> {after.version} committed on "
+            f"{name}{where} ({len(update_plan.changes)} files changed)"
+        )
         return
     seed_update.apply(update_plan)
     for change in update_plan.changes:

@@ -344,3 +344,59 @@ def diff(update: Plan) -> str:
             tofile=f"b/{change.path}" if change.content is not None else os.devnull,
         )
     return "".join(lines)
+
+
+BRANCH_PREFIX = "seed-update/"
+
+
+def branch_name(update: Plan) -> str:
+    """The branch an update is offered on: `seed-update/<seed>-<new version>`."""
+    return f"{BRANCH_PREFIX}{update.after.seed}-{update.after.version}"
+
+
+def offer(update: Plan, push: bool = False) -> str:
+    """Apply the update on a new branch from the current commit and commit it there, for
+    review (the branch the repo was on is left as it was and checked out again); with
+    `push`, push the branch to the repo's `origin`. The branch's name; SeedsError when it
+    exists already or the update has conflicts (nothing is then left behind)."""
+    if update.conflicts:
+        listed = ", ".join(c.path for c in update.conflicts)
+        raise SeedsError(
+            f"{update.repo}: the update conflicts with this repo's changes ({listed}); run "
+            "update without --branch to resolve them here"
+        )
+    branch = branch_name(update)
+    repo = update.repo
+    if (
+        _git(repo, "rev-parse", "--verify", "-q", f"refs/heads/{branch}", check=False).returncode
+        == 0
+    ):
+        raise SeedsError(f"{repo}: branch {branch} exists already")
+    current = _git(repo, "symbolic-ref", "--short", "-q", "HEAD", check=False).stdout.strip()
+    start = _git(repo, "rev-parse", "HEAD").stdout.strip()
+    _git(repo, "checkout", "-q", "-b", branch)
+    try:
+        apply(update)
+        _git(repo, "add", "-A")
+        before, after = update.before, update.after
+        message = f"Update from seed {after.seed} {before.version} -> {after.version}"
+        _git(
+            repo,
+            "-c",
+            "user.name=mlops-seeds",
+            "-c",
+            "user.email=mlops-seeds@localhost",
+            "commit",
+            "-q",
+            "-m",
+            message,
+        )
+    finally:
+        _git(repo, "checkout", "-q", "-f", current or start)
+    if push:
+        pushed = _git(repo, "push", "-q", "origin", f"{branch}:{branch}", check=False)
+        if pushed.returncode != 0:
+            raise SeedsError(
+                f"{repo}: branch {branch} made but not pushed to origin: {pushed.stderr.strip()}"
+            )
+    return branch
