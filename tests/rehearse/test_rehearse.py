@@ -272,6 +272,29 @@ def test_a_failing_staging_test_leaves_prod_untouched(sandbox: Sandbox, tmp_path
     assert "RegisterModel (RegisterModel): Succeeded" in log
 
 
+def test_upgrade_moves_the_project_and_merges_the_seed_update(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    report = _rehearse(sandbox, tmp_path, "upgrade")
+    assert report.passed, (report.error, report.outcome)
+    names = [s.name for s in report.timeline.stages]
+    assert names[4:9] == ["build", "platform", "upgrade", "repos", "build 2"]
+    planned = report.upgrade
+    assert planned is not None and report.project is not None
+    assert planned.target_id != planned.project.artifact_id
+    changes = {(c["Action"], c["ResourceType"]) for c in planned.changes}
+    assert ("Modify", "AWS::Events::Rule") in changes, planned.changes
+    assert report.offered["model-build"].startswith("seed-update/model-build-")
+    assert report.offered["model-deploy"] == ""  # its seed did not change
+    assert report.outcome is not None
+    assert report.outcome.facts["pipeline.py"] == "both changes"
+    assert report.outcome.facts["project"].startswith("UpdateCompleted at ")
+    # The merge's build ran the merged code: its source is the merge commit.
+    assert report.runs is not None
+    last = report.runs.history[-1]
+    assert last.trigger.startswith("push to ") and last.record.succeeded
+
+
 def test_drift_sets_off_the_alarm_and_retraining_and_the_rule_needs_its_role(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:

@@ -23,6 +23,7 @@ from mlops_seeds.paths import repo_root
 from mlops_seeds.rehearse import drift
 from mlops_seeds.rehearse import project as projects
 from mlops_seeds.rehearse import stacks as stack_events
+from mlops_seeds.rehearse import upgrade as upgrades
 from mlops_seeds.rehearse import world as worlds
 from mlops_seeds.rehearse.approvals import Approver
 from mlops_seeds.rehearse.outcome import Outcome, check_outcome
@@ -98,6 +99,8 @@ class Report:
     stage_resources: dict[str, dict[str, int]] = field(default_factory=dict)  # other accounts
     traffic: str = ""  # production traffic during a second deployment
     checks: dict[str, drift.Check] = field(default_factory=dict)  # the drift scenario's
+    upgrade: Any = None  # the upgrade scenario's plan (projects.Upgrade)
+    offered: dict[str, str] = field(default_factory=dict)  # repository -> seed-update branch
     undeleted: str = ""  # why the project could not be deleted
     error: str = ""
     trace: str = ""
@@ -314,8 +317,12 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
             studio_role = worlds.enable_projects(world, account)
         stage.detail = f"hub {world.hub_account}, Studio role {studio_role.split('/')[-1]}"
 
+    seeds = root
+    if scenario.expect == "upgraded":  # the platform team changes its own copy later
+        seeds = upgrades.copy_seeds(root, directory)
+        manifest = manifest_for(seeds, worlds.SPOKES, options.aws_managed_roles)
     with timeline.stage("admin", "publish the catalog to the hub, share it, spokes accept"):
-        summary = publishing.publish(root, manifest, "servicecatalog")
+        summary = publishing.publish(seeds, manifest, "servicecatalog")
         timeline.line(f"{summary.done} actions, {summary.calls.total} AWS calls")
 
     with timeline.stage("scientist", f"launch {name!r} from Studio in spoke {spoke}") as stage:
@@ -346,7 +353,12 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
         if scenario.deploy_edit is not None:
             runs.push(deploy_repo, scenario.deploy_edit)
         runs.push(build_repo, scenario.build_edit)
-    _build_review_deploy(options, report, scientist, "")
+    if scenario.expect == "upgraded":
+        _build(report, "")
+        if runs.failed_action() == "":
+            _upgrade_act(report, seeds, manifest, world.spokes[spoke])
+    else:
+        _build_review_deploy(options, report, scientist, "")
 
     if scenario.second_edit is not None and runs.failed_action() == "":
         with timeline.stage("git 2", "the scientist pushes a second change"):
@@ -365,7 +377,10 @@ def _play(options: Options, plan: Plan, report: Report, sandbox: Sandbox) -> Non
         _drift_act(report, scientist, rows)
 
     with timeline.stage("check", "what the project ended with") as stage:
-        report.outcome = check_outcome(runs, project, scenario, problem_type, report.checks)
+        upgraded = (report.upgrade, seeds) if report.upgrade is not None else None
+        report.outcome = check_outcome(
+            runs, project, scenario, problem_type, report.checks, upgraded
+        )
         report.resources = runs.resources()
         report.stage_resources = runs.stage_resources()
         stage.status = "ok" if report.outcome.passed else "failed"
@@ -410,6 +425,51 @@ def _drift_act(report: Report, scientist: Any, rows: list[str]) -> None:
     with timeline.stage("retrain", "the pipelines the alarm started") as stage:
         refused = len(runs.refusals)
         _mark_failures(stage, runs.run_pending(), runs.refusals[refused:])
+
+
+def _build(report: Report, suffix: str) -> None:
+    """The pending pipelines (the pushes'): stage build`suffix`."""
+    runs = report.runs
+    assert runs is not None
+    with report.timeline.stage(
+        f"build{suffix}", "the pushes' pipelines: source, build, SageMaker pipeline"
+    ) as stage:
+        refused = len(runs.refusals)
+        _mark_failures(stage, runs.run_pending(), runs.refusals[refused:])
+
+
+def _upgrade_act(report: Report, seeds: Path, manifest: Any, admin: Any) -> None:
+    """Version 2 published from the platform team's changed seeds; the project upgraded to
+    it by the spoke's admin; the seed update offered to its repositories on branches and
+    merged; the merge's build (stages platform, upgrade, repos, build 2)."""
+    timeline, runs, project = report.timeline, report.runs, report.project
+    assert runs is not None and project is not None
+    with timeline.stage("platform", "a seed and a template changed, version 2 published"):
+        commit = upgrades.change_seeds(seeds)
+        summary = publishing.publish(seeds, manifest, "servicecatalog")
+        timeline.line(
+            f"seeds {commit[:10]}: {summary.done} actions, {summary.calls.total} AWS calls"
+        )
+    with timeline.stage("upgrade", f"{project.name} to the newest artifact: plan, update") as stage:
+        upgrades.admit_admin(admin)
+        planned = upgrades.plan_and_upgrade(admin, project.name)
+        for change in planned.changes:
+            timeline.line(
+                f"planned {change['Action']} {change['LogicalResourceId']} "
+                f"({change['ResourceType']})"
+            )
+        report.upgrade = planned
+        stage.detail = f"{planned.project.artifact_name} -> {planned.target_name}"
+    with timeline.stage("repos", "each repository behind its seed: a branch, merged") as stage:
+        offered = upgrades.offer_updates(seeds, dict(runs.repos))
+        for label, branch in offered.branches.items():
+            if not branch:
+                timeline.line(f"{label}: up to date with its seed")
+                continue
+            timeline.line(f"{label}: {branch}: {'; '.join(offered.changes[label])}")
+            runs.merge(runs.repos[label], branch)
+        report.offered = offered.branches
+    _build(report, " 2")
 
 
 def _build_review_deploy(options: Options, report: Report, scientist: Any, suffix: str) -> None:

@@ -160,6 +160,7 @@ def check_outcome(
     scenario: Scenario,
     problem_type: str,
     checks: dict[str, Check] | None = None,
+    upgraded: tuple[Any, Path] | None = None,
 ) -> Outcome:
     """Read stacks, endpoints, packages and runs; compare with what `scenario` expects.
     The prod endpoint is asked with the deploy repo's sample payload for `problem_type`."""
@@ -237,6 +238,8 @@ def check_outcome(
         _rolled_back(outcome, runs, project, problem_type, statuses)
     elif expect == "retrained":
         _retrained(outcome, runs, checks or {}, statuses, facts["prod endpoint"])
+    elif expect == "upgraded":
+        _upgraded(outcome, runs, project, upgraded, statuses)
     else:  # nothing-deployed
         outcome.passed = statuses == ["Rejected"] and set(deployed.values()) == {"absent"}
         outcome.summary = (
@@ -246,6 +249,58 @@ def check_outcome(
         )
     _notified(outcome, runs, outputs.get("NotificationTopicArn", ""), scenario.notifies)
     return outcome
+
+
+def _upgraded(
+    outcome: Outcome,
+    runs: PipelineRuns,
+    project: Project,
+    upgraded: tuple[Any, Path] | None,
+    statuses: list[str],
+) -> None:
+    """The project at the new artifact with the template's change in its stack; the
+    model-build repository at the seed's version with both the seed's and the scientist's
+    change; every build succeeded, the last registering a package."""
+    from mlops_seeds.provenance import content_version, read_record
+    from mlops_seeds.rehearse import upgrade
+    from mlops_seeds.seeds import load_seeds
+
+    if upgraded is None:
+        outcome.summary = "the project was not upgraded"
+        return
+    planned, seeds = upgraded
+    described = aws.client("sagemaker", runs.session).describe_project(ProjectName=project.name)
+    artifact = described["ServiceCatalogProvisioningDetails"].get("ProvisioningArtifactId")
+    rule = aws.client("events", runs.session).describe_rule(
+        Name=f"sagemaker-{project.id}-notify-package-pending"
+    )
+    clone = runs.repos["model-build"]
+    pipeline = (clone / "pipelines" / "pipeline.py").read_text()
+    version = content_version(seeds, load_seeds(seeds)["model-build"])
+    facts = outcome.facts
+    facts["project"] = f"{described['ProjectStatus']} at {planned.target_name}"
+    facts["model-build seed"] = read_record(clone).version + f" (the seed's: {version})"
+    merged = upgrade.SCIENTIST_LINE in pipeline and upgrade.PLATFORM_NOTE in pipeline
+    facts["pipeline.py"] = "both changes" if merged else "not both changes"
+    builds = [run.record for run in runs.history]
+    problems = []
+    if described["ProjectStatus"] != "UpdateCompleted" or artifact != planned.target_id:
+        problems.append(f"project {facts['project']} ({artifact})")
+    if upgrade.PENDING_RULE_V2 not in str(rule.get("Description", "")):
+        problems.append("the stack does not have version 2's rule description")
+    if read_record(clone).version != version or not merged:
+        problems.append(f"model-build {facts['model-build seed']}, {facts['pipeline.py']}")
+    if len(builds) < 2 or not all(record.succeeded for record in builds):
+        problems.append(f"builds: {[r.status for r in builds]}")
+    if statuses[:1] != ["PendingManualApproval"] or len(statuses) < 2:
+        problems.append(f"packages {statuses} (expected the merge's build to register one)")
+    outcome.passed = not problems
+    outcome.summary = (
+        f"the project was upgraded to {planned.target_name}; its repository merged the seed's "
+        "update with the scientist's change and the build registered a package"
+        if outcome.passed
+        else "; ".join(problems)
+    )
 
 
 def _notified(outcome: Outcome, runs: PipelineRuns, topic: str, expected: tuple[str, ...]) -> None:

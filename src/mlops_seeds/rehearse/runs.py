@@ -149,6 +149,19 @@ class PipelineRuns:
         before = git.head(clone)
         message = edit(clone)
         commit = git.commit_all(clone, message, SCIENTIST)
+        return self._pushed(clone, branch, before, commit, message)
+
+    def merge(self, clone: Path, source: str) -> str:
+        """Merge branch `source` into the checked-out branch (a merge commit, as a reviewer
+        merging a pull request makes), push it and route the push event."""
+        branch = git.git("rev-parse", "--abbrev-ref", "HEAD", cwd=clone)
+        before = git.head(clone)
+        message = f"Merge {source}"
+        git.git("merge", "--quiet", "--no-ff", "-m", message, source, cwd=clone, identity=SCIENTIST)
+        return self._pushed(clone, branch, before, git.head(clone), message)
+
+    def _pushed(self, clone: Path, branch: str, before: str, commit: str, message: str) -> str:
+        """Push `branch` and route CodeCommit's event of its move from `before` to `commit`."""
         git.push(clone, branch)
         name = _repository_name(clone)
         metadata = aws.client("codecommit", self.session).get_repository(repositoryName=name)

@@ -6,7 +6,8 @@ a model below the metric threshold is never registered, a failing staging test k
 production untouched, a rejected package deploys nothing, a second model whose serving
 fails on part of production's traffic is rolled back by the canary's alarm, and traffic
 that drifts from the training data sets off the drift alarm and retraining (while traffic
-like it starts nothing).
+like it starts nothing), and a project launched at version 1 is upgraded to version 2 of
+its product with its repository's own change kept.
 """
 
 import re
@@ -23,6 +24,16 @@ from mlops_seeds.rehearse.events import (
 )
 
 Edit = Callable[[Path], str]  # edits a clone, returns the commit message
+
+
+def scientist_changes_the_pipeline(clone: Path) -> str:
+    """The scientist's own change to the pipeline code (its last lines)."""
+    from mlops_seeds.rehearse.upgrade import SCIENTIST_LINE
+
+    pipeline = clone / "pipelines" / "pipeline.py"
+    pipeline.write_text(pipeline.read_text() + SCIENTIST_LINE)
+    return "Note the team's preprocessing split"
+
 
 README_LINE = "\nRehearsed with `mlops-seeds rehearse`.\n"
 # MetricGate("RMSE", "regression_metrics.rmse.value", "RmseThreshold", 65.0, False): the
@@ -103,6 +114,7 @@ class Scenario:
     deploy_edit: Edit | None
     decision: str  # the reviewer's model package decision: Approved or Rejected
     # deployed | not-registered | prod-untouched | nothing-deployed | rolled-back | retrained
+    # | upgraded
     expect: str
     # A second change, once the first is in production: pushed, built, approved and
     # deployed while production takes traffic.
@@ -173,6 +185,17 @@ SCENARIOS = {
             "retrained",
             needs=("monitoring",),
             notifies=(MODEL_PACKAGE_CHANGE, ALARM_CHANGE),
+        ),
+        Scenario(
+            "upgrade",
+            "the scientist changes the pipeline and builds; the platform team changes a seed "
+            "and a template and publishes version 2; the project is upgraded (plan, then the "
+            "update), its model-build repository gets the seed's update on a branch, the "
+            "scientist merges it and the build of both changes registers a package",
+            scientist_changes_the_pipeline,
+            None,
+            "Approved",
+            "upgraded",
         ),
     )
 }
