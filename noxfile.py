@@ -133,7 +133,8 @@ def bench(session: nox.Session) -> None:
     """Benchmarks that print figures: the local runner against the bare scripts (the seed
     pipeline, and AWS's abalone pipeline with the built-in XGBoost algorithm),
     publishing 10 products to 5 spokes on the sandbox server, what the sandbox's signature
-    check costs a request, and the rehearsal's stages (happy, canary-rollback, drift)."""
+    check costs a request, and the rehearsal's stages (happy, canary-rollback, drift,
+    upgrade)."""
     _install(session, "seeds")
     session.run("python", "benchmarks/local_runner.py", "--framework", "xgboost")
     session.run("python", "benchmarks/builtin_xgboost.py")
@@ -156,6 +157,8 @@ def bench(session: nox.Session) -> None:
         "canary-rollback",
         "--scenario",
         "drift",
+        "--scenario",
+        "upgrade",
     )
     session.run(
         "python",

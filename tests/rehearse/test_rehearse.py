@@ -438,6 +438,10 @@ def test_drift_sets_off_the_alarm_and_retraining_and_the_rule_needs_its_role(
             ["--scenario", "drift", "--project-roles", "aws-managed"],
             "--scenario drift: needs the drift alarm",
         ),
+        (
+            ["--scenario", "upgrade", "--project-roles", "aws-managed"],
+            "--scenario upgrade: changes a rule of the project's notifications",
+        ),
         (["--scenario", "sunny"], "Invalid value for '--scenario'"),
         (["--port", "70000"], "--port 70000: must be between 0 and 65535"),
     ],

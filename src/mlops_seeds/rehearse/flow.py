@@ -193,6 +193,11 @@ def check_scenario_needs(root: Path, product: Any, options: Options) -> None:
                 f"--product {product.key}: the {scenario.name} scenario needs the "
                 f"{DEPLOY_SEED} seed with prod_monitoring: yes"
             )
+    if "notifications" in scenario.needs and options.aws_managed_roles:
+        raise SeedsError(
+            f"--scenario {scenario.name}: changes a rule of the project's notifications, "
+            "which a project with SageMaker's roles does not get (--project-roles aws-managed)"
+        )
     if "rollback-alarms" in scenario.needs:
         if options.aws_managed_roles:
             raise SeedsError(

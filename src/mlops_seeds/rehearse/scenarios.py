@@ -120,7 +120,7 @@ class Scenario:
     # deployed while production takes traffic.
     second_edit: Edit | None = None
     product: str = "build-deploy"  # the catalog product launched unless --product says
-    needs: tuple[str, ...] = ()  # serving-script, rollback-alarms, monitoring
+    needs: tuple[str, ...] = ()  # serving-script, rollback-alarms, monitoring, notifications
     # The events the project's topic must have been told of (a project with a topic).
     notifies: tuple[str, ...] = (MODEL_PACKAGE_CHANGE,)
 
@@ -196,6 +196,7 @@ SCENARIOS = {
             None,
             "Approved",
             "upgraded",
+            needs=("notifications",),
         ),
     )
 }
