@@ -20,6 +20,8 @@ from mlops_seeds import aws
 from mlops_seeds.cli import cli
 from mlops_seeds.sandbox import organization
 
+TEMPLATE_BUCKET = "sandbox-test-templates"  # the template_url fixture's, in the hub
+
 SPOKE = "111111111111"
 LAUNCH_ROLE = "LaunchRole"
 STUDIO_ROLE = "StudioExecutionRole"
@@ -538,13 +540,24 @@ ADMIN = f"arn:aws:iam::{SPOKE}:role/{organization.ACCESS_ROLE}"  # the spoke's a
 
 
 def _admit_admin(spoke: Callable[..., boto3.Session]) -> None:
-    """The spoke's admin role among the imported portfolio's principals: DescribeProduct,
-    which `projects` reads artifacts with, is an end user's call."""
+    """The spoke's admin role among the imported portfolio's principals (DescribeProduct,
+    which `projects` reads artifacts with, is an end user's call), and the hub's template
+    bucket readable by the spoke (CloudFormation reads a change set's TemplateURL as its
+    caller), as mlops-seeds publish makes its seed bucket."""
     catalog = aws.client("servicecatalog", spoke(SPOKE))
     for portfolio in catalog.list_accepted_portfolio_shares()["PortfolioDetails"]:
         catalog.associate_principal_with_portfolio(
             PortfolioId=portfolio["Id"], PrincipalARN=ADMIN, PrincipalType="IAM"
         )
+    read = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{SPOKE}:root"},
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{TEMPLATE_BUCKET}/*",
+    }
+    aws.client("s3", aws.make_session()).put_bucket_policy(
+        Bucket=TEMPLATE_BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [read]})
+    )
 
 
 def _projects(*args: str) -> Any:

@@ -18,6 +18,7 @@ from mlops_seeds.sandbox.cloudformation import (
     s3,
     ssm_parameters,
     stacks,
+    template_urls,
 )
 from mlops_seeds.sandbox.cloudformation.autoscaling import ScalableTarget, ScalingPolicy
 from mlops_seeds.sandbox.cloudformation.cloudwatch import Alarm
@@ -116,4 +117,5 @@ def install() -> None:
     s3.install()
     kms.install()
     ssm_parameters.install()
+    template_urls.install()
     setattr(parsing, _MARK, True)
