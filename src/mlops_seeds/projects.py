@@ -169,7 +169,6 @@ def _changes(
         or []
     }
     current = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    stack = str(current["StackName"])  # (the sandbox's CreateChangeSet knows stacks by name)
     values = {p["Key"]: p["Value"] for p in given}
     parameters: list[dict[str, Any]] = [
         {"ParameterKey": key, "ParameterValue": value}

@@ -637,7 +637,7 @@ def test_a_change_set_executes_as_the_stack_role_and_rolls_back_when_refused(
     assert again.value.response["Error"]["Code"] == "InvalidChangeSetStatus"
 
     update = cloudformation.create_change_set(
-        StackName="cs",
+        StackName=created["StackId"],  # by its ARN, as the API allows
         ChangeSetName="second",
         ChangeSetType="UPDATE",
         TemplateBody=_template(BUCKET, ROLE),

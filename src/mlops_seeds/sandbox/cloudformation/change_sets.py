@@ -6,7 +6,8 @@ and cleans up what it replaced or dropped. (moto applies the template's resource
 unchecked, and a failure leaves half a stack.)
 
 A change set's ExecutionStatus ends EXECUTE_COMPLETE when its operation completes, else
-EXECUTE_FAILED (the stack's status and events say why).
+EXECUTE_FAILED (the stack's status and events say why). CreateChangeSet of an UPDATE names
+its stack by name or by its ARN, as the API reference allows (moto knew names only).
 """
 
 import functools
@@ -76,11 +77,25 @@ def _execute(original: Callable[..., None]) -> Callable[..., None]:
     return execute_change_set
 
 
+def _create_change_set(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def create_change_set(
+        self: CloudFormationBackend, stack_name: str, *args: Any, **kw: Any
+    ) -> Any:
+        stack = self.stacks.get(stack_name) if stack_name.startswith("arn:") else None
+        return original(self, stack.name if stack is not None else stack_name, *args, **kw)
+
+    return create_change_set
+
+
 def install() -> None:
-    """Patch moto's ExecuteChangeSet (once)."""
+    """Patch moto's CreateChangeSet and ExecuteChangeSet (once)."""
     if getattr(CloudFormationBackend, _MARK, False):
         return
     CloudFormationBackend.execute_change_set = _execute(  # type: ignore[method-assign]
         CloudFormationBackend.execute_change_set
+    )
+    CloudFormationBackend.create_change_set = _create_change_set(  # type: ignore[method-assign]
+        CloudFormationBackend.create_change_set
     )
     setattr(CloudFormationBackend, _MARK, True)
