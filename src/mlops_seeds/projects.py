@@ -9,21 +9,25 @@ the same parameters (the stack's previous values where the project gave none), d
 and deleted, so nothing changes until the upgrade is asked for.
 """
 
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
-from mlops_seeds import aws
+from mlops_seeds import aws, seed_update
 from mlops_seeds.errors import SeedsError
 
 SETTLED = ("CreateCompleted", "UpdateCompleted", "UpdateFailed", "CreateFailed")
 POLL_SECONDS = 1.0
 WAIT_SECONDS = 1800.0  # an upgrade's stack update, at most
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+CLONE_URL_OUTPUT = "RepositoryCloneUrl"  # the product templates' outputs end so
+GIT_TIMEOUT = 300.0
 
 
 class UpgradeFailed(SeedsError):
@@ -240,3 +244,44 @@ def upgrade(
         )
         raise UpgradeFailed(f"project {name}: {status}, its stack rolled back: {reason}")
     return status
+
+
+def repositories(session: boto3.Session, name: str) -> dict[str, str]:
+    """The project's repositories, as its stack's outputs name them: label (ModelBuild,
+    ModelDeploy) -> the URL to clone (a CodeCommit repository's own cloneUrlHttp)."""
+    cloudformation = aws.client("cloudformation", session)
+    stack = cloudformation.describe_stacks(StackName=_stack_of(session, name))["Stacks"][0]
+    codecommit = aws.client("codecommit", session)
+    found = {}
+    for output in stack.get("Outputs") or []:
+        key, url = str(output["OutputKey"]), str(output["OutputValue"])
+        if not key.endswith(CLONE_URL_OUTPUT):
+            continue
+        if "://git-codecommit." in url:
+            repository = url.rstrip("/").rsplit("/", 1)[-1]
+            metadata = codecommit.get_repository(repositoryName=repository)
+            url = str(metadata["repositoryMetadata"]["cloneUrlHttp"])
+        found[key.removesuffix(CLONE_URL_OUTPUT)] = url
+    return found
+
+
+def offer_seed_updates(
+    session: boto3.Session, name: str, root: Path, workdir: Path
+) -> seed_update.Offered:
+    """Clone each of the project's repositories into `workdir` and offer each one behind
+    its seed in `root` the update on a branch pushed to it (SeedsError naming the conflicts
+    when one cannot merge)."""
+    clones = {}
+    for label, url in repositories(session, name).items():
+        clone = workdir / label
+        done = subprocess.run(
+            ["git", "clone", "--quiet", url, str(clone)],
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise SeedsError(f"project {name}: cannot clone {url}: {done.stderr.strip()}")
+        clones[label] = clone
+    return seed_update.offer_updates(root, clones)

@@ -3,11 +3,14 @@ artifact, and `projects upgrade NAME`: the plan (the stack's changes), then the 
 the newest (or a given) artifact through SageMaker UpdateProject."""
 
 import sys
+import tempfile
+from pathlib import Path
 
 import boto3
 import click
 
 from mlops_seeds import aws, projects
+from mlops_seeds.paths import repo_root
 
 
 def _session(role: str | None) -> boto3.Session:
@@ -50,14 +53,27 @@ def projects_group(ctx: click.Context, role: str | None) -> None:
 @click.option("--artifact", default="", metavar="ID", help="Artifact id (default: the newest).")
 @click.option("--plan-only", is_flag=True, help="Show the plan; change nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask before updating.")
+@click.option(
+    "--offer-seed-updates",
+    is_flag=True,
+    help="After the update, push each repository behind its seed a seed-update/ branch.",
+)
 @_ROLE
 @click.pass_context
 def upgrade(
-    ctx: click.Context, name: str, artifact: str, plan_only: bool, yes: bool, role: str | None
+    ctx: click.Context,
+    name: str,
+    artifact: str,
+    plan_only: bool,
+    yes: bool,
+    offer_seed_updates: bool,
+    role: str | None,
 ) -> None:
     """Show the stack changes upgrading project NAME would make (a CloudFormation change set,
     deleted after), then update it (SageMaker UpdateProject) unless --plan-only; a failed
-    update is said with its reason (the stack rolled back) and exits 1."""
+    update is said with its reason (the stack rolled back) and exits 1. With
+    --offer-seed-updates, each of the project's repositories behind its seed (in the seeds
+    repository here) then gets the update on a branch pushed to it, for review."""
     session = _session(role or ctx.obj.get("role"))
     planned = projects.plan(session, name, artifact)
     project = planned.project
@@ -87,6 +103,14 @@ def upgrade(
         click.echo(f"mlops-seeds: error: {failed}", err=True)
         sys.exit(1)
     click.echo(f"project {name}: {status} at {planned.target_name}")
+    if offer_seed_updates:
+        with tempfile.TemporaryDirectory(prefix="mlops-seeds-offer-") as scratch:
+            offered = projects.offer_seed_updates(session, name, repo_root(), Path(scratch))
+        for label, branch in offered.branches.items():
+            changes = "; ".join(offered.changes.get(label, []))
+            click.echo(
+                f"  {label}: " + (f"{branch} pushed ({changes})" if branch else "up to date")
+            )
 
 
 projects_group.name = "projects"

@@ -400,3 +400,25 @@ def offer(update: Plan, push: bool = False) -> str:
                 f"{repo}: branch {branch} made but not pushed to origin: {pushed.stderr.strip()}"
             )
     return branch
+
+
+@dataclass
+class Offered:
+    """What each repository was offered: label -> branch ('' when up to date)."""
+
+    branches: dict[str, str] = field(default_factory=dict)
+    changes: dict[str, list[str]] = field(default_factory=dict)  # label -> change lines
+
+
+def offer_updates(seeds: Path, repos: dict[str, Path]) -> Offered:
+    """Each clone behind its seed in `seeds` gets the update on a branch pushed to its
+    repository (SeedsError naming the conflicts when it cannot merge)."""
+    offered = Offered()
+    for label, clone in repos.items():
+        planned = plan(seeds, clone)
+        if not planned.behind:
+            offered.branches[label] = ""
+            continue
+        offered.branches[label] = offer(planned, push=True)
+        offered.changes[label] = [change.line() for change in planned.changes]
+    return offered

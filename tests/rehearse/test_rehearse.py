@@ -284,8 +284,8 @@ def test_upgrade_moves_the_project_and_merges_the_seed_update(
     assert planned.target_id != planned.project.artifact_id
     changes = {(c["Action"], c["ResourceType"]) for c in planned.changes}
     assert ("Modify", "AWS::Events::Rule") in changes, planned.changes
-    assert report.offered["model-build"].startswith("seed-update/model-build-")
-    assert report.offered["model-deploy"] == ""  # its seed did not change
+    assert report.offered["ModelBuild"].startswith("seed-update/model-build-")
+    assert report.offered["ModelDeploy"] == ""  # its seed did not change
     assert report.outcome is not None
     assert report.outcome.facts["pipeline.py"] == "both changes"
     assert report.outcome.facts["project"].startswith("UpdateCompleted at ")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mlops_seeds import seed_update
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.paths import repo_root
 from mlops_seeds.provenance import read_record
@@ -31,7 +32,7 @@ def test_version_2_is_offered_on_a_branch_beside_the_scientists_change(tmp_path:
     pipeline = repo / "pipelines" / "pipeline.py"
     git.commit_all(repo, scientist_changes_the_pipeline(repo))
     upgrade.change_seeds(seeds)
-    offered = upgrade.offer_updates(seeds, {"model-build": repo})
+    offered = seed_update.offer_updates(seeds, {"model-build": repo})
     branch = offered.branches["model-build"]
     assert branch.startswith("seed-update/model-build-")
     assert offered.changes["model-build"] == ["merged   pipelines/pipeline.py"]
@@ -52,6 +53,6 @@ def test_a_conflicting_change_stops_the_update_naming_the_file(tmp_path: Path) -
     with pytest.raises(
         SeedsError, match=r"conflicts with this repo's changes \(pipelines/pipeline\.py\)"
     ):
-        upgrade.offer_updates(seeds, {"model-build": repo})
+        seed_update.offer_updates(seeds, {"model-build": repo})
     assert git.git("branch", "--list", "seed-update/*", cwd=repo) == ""
     assert "The churn team's notes" in pipeline.read_text()  # as the scientist left it

@@ -592,8 +592,9 @@ def test_projects_lists_and_upgrade_plans_then_updates(
     assert "  Add      Logs AWS::S3::Bucket" in planned.output
     assert sm.describe_project(ProjectName="churn")["ProjectStatus"] == "CreateCompleted"
 
-    done = _projects("upgrade", "churn", "--yes")
+    done = _projects("upgrade", "churn", "--yes", "--offer-seed-updates")
     assert done.exit_code == 0, done.output
+    # (this product's stack has no repositories to offer seed updates to)
     assert done.output.splitlines()[-1] == "project churn: UpdateCompleted at v2"
     aws.client("s3", studio).head_bucket(Bucket=f"sagemaker-{project_id}-logs-short")
     aws.client("s3", studio).head_bucket(Bucket=f"sagemaker-churn-{project_id}-prod")

@@ -466,13 +466,17 @@ def _upgrade_act(report: Report, seeds: Path, manifest: Any, admin: Any) -> None
         report.upgrade = planned
         stage.detail = f"{planned.project.artifact_name} -> {planned.target_name}"
     with timeline.stage("repos", "each repository behind its seed: a branch, merged") as stage:
-        offered = upgrades.offer_updates(seeds, dict(runs.repos))
+        offered = upgrades.offer_seed_updates(admin, project.name, seeds, report.workdir)
+        clones = {
+            "ModelBuild": runs.repos["model-build"],
+            "ModelDeploy": runs.repos["model-deploy"],
+        }
         for label, branch in offered.branches.items():
             if not branch:
                 timeline.line(f"{label}: up to date with its seed")
                 continue
-            timeline.line(f"{label}: {branch}: {'; '.join(offered.changes[label])}")
-            runs.merge(runs.repos[label], branch)
+            timeline.line(f"{label}: {branch} pushed: {'; '.join(offered.changes[label])}")
+            runs.merge(clones[label], branch)  # the scientist reviews and merges it
         report.offered = offered.branches
     _build(report, " 2")
 

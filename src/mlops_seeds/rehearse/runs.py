@@ -152,11 +152,13 @@ class PipelineRuns:
         return self._pushed(clone, branch, before, commit, message)
 
     def merge(self, clone: Path, source: str) -> str:
-        """Merge branch `source` into the checked-out branch (a merge commit, as a reviewer
-        merging a pull request makes), push it and route the push event."""
+        """Fetch branch `source` of the repository and merge it into the checked-out branch
+        (a merge commit, as a reviewer merging a pull request makes), push it and route the
+        push event."""
         branch = git.git("rev-parse", "--abbrev-ref", "HEAD", cwd=clone)
         before = git.head(clone)
         message = f"Merge {source}"
+        git.git("fetch", "--quiet", "origin", f"{source}:{source}", cwd=clone)
         git.git("merge", "--quiet", "--no-ff", "-m", message, source, cwd=clone, identity=SCIENTIST)
         return self._pushed(clone, branch, before, git.head(clone), message)
 

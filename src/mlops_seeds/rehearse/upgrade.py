@@ -9,7 +9,6 @@ platform team's change never touches the checkout it runs from.
 """
 
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
@@ -67,28 +66,6 @@ def change_seeds(seeds: Path) -> str:
     return git.commit_all(seeds, "Seeds version 2: a pipeline note, a rule's description", PLATFORM)
 
 
-@dataclass
-class Offered:
-    """What each repository of the project was offered: label -> branch ('' up to date)."""
-
-    branches: dict[str, str] = field(default_factory=dict)
-    changes: dict[str, list[str]] = field(default_factory=dict)  # label -> change lines
-
-
-def offer_updates(seeds: Path, repos: dict[str, Path]) -> Offered:
-    """Each clone behind its seed in `seeds` gets the update on a branch pushed to its
-    repository (SeedsError naming the conflicts when it cannot merge)."""
-    offered = Offered()
-    for label, clone in repos.items():
-        planned = seed_update.plan(seeds, clone)
-        if not planned.behind:
-            offered.branches[label] = ""
-            continue
-        offered.branches[label] = seed_update.offer(planned, push=True)
-        offered.changes[label] = [change.line() for change in planned.changes]
-    return offered
-
-
 def admit_admin(session: boto3.Session) -> str:
     """The spoke's admin among the principals of the portfolios it imported (it reads the
     products' artifacts as an end user does); its role ARN."""
@@ -114,3 +91,14 @@ def plan_and_upgrade(session: boto3.Session, name: str) -> launched.Upgrade:
     planned = launched.plan(session, name)
     launched.upgrade(session, planned)
     return planned
+
+
+def offer_seed_updates(
+    admin: boto3.Session, name: str, seeds: Path, workdir: Path
+) -> seed_update.Offered:
+    """What `projects upgrade --offer-seed-updates` does after the update: the project's
+    repositories cloned (under `workdir`/platform) and each behind its seed offered the
+    update on a pushed branch."""
+    scratch = workdir / "platform"
+    scratch.mkdir(parents=True, exist_ok=True)
+    return launched.offer_seed_updates(admin, name, seeds, scratch)
