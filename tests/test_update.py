@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from mlops_seeds import seed_update
 from mlops_seeds.cli import cli
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.provenance import RECORD, content_version, read_record
@@ -277,3 +278,22 @@ def test_branch_refuses_a_conflicting_update_and_leaves_nothing(
     assert _update(seeds, repo, "--push")[1].endswith(
         "--push: only with --branch (update never pushes the branch you are on)\n"
     )
+
+
+def test_a_branch_whose_update_fails_is_not_left_behind(
+    seeds: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _rendered(seeds, tmp_path)
+    _change_seed(seeds, _new_section)
+    update = plan(seeds, repo)
+
+    def disk_full(_: object) -> None:
+        (repo / README).write_text("half written")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(seed_update, "apply", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        seed_update.offer(update)
+    assert _git(repo, "branch", "--list", "seed-update/*") == ""
+    assert _git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert _git(repo, "status", "--porcelain") == ""

@@ -375,6 +375,7 @@ def offer(update: Plan, push: bool = False) -> str:
     current = _git(repo, "symbolic-ref", "--short", "-q", "HEAD", check=False).stdout.strip()
     start = _git(repo, "rev-parse", "HEAD").stdout.strip()
     _git(repo, "checkout", "-q", "-b", branch)
+    committed = False
     try:
         apply(update)
         _git(repo, "add", "-A")
@@ -391,8 +392,11 @@ def offer(update: Plan, push: bool = False) -> str:
             "-m",
             message,
         )
+        committed = True
     finally:
         _git(repo, "checkout", "-q", "-f", current or start)
+        if not committed:  # nothing half-made is left: no branch without its commit
+            _git(repo, "branch", "-q", "-D", branch, check=False)
     if push:
         pushed = _git(repo, "push", "-q", "origin", f"{branch}:{branch}", check=False)
         if pushed.returncode != 0:
