@@ -297,3 +297,17 @@ def test_a_branch_whose_update_fails_is_not_left_behind(
     assert _git(repo, "branch", "--list", "seed-update/*") == ""
     assert _git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
     assert _git(repo, "status", "--porcelain") == ""
+
+
+def test_a_repo_folder_that_leads_outside_is_refused(seeds: Path, tmp_path: Path) -> None:
+    repo = _rendered(seeds, tmp_path)
+    outside = tmp_path / "elsewhere"
+    shutil.move(repo / "pipelines", outside)
+    (repo / "pipelines").symlink_to(outside, target_is_directory=True)
+    _commit(repo, "pipelines kept elsewhere")
+    _change_seed(seeds, _new_section)
+    code, output = _update(seeds, repo)
+    assert code == 2
+    assert "must stay inside" in output and "pipelines/" in output
+    assert not (outside / ".mlops-seeds.json").exists()
+    assert _git(repo, "status", "--porcelain") == ""  # nothing written

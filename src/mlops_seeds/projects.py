@@ -20,9 +20,10 @@ import boto3
 from botocore.exceptions import ClientError
 
 from mlops_seeds import aws, seed_update
+from mlops_seeds.containment import subfolder
 from mlops_seeds.errors import SeedsError
 
-SETTLED = ("CreateCompleted", "UpdateCompleted", "UpdateFailed", "CreateFailed")
+UPGRADABLE = ("CreateCompleted", "UpdateCompleted", "UpdateFailed")
 POLL_SECONDS = 1.0
 WAIT_SECONDS = 1800.0  # an upgrade's stack update, at most
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -46,6 +47,8 @@ class ProjectView:
     artifact_name: str
     newest_id: str
     newest_name: str
+    provisioned_product_id: str = ""
+    parameters: tuple[tuple[str, str], ...] = ()  # the project's own ProvisioningParameters
 
     @property
     def behind(self) -> bool:
@@ -65,12 +68,6 @@ class Upgrade:
     changes: list[dict[str, str]] = field(default_factory=list)  # Action, resource, type
 
 
-def _artifacts(catalog: Any, product_id: str) -> list[dict[str, Any]]:
-    """The product's active artifacts the caller sees, oldest first."""
-    described = catalog.describe_product(Id=product_id)
-    return sorted(described["ProvisioningArtifacts"], key=lambda a: a["CreatedTime"])
-
-
 def view(session: boto3.Session, name: str) -> ProjectView:
     """One project as `projects` lists it; SeedsError for a project that does not exist."""
     sagemaker = aws.client("sagemaker", session)
@@ -81,13 +78,15 @@ def view(session: boto3.Session, name: str) -> ProjectView:
     details = described.get("ServiceCatalogProvisioningDetails") or {}
     product_id = str(details.get("ProductId", ""))
     artifact_id = str(details.get("ProvisioningArtifactId", ""))
-    catalog = aws.client("servicecatalog", session)
-    product_name, artifact_name, newest = "", "", {}
-    if product_id:
-        product_name = catalog.describe_product(Id=product_id)["ProductViewSummary"]["Name"]
-        artifacts = _artifacts(catalog, product_id)
+    product_name, artifact_name = "", ""
+    newest: dict[str, Any] = {}
+    if product_id:  # the product's active artifacts the caller sees, oldest first
+        product = aws.client("servicecatalog", session).describe_product(Id=product_id)
+        product_name = product["ProductViewSummary"]["Name"]
+        artifacts = sorted(product["ProvisioningArtifacts"], key=lambda a: a["CreatedTime"])
         newest = artifacts[-1] if artifacts else {}
         artifact_name = next((a["Name"] for a in artifacts if a["Id"] == artifact_id), "")
+    provisioned = described.get("ServiceCatalogProvisionedProductDetails") or {}
     return ProjectView(
         name=name,
         status=str(described["ProjectStatus"]),
@@ -97,6 +96,11 @@ def view(session: boto3.Session, name: str) -> ProjectView:
         artifact_name=str(artifact_name or "(inactive)"),
         newest_id=str(newest.get("Id", "")),
         newest_name=str(newest.get("Name", "")),
+        provisioned_product_id=str(provisioned.get("ProvisionedProductId", "")),
+        parameters=tuple(
+            (str(p["Key"]), str(p.get("Value", "")))
+            for p in details.get("ProvisioningParameters") or []
+        ),
     )
 
 
@@ -111,17 +115,11 @@ def list_projects(session: boto3.Session) -> list[ProjectView]:
     return [view(session, name) for name in sorted(names)]
 
 
-def _stack_of(session: boto3.Session, name: str) -> str:
+def _stack_of(session: boto3.Session, project: ProjectView) -> str:
     """The ARN of the project's stack (its provisioned product's)."""
-    sagemaker = aws.client("sagemaker", session)
-    described = sagemaker.describe_project(ProjectName=name)
-    provisioned = (described.get("ServiceCatalogProvisionedProductDetails") or {}).get(
-        "ProvisionedProductId"
-    )
+    name, provisioned = project.name, project.provisioned_product_id
     if not provisioned:
-        raise SeedsError(
-            f"project {name}: no provisioned product (status {described['ProjectStatus']})"
-        )
+        raise SeedsError(f"project {name}: no provisioned product (status {project.status})")
     catalog = aws.client("servicecatalog", session)
     found = catalog.search_provisioned_products(
         AccessLevelFilter={"Key": "Account", "Value": "self"},
@@ -136,7 +134,7 @@ def plan(session: boto3.Session, name: str, artifact_id: str = "") -> Upgrade:
     """The upgrade of project `name` to `artifact_id` (default: the newest active one): the
     changes CloudFormation would make to its stack (a change set, deleted after)."""
     project = view(session, name)
-    if project.status not in SETTLED or project.status == "CreateFailed":
+    if project.status not in UPGRADABLE:
         raise SeedsError(f"project {name} is {project.status}: it cannot be upgraded now")
     target = artifact_id or project.newest_id
     if not target:
@@ -148,13 +146,8 @@ def plan(session: boto3.Session, name: str, artifact_id: str = "") -> Upgrade:
         )
     except ClientError as err:
         raise SeedsError(f"--artifact {target}: {err.response['Error']['Message']}") from None
-    sagemaker = aws.client("sagemaker", session)
-    details = sagemaker.describe_project(ProjectName=name)["ServiceCatalogProvisioningDetails"]
-    parameters = [
-        {"Key": str(p["Key"]), "Value": str(p.get("Value", ""))}
-        for p in details.get("ProvisioningParameters") or []
-    ]
-    stack = _stack_of(session, name)
+    parameters = [{"Key": key, "Value": value} for key, value in project.parameters]
+    stack = _stack_of(session, project)
     name_of_target = str(artifact["ProvisioningArtifactDetail"]["Name"])
     upgrade = Upgrade(project, target, name_of_target, stack, parameters)
     upgrade.changes = _changes(session, stack, str(artifact["Info"]["TemplateUrl"]), parameters)
@@ -250,7 +243,8 @@ def repositories(session: boto3.Session, name: str) -> dict[str, str]:
     """The project's repositories, as its stack's outputs name them: label (ModelBuild,
     ModelDeploy) -> the URL to clone (a CodeCommit repository's own cloneUrlHttp)."""
     cloudformation = aws.client("cloudformation", session)
-    stack = cloudformation.describe_stacks(StackName=_stack_of(session, name))["Stacks"][0]
+    stack_id = _stack_of(session, view(session, name))
+    stack = cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]
     codecommit = aws.client("codecommit", session)
     found = {}
     for output in stack.get("Outputs") or []:
@@ -273,7 +267,7 @@ def offer_seed_updates(
     when one cannot merge)."""
     clones = {}
     for label, url in repositories(session, name).items():
-        clone = workdir / label
+        clone = subfolder(workdir, label, what=f"repository output {label!r}")
         done = subprocess.run(
             ["git", "clone", "--quiet", url, str(clone)],
             capture_output=True,

@@ -15,14 +15,17 @@ and nothing is committed: the changes are left for review.
 """
 
 import difflib
+import io
 import os
 import subprocess
+import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlops_seeds.containment import contained
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.provenance import (
     RECORD,
@@ -39,7 +42,6 @@ _GIT_TIMEOUT = 60.0
 # How far back the seeds repository's history is searched for a recorded version whose
 # commit is unknown or gone.
 SEARCH_COMMITS = 200
-SKIPPED_PARTS = frozenset({".git"})
 
 
 @dataclass(frozen=True)
@@ -107,14 +109,12 @@ def check_clean(repo: Path) -> None:
 
 
 def _files(tree: Path) -> dict[str, bytes]:
-    """Relative path -> bytes of every file under `tree` (not .git)."""
-    found = {}
-    for path in sorted(tree.rglob("*")):
-        relative = path.relative_to(tree)
-        if SKIPPED_PARTS & set(relative.parts) or not path.is_file() or path.is_symlink():
-            continue
-        found[relative.as_posix()] = path.read_bytes()
-    return found
+    """Relative path -> bytes of every file of a render."""
+    return {
+        path.relative_to(tree).as_posix(): path.read_bytes()
+        for path in sorted(tree.rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    }
 
 
 @contextmanager
@@ -130,13 +130,8 @@ def _seeds_at(root: Path, commit: str) -> Iterator[Path]:
         )
         if archive.returncode != 0:
             raise SeedsError(f"git archive {commit[:12]} in {root}: {archive.stderr.decode()}")
-        subprocess.run(
-            ["tar", "-x", "-C", scratch],
-            input=archive.stdout,
-            capture_output=True,
-            timeout=_GIT_TIMEOUT,
-            check=True,
-        )
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as members:
+            members.extractall(scratch, filter="data")  # nothing outside the scratch folder
         yield Path(scratch)
 
 
@@ -283,7 +278,7 @@ def behind(
 def plan(root: Path, repo: Path, settings: Mapping[str, str] | None = None) -> Plan:
     """What updating `repo` to its seed as it is in `root` does (nothing written), with the
     recorded options changed by `settings`."""
-    repo = repo.absolute()
+    root, repo = root.absolute(), repo.absolute()
     before, seed, options = _target(root, repo, settings)
     with tempfile.TemporaryDirectory(prefix="mlops-seeds-update-") as scratch:
         work = Path(scratch)
@@ -295,22 +290,29 @@ def plan(root: Path, repo: Path, settings: Mapping[str, str] | None = None) -> P
     result = Plan(repo, before, after)
     for path in sorted(base.keys() | theirs.keys()):
         old, new = base.get(path), theirs.get(path)
-        mine = _read(repo / path)
+        mine = _read(repo, path)
         if old == new or mine == new:
             continue
         result.changes.append(_change(path, old, mine, new))
     return result
 
 
-def _read(path: Path) -> bytes | None:
+def _in_repo(repo: Path, path: str) -> Path:
+    """The repo's file `path`; PathEscape when it would lead outside the repo (through a
+    symlinked folder, say)."""
+    return contained(repo, path, what=f"{repo}: {path}")
+
+
+def _read(repo: Path, path: str) -> bytes | None:
     """A repo file's bytes; None when there is no such file."""
-    return path.read_bytes() if path.is_file() and not path.is_symlink() else None
+    file = _in_repo(repo, path)
+    return file.read_bytes() if file.is_file() else None
 
 
 def apply(update: Plan) -> None:
     """Write each change into the repo, then the new record."""
     for change in update.changes:
-        target = update.repo / change.path
+        target = _in_repo(update.repo, change.path)
         if change.content is None:
             target.unlink(missing_ok=True)
             _prune(target.parent, update.repo)
@@ -331,16 +333,15 @@ def diff(update: Plan) -> str:
     """A unified diff of what the update would change in the repo."""
     lines: list[str] = []
     for change in update.changes:
-        current = update.repo / change.path
-        before = current.read_bytes() if current.is_file() else b""
-        after = change.content or b""
+        current = _read(update.repo, change.path)
+        before, after = current or b"", change.content or b""
         if not _is_text(before, after):
             lines.append(f"Binary file {change.path} differs\n")
             continue
         lines += difflib.unified_diff(
             before.decode().splitlines(keepends=True),
             after.decode().splitlines(keepends=True),
-            fromfile=f"a/{change.path}" if current.is_file() else os.devnull,
+            fromfile=f"a/{change.path}" if current is not None else os.devnull,
             tofile=f"b/{change.path}" if change.content is not None else os.devnull,
         )
     return "".join(lines)
@@ -419,10 +420,10 @@ def offer_updates(seeds: Path, repos: dict[str, Path]) -> Offered:
     repository (SeedsError naming the conflicts when it cannot merge)."""
     offered = Offered()
     for label, clone in repos.items():
-        planned = plan(seeds, clone)
-        if not planned.behind:
+        if behind(seeds, clone) is None:  # (no render needed to know)
             offered.branches[label] = ""
             continue
+        planned = plan(seeds, clone)
         offered.branches[label] = offer(planned, push=True)
         offered.changes[label] = [change.line() for change in planned.changes]
     return offered

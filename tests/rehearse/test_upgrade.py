@@ -11,7 +11,7 @@ from mlops_seeds.errors import SeedsError
 from mlops_seeds.paths import repo_root
 from mlops_seeds.provenance import read_record
 from mlops_seeds.rehearse import git, upgrade
-from mlops_seeds.rehearse.scenarios import scientist_changes_the_pipeline
+from mlops_seeds.rehearse.scenarios import SCIENTIST_LINE, scientist_changes_the_pipeline
 from mlops_seeds.seeds import bake, load_seeds
 
 
@@ -38,7 +38,7 @@ def test_version_2_is_offered_on_a_branch_beside_the_scientists_change(tmp_path:
     assert offered.changes["model-build"] == ["merged   pipelines/pipeline.py"]
     git.checkout(repo, branch)
     text = pipeline.read_text()
-    assert upgrade.PLATFORM_NOTE in text and text.endswith(upgrade.SCIENTIST_LINE)
+    assert upgrade.PLATFORM_NOTE in text and text.endswith(SCIENTIST_LINE)
     assert read_record(repo).commit == git.head(seeds)
 
 

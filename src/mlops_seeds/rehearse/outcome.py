@@ -8,10 +8,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from mlops_seeds import aws
+from mlops_seeds.provenance import content_version, read_record
+from mlops_seeds.rehearse import upgrade
 from mlops_seeds.rehearse.drift import Check
 from mlops_seeds.rehearse.project import Project
 from mlops_seeds.rehearse.runs import PipelineRuns
-from mlops_seeds.rehearse.scenarios import Scenario
+from mlops_seeds.rehearse.scenarios import SCIENTIST_LINE, Scenario
+from mlops_seeds.seeds import load_seeds
 
 PREDICTION_ROWS = 3
 
@@ -261,10 +264,6 @@ def _upgraded(
     """The project at the new artifact with the template's change in its stack; the
     model-build repository at the seed's version with both the seed's and the scientist's
     change; every build succeeded, the last registering a package."""
-    from mlops_seeds.provenance import content_version, read_record
-    from mlops_seeds.rehearse import upgrade
-    from mlops_seeds.seeds import load_seeds
-
     if upgraded is None:
         outcome.summary = "the project was not upgraded"
         return
@@ -280,7 +279,7 @@ def _upgraded(
     facts = outcome.facts
     facts["project"] = f"{described['ProjectStatus']} at {planned.target_name}"
     facts["model-build seed"] = read_record(clone).version + f" (the seed's: {version})"
-    merged = upgrade.SCIENTIST_LINE in pipeline and upgrade.PLATFORM_NOTE in pipeline
+    merged = SCIENTIST_LINE in pipeline and upgrade.PLATFORM_NOTE in pipeline
     facts["pipeline.py"] = "both changes" if merged else "not both changes"
     builds = [run.record for run in runs.history]
     problems = []

@@ -26,10 +26,11 @@ from mlops_seeds.rehearse.events import (
 Edit = Callable[[Path], str]  # edits a clone, returns the commit message
 
 
+SCIENTIST_LINE = "\n# Tuned by the project's team: keep the preprocessing split at 70/15/15.\n"
+
+
 def scientist_changes_the_pipeline(clone: Path) -> str:
     """The scientist's own change to the pipeline code (its last lines)."""
-    from mlops_seeds.rehearse.upgrade import SCIENTIST_LINE
-
     pipeline = clone / "pipelines" / "pipeline.py"
     pipeline.write_text(pipeline.read_text() + SCIENTIST_LINE)
     return "Note the team's preprocessing split"

@@ -1,8 +1,8 @@
 """The upgrade scenario's second act: the platform team changes a seed and a product
 template in its seeds repository and publishes version 2; the project is upgraded to the
-new provisioning artifact (plan, then SageMaker UpdateProject); each of its repositories
-behind its seed is offered the seed's update on a branch (`mlops-seeds update --branch
---push`), which the scientist merges; the merge's build runs on both changes.
+new provisioning artifact and each of its repositories behind its seed is offered the
+seed's update on a pushed branch (`mlops-seeds projects upgrade --offer-seed-updates`),
+which the scientist merges; the merge's build runs on both changes.
 
 The rehearsal works on a copy of the seeds repository (a git repository of its own), so the
 platform team's change never touches the checkout it runs from.
@@ -15,7 +15,6 @@ import boto3
 
 from mlops_seeds import aws, seed_update
 from mlops_seeds import projects as launched
-from mlops_seeds.catalog.manifest import DEFAULT_MANIFEST
 from mlops_seeds.errors import SeedsError
 from mlops_seeds.rehearse import git
 
@@ -34,7 +33,6 @@ PLATFORM_NOTE = (
 NOTIFICATIONS = Path("templates/parts/notifications.yaml")
 PENDING_RULE = "waiting for approval is notified."
 PENDING_RULE_V2 = "waiting for approval is notified (seed version 2)."
-SCIENTIST_LINE = "\n# Tuned by the project's team: keep the preprocessing split at 70/15/15.\n"
 
 
 def copy_seeds(root: Path, directory: Path) -> Path:
@@ -78,11 +76,6 @@ def admit_admin(session: boto3.Session) -> str:
             PortfolioId=portfolio["Id"], PrincipalARN=role_arn, PrincipalType="IAM"
         )
     return role_arn
-
-
-def manifest_path(seeds: Path) -> Path:
-    """The catalog manifest of the seeds repository copy."""
-    return seeds / DEFAULT_MANIFEST
 
 
 def plan_and_upgrade(session: boto3.Session, name: str) -> launched.Upgrade:

@@ -3,16 +3,15 @@ TemplateURL (CreateStack, UpdateStack, CreateChangeSet, GetTemplateSummary,
 ValidateTemplate) as the caller, so the caller must be allowed s3:GetObject on the object:
 by its own policies and, for a bucket of another account, by the bucket's policy too. A
 caller that may not read it, or an object that is not there, gets AWS's ValidationError
-"TemplateURL must reference a valid S3 object to which you have access." (moto reads the
-object unchecked, from any account.)
+"TemplateURL must reference a valid S3 object to which you have access." (moto read the
+object unchecked.)
 """
 
-from collections.abc import Callable
-from typing import Any
 from urllib.parse import unquote, urlparse
 
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.responses import CloudFormationResponse
+from moto.s3.models import s3_backends
 
 from mlops_seeds.sandbox.iam import acting
 
@@ -48,23 +47,28 @@ def check(url: str, region: str) -> None:
         raise ValidationError(message=MESSAGE) from denied
 
 
-def _reading(original: Callable[[Any, str], str]) -> Callable[[Any, str], str]:
-    def get_stack_from_s3_url(self: CloudFormationResponse, template_url: str) -> str:
-        check(template_url, self.region)
-        try:
-            return original(self, template_url)
-        except ValidationError:
-            raise
-        except Exception as err:  # moto's missing bucket or key
-            raise ValidationError(message=MESSAGE) from err
+def read(url: str, region: str) -> str:
+    """The template at `url`, read as the request's caller, from whichever account holds
+    the bucket; ValidationError (AWS's words) when the caller may not or it is not there."""
+    check(url, region)
+    bucket, key = bucket_and_key(url)
+    location = s3_backends.bucket_accounts.get(bucket)
+    found = None
+    if location is not None:
+        partition, account = location
+        found = s3_backends[account][partition].get_object(bucket, key)
+    if found is None:
+        raise ValidationError(message=MESSAGE)
+    return str(found.value.decode("utf-8"))
 
-    return get_stack_from_s3_url
+
+def _get_stack_from_s3_url(self: CloudFormationResponse, template_url: str) -> str:
+    return read(template_url, self.region)
 
 
 def install() -> None:
-    """Check the caller's read of every TemplateURL (once)."""
+    """Read every TemplateURL as its caller (once)."""
     if getattr(CloudFormationResponse, _MARK, False):
         return
-    original = CloudFormationResponse._get_stack_from_s3_url
-    CloudFormationResponse._get_stack_from_s3_url = _reading(original)  # type: ignore[method-assign,assignment]
+    CloudFormationResponse._get_stack_from_s3_url = _get_stack_from_s3_url  # type: ignore[method-assign]
     setattr(CloudFormationResponse, _MARK, True)
